@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import { ConfigValidationError, type ConfigIssue } from './errors.js';
+
+/** The header that carries the Mattermost user to every MCP server; admins may not set it. */
+export const MM_USER_ID_HEADER = 'X-Mattermost-UserID';
+
+export const DEFAULT_IDLE_TIMEOUT_MINUTES = 30;
+
+// RFC 9110 §5.1: field-name = token = 1*tchar.
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// Header values may not contain control characters other than HTAB (RFC 9110 §5.5).
+// eslint-disable-next-line no-control-regex
+const FIELD_VALUE = /^[^\x00-\x08\x0a-\x1f\x7f]*$/;
+
+/** Headers a server config may not set: identity and hop-by-hop headers the client owns. */
+const RESERVED_HEADERS = new Set([
+  MM_USER_ID_HEADER.toLowerCase(),
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'mcp-session-id',
+  'mcp-protocol-version',
+]);
+
+const httpURL = z.string().trim().min(1, 'is required').superRefine((value, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `must be an http(s) URL, got "${value}"` });
+    return;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    ctx.addIssue({ code: 'custom', message: `must be an http(s) URL, got scheme "${url.protocol.slice(0, -1)}"` });
+  }
+  if (url.username || url.password) {
+    ctx.addIssue({ code: 'custom', message: 'must not contain credentials; use headers or OAuth instead' });
+  }
+});
+
+const headers = z.record(z.string(), z.string()).default({}).superRefine((record, ctx) => {
+  for (const [name, value] of Object.entries(record)) {
+    if (!TOKEN.test(name)) {
+      ctx.addIssue({ code: 'custom', path: [name], message: `"${name}" is not a valid header name` });
+    } else if (RESERVED_HEADERS.has(name.toLowerCase())) {
+      const why = name.toLowerCase() === MM_USER_ID_HEADER.toLowerCase()
+        ? 'is set by the plugin to the requesting user and cannot be overridden'
+        : 'is managed by the MCP client and cannot be set';
+      ctx.addIssue({ code: 'custom', path: [name], message: `header ${name} ${why}` });
+    }
+    if (!FIELD_VALUE.test(value)) {
+      ctx.addIssue({ code: 'custom', path: [name], message: 'value must not contain control characters' });
+    }
+  }
+});
+
+export const ServerConfigSchema = z.object({
+  name: z.string().trim().min(1, 'is required').max(64, 'must be at most 64 characters'),
+  enabled: z.boolean().default(true),
+  baseURL: httpURL,
+  headers,
+  /** Per-server connect timeout in seconds (the handshake and first tool listing). */
+  connectTimeoutSeconds: z.number().positive('must be positive').max(300).optional(),
+  /** Per-server default tool-call timeout in seconds. */
+  toolTimeoutSeconds: z.number().positive('must be positive').max(3600).optional(),
+}).passthrough();
+
+export const ConfigSchema = z.object({
+  enabled: z.boolean().default(true),
+  servers: z.array(ServerConfigSchema).default([]).superRefine((servers, ctx) => {
+    const seen = new Map<string, number>();
+    servers.forEach((server, index) => {
+      const key = server.name.trim().toLowerCase();
+      const first = seen.get(key);
+      if (first !== undefined) {
+        ctx.addIssue({ code: 'custom', path: [index, 'name'], message: `duplicate server name "${server.name}" (also servers[${first}])` });
+      } else {
+        seen.set(key, index);
+      }
+    });
+  }),
+  idleTimeoutMinutes: z.number({ message: 'must be a number' })
+    .min(0, 'must not be negative')
+    .max(7 * 24 * 60, 'must be at most one week')
+    .optional()
+    .transform((minutes) => (minutes === undefined || minutes === 0 ? DEFAULT_IDLE_TIMEOUT_MINUTES : minutes)),
+});
+
+export type ServerConfig = z.infer<typeof ServerConfigSchema>;
+export type Config = z.infer<typeof ConfigSchema>;
+/** What an admin may submit: defaults are filled in by `parseConfig`. */
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((out, part) => {
+    if (typeof part === 'number') return `${out}[${part}]`;
+    return out ? `${out}.${String(part)}` : String(part);
+  }, '');
+}
+
+/** Validates an admin-submitted configuration. Throws `ConfigValidationError` naming each bad field. */
+export function parseConfig(input: unknown): Config {
+  const result = ConfigSchema.safeParse(input ?? {});
+  if (result.success) return result.data;
+  const issues: ConfigIssue[] = result.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
+  throw new ConfigValidationError(issues);
+}
+
+/** Two server configs are the same connection target when everything a client uses is equal. */
+export function sameServerConfig(a: ServerConfig, b: ServerConfig): boolean {
+  return stableStringify(a) === stableStringify(b);
+}
+
+function stableStringify(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

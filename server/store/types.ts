@@ -1,0 +1,32 @@
+/**
+ * Where the sidecar keeps what must survive a restart and be shared by replicas.
+ * One namespace per kind of record; nothing but `server/store/` talks to keyv directly.
+ */
+export type RecordKind =
+  | 'clients' // OAuth client registrations, per server and issuer (secrets encrypted)
+  | 'tokens' // OAuth tokens, per user and server (encrypted)
+  | 'oauth-state' // pending authorization requests, single-use, short TTL
+  | 'discovery' // cached discovery documents, per server
+  | 'locks'; // leases for single-flight work across replicas
+
+export interface RecordStore<T> {
+  get(key: string): Promise<T | undefined>;
+  /** `ttlMs` makes the record expire; omitted means kept until deleted. */
+  set(key: string, value: T, ttlMs?: number): Promise<void>;
+  delete(key: string): Promise<boolean>;
+  /** Reads and deletes in one atomic step (across replicas): at most one caller gets the value. */
+  take(key: string): Promise<T | undefined>;
+}
+
+export interface Lease {
+  readonly key: string;
+  /** Gives the lease back early; safe to call twice. */
+  release(): Promise<void>;
+}
+
+export interface Store {
+  records<T>(kind: RecordKind): RecordStore<T>;
+  /** Takes a lease on `key` for `leaseMs`, waiting up to `waitMs`; undefined when another holder kept it. */
+  acquireLease(key: string, leaseMs: number, waitMs: number): Promise<Lease | undefined>;
+  close(): Promise<void>;
+}
