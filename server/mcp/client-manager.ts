@@ -1,0 +1,138 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import type { CallToolOptions } from './client.js';
+import type { ToolCallResult } from './tool-result.js';
+import type { ServerState, UserToolsResult } from './types.js';
+import { UserClients, type UserClientsDeps } from './user-clients.js';
+
+const EMPTY: UserToolsResult = { tools: [], errors: { toolAuthErrors: [], errors: [] } };
+const MAX_SWEEP_INTERVAL_MS = 60_000;
+
+interface Entry {
+  readonly clients: UserClients;
+  lastUsed: number;
+  inFlight: number;
+}
+
+export interface ClientManagerStats {
+  readonly users: number;
+  readonly connectedClients: number;
+}
+
+/**
+ * Keeps one `UserClients` per user: created on first use, closed after `idleTimeoutMinutes`
+ * without use (a timer sweeps; users with requests in flight are kept), and re-initialised when the
+ * config changes, closing only the clients whose server changed.
+ */
+export class ClientManager {
+  private config: Config;
+  private readonly users = new Map<string, Entry>();
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly now: () => number;
+
+  constructor(config: Config, private readonly deps: UserClientsDeps) {
+    this.config = config;
+    this.now = deps.now ?? Date.now;
+    this.startSweeper();
+  }
+
+  get currentConfig(): Config {
+    return this.config;
+  }
+
+  async getToolsForUser(userId: string): Promise<UserToolsResult> {
+    if (!this.config.enabled) return EMPTY;
+    return this.use(userId, (clients) => clients.getTools());
+  }
+
+  async getServerStatesForUser(userId: string): Promise<ServerState[]> {
+    if (!this.config.enabled) return [];
+    return this.use(userId, (clients) => clients.getServerStates());
+  }
+
+  async callTool(userId: string, toolName: string, args: Record<string, unknown>, options?: CallToolOptions): Promise<ToolCallResult> {
+    return this.use(userId, (clients) => clients.callTool(toolName, args, options));
+  }
+
+  /** Applies a validated config; unchanged servers keep their connections. */
+  reInit(config: Config): void {
+    const idleChanged = config.idleTimeoutMinutes !== this.config.idleTimeoutMinutes;
+    this.config = config;
+    for (const [userId, entry] of this.users) {
+      if (!config.enabled) this.evict(userId);
+      else entry.clients.applyConfig(config.servers);
+    }
+    if (idleChanged) this.startSweeper();
+  }
+
+  /** Drops a user's connections (all, or one server's) so the next request reconnects, e.g. after OAuth. */
+  invalidateUser(userId: string, serverName?: string): void {
+    const entry = this.users.get(userId);
+    if (!entry) return;
+    if (serverName) entry.clients.reset(serverName);
+    else this.evict(userId);
+  }
+
+  stats(): ClientManagerStats {
+    let connectedClients = 0;
+    for (const entry of this.users.values()) connectedClients += entry.clients.connectedCount;
+    return { users: this.users.size, connectedClients };
+  }
+
+  hasUser(userId: string): boolean {
+    return this.users.has(userId);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.sweepTimer);
+    const all = [...this.users.values()].map((entry) => entry.clients.close());
+    this.users.clear();
+    await Promise.all(all);
+  }
+
+  /** Closes the clients of every user idle for longer than the timeout. */
+  sweepIdle(): void {
+    const cutoff = this.now() - this.idleTimeoutMs;
+    for (const [userId, entry] of this.users) {
+      if (entry.inFlight === 0 && entry.lastUsed < cutoff) this.evict(userId);
+    }
+  }
+
+  private async use<T>(userId: string, fn: (clients: UserClients) => Promise<T>): Promise<T> {
+    if (this.closed) throw new Error('The MCP client manager is shut down.');
+    let entry = this.users.get(userId);
+    if (!entry) {
+      // Created synchronously: concurrent first requests share one UserClients.
+      entry = { clients: new UserClients(userId, this.config.servers, this.deps), lastUsed: this.now(), inFlight: 0 };
+      this.users.set(userId, entry);
+    }
+    entry.inFlight++;
+    entry.lastUsed = this.now();
+    try {
+      return await fn(entry.clients);
+    } finally {
+      entry.inFlight--;
+      entry.lastUsed = this.now();
+    }
+  }
+
+  private evict(userId: string): void {
+    const entry = this.users.get(userId);
+    if (!entry) return;
+    this.users.delete(userId);
+    void entry.clients.close().catch((error: unknown) => this.deps.logger.warn({ userId, err: error }, 'closing idle user clients failed'));
+  }
+
+  private get idleTimeoutMs(): number {
+    return this.config.idleTimeoutMinutes * 60_000;
+  }
+
+  private startSweeper(): void {
+    clearInterval(this.sweepTimer);
+    const interval = Math.min(MAX_SWEEP_INTERVAL_MS, Math.max(10, Math.floor(this.idleTimeoutMs / 4)));
+    this.sweepTimer = setInterval(() => this.sweepIdle(), interval);
+    this.sweepTimer.unref();
+  }
+}

@@ -1,0 +1,275 @@
+import { Client as SdkClient } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { SSEClientTransport, SseError } from '@modelcontextprotocol/sdk/client/sse.js';
+import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { ErrorCode, McpError, ToolListChangedNotificationSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from 'pino';
+import type { ServerConfig } from '../config/schema.js';
+import { ClientClosedError, ServerConnectError, ServerTimeoutError, ServerUnauthorizedError, ToolCallError, describeError } from './errors.js';
+import { withServerHeaders, type FetchLike } from './request-headers.js';
+import { toToolCallResult, type ToolCallResult } from './tool-result.js';
+
+export const CLIENT_INFO = { name: 'mattermost-mcp', version: '0.1.0' } as const;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+export const DEFAULT_TOOL_TIMEOUT_MS = 60_000;
+const MAX_TOOL_PAGES = 50;
+const LIST_CHANGED_DEBOUNCE_MS = 100;
+
+export type TransportKind = 'streamable-http' | 'sse';
+
+export interface ClientOptions {
+  readonly userId: string;
+  readonly server: ServerConfig;
+  readonly logger: Logger;
+  /** The fetch the transports use (before server headers are added); OAuth wraps it. */
+  readonly fetch?: FetchLike;
+  readonly connectTimeoutMs?: number;
+  /** Called after the tool list changed on the server and was fetched again. */
+  readonly onToolsChanged?: (tools: readonly Tool[]) => void;
+  /** Turns a transport 401 into the error callers should see (the OAuth layer supplies one). */
+  readonly onUnauthorized?: (error: unknown) => Error | undefined;
+}
+
+export interface CallToolOptions {
+  readonly signal?: AbortSignal;
+  readonly timeoutMs?: number;
+  readonly onProgress?: (progress: { progress: number; total?: number; message?: string }) => void;
+}
+
+interface Session {
+  readonly sdk: SdkClient;
+  readonly transport: Transport;
+  readonly kind: TransportKind;
+  closed: boolean;
+}
+
+/** One MCP server for one user: Streamable HTTP first, SSE as fallback; re-initializes expired sessions. */
+export class Client {
+  private session: Session | undefined;
+  private reconnecting: Promise<Session> | undefined;
+  private toolList: readonly Tool[] = [];
+  private listChangedTimer: NodeJS.Timeout | undefined;
+  private isClosed = false;
+  private readonly fetchWithHeaders: FetchLike;
+  private readonly log: Logger;
+
+  private constructor(private readonly options: ClientOptions) {
+    this.fetchWithHeaders = withServerHeaders(options.fetch ?? fetch, options.userId, options.server.headers);
+    this.log = options.logger.child({ server: options.server.name });
+  }
+
+  /** Connects, lists the tools (all pages), and returns a ready client. */
+  static async connect(options: ClientOptions, signal?: AbortSignal): Promise<Client> {
+    const client = new Client(options);
+    try {
+      client.session = await client.openSession(signal);
+      await client.refreshTools(signal);
+      return client;
+    } catch (error) {
+      await client.close();
+      throw client.connectError(error, signal);
+    }
+  }
+
+  get serverName(): string {
+    return this.options.server.name;
+  }
+
+  get serverConfig(): ServerConfig {
+    return this.options.server;
+  }
+
+  get tools(): readonly Tool[] {
+    return this.toolList;
+  }
+
+  get transportKind(): TransportKind | undefined {
+    return this.session?.kind;
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** Fetches every page of tools/list (following nextCursor) and replaces the cached list. */
+  async refreshTools(signal?: AbortSignal): Promise<readonly Tool[]> {
+    const tools = await this.withSession(async (sdk) => {
+      const all: Tool[] = [];
+      let cursor: string | undefined;
+      for (let page = 0; page < MAX_TOOL_PAGES; page++) {
+        const result = await sdk.listTools(cursor ? { cursor } : {}, { signal, timeout: this.connectTimeoutMs });
+        all.push(...result.tools);
+        cursor = result.nextCursor;
+        if (!cursor) break;
+      }
+      return all;
+    });
+    this.toolList = tools;
+    return tools;
+  }
+
+  async callTool(name: string, args: Record<string, unknown>, options: CallToolOptions = {}): Promise<ToolCallResult> {
+    const timeoutMs = options.timeoutMs ?? (this.options.server.toolTimeoutSeconds ?? DEFAULT_TOOL_TIMEOUT_MS / 1000) * 1000;
+    try {
+      const result = await this.withSession((sdk) =>
+        sdk.callTool({ name, arguments: args }, undefined, {
+          signal: options.signal,
+          timeout: timeoutMs,
+          resetTimeoutOnProgress: true,
+          maxTotalTimeout: timeoutMs * 10,
+          // Always set: the SDK sends a progress token only when a progress callback exists.
+          onprogress: (progress) => options.onProgress?.(progress),
+        }),
+        false,
+      );
+      if (!('content' in result)) throw new ToolCallError(this.serverName, name, 'the server returned a result without content');
+      return toToolCallResult(result as Parameters<typeof toToolCallResult>[0]);
+    } catch (error) {
+      if (error instanceof ToolCallError || error instanceof ClientClosedError) throw error;
+      const unauthorized = this.unauthorizedError(error);
+      if (unauthorized) throw unauthorized;
+      if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
+        throw new ToolCallError(this.serverName, name, `no answer within ${timeoutMs / 1000} s`, { cause: error });
+      }
+      throw new ToolCallError(this.serverName, name, describeError(error), { cause: error });
+    }
+  }
+
+  /** Ends the session: sends the Streamable HTTP DELETE, then closes the transport. */
+  async close(): Promise<void> {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    clearTimeout(this.listChangedTimer);
+    const session = this.session;
+    this.session = undefined;
+    if (session) await this.endSession(session);
+  }
+
+  private get connectTimeoutMs(): number {
+    return this.options.connectTimeoutMs ?? (this.options.server.connectTimeoutSeconds ?? DEFAULT_CONNECT_TIMEOUT_MS / 1000) * 1000;
+  }
+
+  /** Runs `fn` on the live session; on an expired session (404) or a dropped one, re-initializes once and retries. */
+  private async withSession<T>(fn: (sdk: SdkClient) => Promise<T>, idempotent = true): Promise<T> {
+    if (this.isClosed) throw new ClientClosedError(this.serverName);
+    let session = this.session && !this.session.closed ? this.session : await this.reconnect(this.session);
+    try {
+      return await fn(session.sdk);
+    } catch (error) {
+      if (this.isClosed) throw new ClientClosedError(this.serverName);
+      // A tool call that may have run is not repeated; a 404 means the server never processed it.
+      if (!(idempotent ? isSessionLost(error, session) : isSessionExpired(error, session))) throw error;
+      this.log.info({ transport: session.kind }, 'MCP session expired or dropped; re-initializing');
+      session = await this.reconnect(session);
+      return await fn(session.sdk);
+    }
+  }
+
+  /** Replaces `stale` with a new session; concurrent callers share one reconnection. */
+  private reconnect(stale: Session | undefined): Promise<Session> {
+    if (this.session && this.session !== stale && !this.session.closed) return Promise.resolve(this.session);
+    this.reconnecting ??= (async () => {
+      try {
+        if (stale) void this.endSession(stale, false);
+        const fresh = await this.openSession();
+        if (this.isClosed) {
+          await this.endSession(fresh);
+          throw new ClientClosedError(this.serverName);
+        }
+        this.session = fresh;
+        return fresh;
+      } finally {
+        this.reconnecting = undefined;
+      }
+    })();
+    return this.reconnecting;
+  }
+
+  private async openSession(signal?: AbortSignal): Promise<Session> {
+    const url = new URL(this.options.server.baseURL);
+    try {
+      return await this.initialize('streamable-http', new StreamableHTTPClientTransport(url, { fetch: this.fetchWithHeaders }), signal);
+    } catch (error) {
+      if (!speaksOnlySse(error)) throw error;
+      this.log.debug({ reason: describeError(error) }, 'Streamable HTTP refused; falling back to SSE');
+      return await this.initialize('sse', new SSEClientTransport(url, { fetch: this.fetchWithHeaders }), signal);
+    }
+  }
+
+  private async initialize(kind: TransportKind, transport: Transport, signal?: AbortSignal): Promise<Session> {
+    const sdk = new SdkClient({ ...CLIENT_INFO }, { capabilities: {} });
+    const session: Session = { sdk, transport, kind, closed: false };
+    sdk.onclose = () => {
+      session.closed = true;
+    };
+    sdk.onerror = (error) => this.log.debug({ reason: describeError(error) }, 'MCP transport error');
+    sdk.setNotificationHandler(ToolListChangedNotificationSchema, () => this.scheduleToolRefresh());
+    const timeout = AbortSignal.timeout(this.connectTimeoutMs);
+    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    try {
+      await sdk.connect(transport, { signal: combined, timeout: this.connectTimeoutMs });
+      return session;
+    } catch (error) {
+      await sdk.close().catch(() => undefined);
+      if (timeout.aborted && !signal?.aborted) throw new ServerTimeoutError(this.serverName, this.connectTimeoutMs);
+      throw error;
+    }
+  }
+
+  private async endSession(session: Session, terminate = true): Promise<void> {
+    session.closed = true;
+    if (terminate && session.transport instanceof StreamableHTTPClientTransport && session.transport.sessionId) {
+      await session.transport.terminateSession().catch((error: unknown) => this.log.debug({ reason: describeError(error) }, 'session DELETE failed'));
+    }
+    await session.sdk.close().catch(() => undefined);
+  }
+
+  private scheduleToolRefresh(): void {
+    clearTimeout(this.listChangedTimer);
+    this.listChangedTimer = setTimeout(() => {
+      this.refreshTools()
+        .then((tools) => this.options.onToolsChanged?.(tools))
+        .catch((error: unknown) => this.log.warn({ reason: describeError(error) }, 'could not refresh tools after list_changed'));
+    }, LIST_CHANGED_DEBOUNCE_MS);
+    this.listChangedTimer.unref();
+  }
+
+  private unauthorizedError(error: unknown): Error | undefined {
+    if (!isUnauthorized(error)) return undefined;
+    return this.options.onUnauthorized?.(error) ?? new ServerUnauthorizedError(this.serverName);
+  }
+
+  private connectError(error: unknown, signal?: AbortSignal): Error {
+    if (error instanceof ServerTimeoutError || error instanceof ClientClosedError) return error;
+    const unauthorized = this.unauthorizedError(error);
+    if (unauthorized) return unauthorized;
+    if (signal?.aborted) return new ServerConnectError(this.serverName, 'cancelled', { cause: error });
+    return new ServerConnectError(this.serverName, describeError(error), { cause: error });
+  }
+}
+
+function httpStatus(error: unknown): number | undefined {
+  if (error instanceof StreamableHTTPError || error instanceof SseError) return error.code;
+  return undefined;
+}
+
+/** A 4xx other than 401/403 on initialize means "not a Streamable HTTP endpoint" (MCP backwards compatibility). */
+function speaksOnlySse(error: unknown): boolean {
+  const status = httpStatus(error);
+  return status !== undefined && status >= 400 && status < 500 && status !== 401 && status !== 403;
+}
+
+function isUnauthorized(error: unknown): boolean {
+  return error instanceof UnauthorizedError || httpStatus(error) === 401;
+}
+
+/** 404 on a request that carried a session id means the server forgot the session (MCP 2025-06-18 §Session Management). */
+function isSessionExpired(error: unknown, session: Session): boolean {
+  return httpStatus(error) === 404 && session.kind === 'streamable-http';
+}
+
+function isSessionLost(error: unknown, session: Session): boolean {
+  if (session.closed || isSessionExpired(error, session)) return true;
+  return error instanceof McpError && error.code === ErrorCode.ConnectionClosed;
+}

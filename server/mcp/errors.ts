@@ -1,0 +1,70 @@
+/** Errors a caller of the MCP layer can switch on by `code`. Messages say what to do. */
+export abstract class McpClientError extends Error {
+  abstract readonly code: string;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The server could not be reached or refused the MCP handshake on both transports. */
+export class ServerConnectError extends McpClientError {
+  readonly code = 'ERR_MCP_CONNECT';
+  constructor(readonly serverName: string, reason: string, options?: { cause?: unknown }) {
+    super(`Server ${serverName}: could not connect (${reason}). Check that the server is running and its URL is right.`, options);
+  }
+}
+
+/** The server did not finish the handshake within its connect timeout. */
+export class ServerTimeoutError extends McpClientError {
+  readonly code = 'ERR_MCP_TIMEOUT';
+  constructor(readonly serverName: string, readonly timeoutMs: number, what = 'connect') {
+    super(`Server ${serverName}: no answer to ${what} within ${Math.round(timeoutMs / 100) / 10} s.`);
+  }
+}
+
+/** The server answered 401 and the plugin has no way (yet) to authorize this user. */
+export class ServerUnauthorizedError extends McpClientError {
+  readonly code = 'ERR_MCP_UNAUTHORIZED';
+  constructor(readonly serverName: string) {
+    super(`Server ${serverName}: the server requires authorization (HTTP 401) and no OAuth flow is available for it.`);
+  }
+}
+
+/** The bot asked for a tool the user does not have. */
+export class ToolNotFoundError extends McpClientError {
+  readonly code = 'ERR_MCP_TOOL_NOT_FOUND';
+  constructor(readonly toolName: string) {
+    super(`Unknown tool "${toolName}". List the user's tools again: it may have been removed or renamed.`);
+  }
+}
+
+/** A tools/call failed at the protocol level (not a tool result with isError). */
+export class ToolCallError extends McpClientError {
+  readonly code = 'ERR_MCP_TOOL_CALL';
+  constructor(readonly serverName: string, readonly toolName: string, reason: string, options?: { cause?: unknown }) {
+    super(`Server ${serverName}: calling tool ${toolName} failed: ${reason}`, options);
+  }
+}
+
+/** A server the user asked for is not configured or is disabled. */
+export class ServerNotAvailableError extends McpClientError {
+  readonly code = 'ERR_MCP_SERVER_NOT_AVAILABLE';
+  constructor(readonly serverName: string) {
+    super(`Server ${serverName} is not configured or is disabled.`);
+  }
+}
+
+/** The client was closed (idle eviction, config change, shutdown) while the request ran. */
+export class ClientClosedError extends McpClientError {
+  readonly code = 'ERR_MCP_CLIENT_CLOSED';
+  constructor(readonly serverName: string) {
+    super(`Server ${serverName}: the connection was closed; retry the request.`);
+  }
+}
+
+/** Short, log-safe description of any error (no stack, bounded length). */
+export function describeError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.length > 500 ? `${message.slice(0, 500)}…` : message;
+}

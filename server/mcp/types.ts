@@ -1,0 +1,63 @@
+import type { ServerConfig } from '../config/schema.js';
+import type { FetchLike } from './request-headers.js';
+
+/** A tool as the bot sees it: an LLM-safe unique name that maps back to (server, tool). */
+export interface UserTool {
+  readonly name: string;
+  readonly serverName: string;
+  /** The tool's own name on its server. */
+  readonly toolName: string;
+  readonly description: string;
+  readonly inputSchema: Record<string, unknown>;
+}
+
+/** A server that needs the user to connect their account; `authURL` starts the flow. */
+export interface ToolAuthError {
+  readonly serverName: string;
+  readonly authURL: string;
+  readonly message: string;
+}
+
+export interface ServerError {
+  readonly serverName: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+/** What went wrong for one user: auth errors the user can resolve, and everything else. */
+export interface Errors {
+  readonly toolAuthErrors: readonly ToolAuthError[];
+  readonly errors: readonly ServerError[];
+}
+
+export interface UserToolsResult {
+  readonly tools: readonly UserTool[];
+  readonly errors: Errors;
+}
+
+export type ServerStatus = 'connected' | 'connecting' | 'needs_oauth' | 'error';
+
+/** One enabled server as seen by one user (for `GET /mcp/tools` and `/mcp status`). */
+export interface ServerState {
+  readonly serverName: string;
+  readonly serverOrigin: string;
+  readonly status: ServerStatus;
+  readonly tools: readonly UserTool[];
+  readonly authURL?: string;
+  readonly error?: string;
+}
+
+/** An error that carries a Connect URL (the OAuth layer's OAuthNeededError). */
+export interface AuthNeeded extends Error {
+  readonly authURL: string;
+}
+
+export function isAuthNeeded(error: unknown): error is AuthNeeded {
+  return error instanceof Error && typeof (error as Partial<AuthNeeded>).authURL === 'string';
+}
+
+/** How the OAuth layer plugs into every client (the hook `UserClients` leaves for it). */
+export interface ClientAuthHooks {
+  /** Wraps the transport fetch for this user and server: adds tokens, turns 401s into AuthNeeded errors. */
+  fetchFor(userId: string, server: ServerConfig, base: FetchLike): FetchLike;
+}

@@ -1,0 +1,202 @@
+import type { Logger } from 'pino';
+import type { ServerConfig } from '../config/schema.js';
+import { sameServerConfig } from '../config/schema.js';
+import { Client, type CallToolOptions, type ClientOptions } from './client.js';
+import { backoffDelayMs } from './backoff.js';
+import { McpClientError, ServerNotAvailableError, ToolNotFoundError, describeError } from './errors.js';
+import type { FetchLike } from './request-headers.js';
+import { ToolNameMap } from './tool-names.js';
+import type { ToolCallResult } from './tool-result.js';
+import { isAuthNeeded, type ClientAuthHooks, type Errors, type ServerError, type ServerState, type ToolAuthError, type UserTool, type UserToolsResult } from './types.js';
+
+export interface UserClientsDeps {
+  readonly logger: Logger;
+  readonly fetch?: FetchLike;
+  readonly auth?: ClientAuthHooks;
+  readonly now?: () => number;
+  /** Seam for connecting (tests may count connections); defaults to `Client.connect`. */
+  readonly connect?: (options: ClientOptions, signal?: AbortSignal) => Promise<Client>;
+}
+
+type Slot =
+  | { readonly state: 'connecting'; readonly config: ServerConfig; readonly ready: Promise<Client | Error>; readonly abort: AbortController }
+  | { readonly state: 'connected'; readonly config: ServerConfig; readonly client: Client }
+  | { readonly state: 'failed'; readonly config: ServerConfig; readonly error: Error; readonly attempts: number; readonly retryAt: number };
+
+/** One user's connections to every enabled server. A failing server never blocks or hides the others. */
+export class UserClients {
+  private servers: readonly ServerConfig[] = [];
+  private readonly slots = new Map<string, Slot>();
+  private names: ToolNameMap | undefined;
+  private closed = false;
+  private readonly log: Logger;
+  private readonly now: () => number;
+
+  constructor(readonly userId: string, servers: readonly ServerConfig[], private readonly deps: UserClientsDeps) {
+    this.log = deps.logger.child({ userId });
+    this.now = deps.now ?? Date.now;
+    this.servers = servers.filter((s) => s.enabled);
+  }
+
+  /** Connects (in parallel) to every server not yet connected, then returns all tools and the errors. */
+  async getTools(): Promise<UserToolsResult> {
+    const outcomes = await Promise.all(this.servers.map(async (server) => [server, await this.ensure(server)] as const));
+    const toolAuthErrors: ToolAuthError[] = [];
+    const errors: ServerError[] = [];
+    for (const [server, outcome] of outcomes) {
+      if (outcome instanceof Client) continue;
+      if (isAuthNeeded(outcome)) toolAuthErrors.push({ serverName: server.name, authURL: outcome.authURL, message: outcome.message });
+      else errors.push({ serverName: server.name, code: errorCode(outcome), message: outcome.message });
+    }
+    return { tools: this.currentTools(), errors: { toolAuthErrors, errors } satisfies Errors };
+  }
+
+  /** Per-server view for status pages; connects like `getTools`. */
+  async getServerStates(): Promise<ServerState[]> {
+    await this.getTools();
+    const tools = this.currentTools();
+    return this.servers.map((server) => {
+      const slot = this.slots.get(server.name);
+      const origin = new URL(server.baseURL).origin;
+      const own = tools.filter((t) => t.serverName === server.name);
+      if (slot?.state === 'connected') return { serverName: server.name, serverOrigin: origin, status: 'connected', tools: own };
+      if (slot?.state === 'failed' && isAuthNeeded(slot.error)) {
+        return { serverName: server.name, serverOrigin: origin, status: 'needs_oauth', tools: [], authURL: slot.error.authURL, error: slot.error.message };
+      }
+      if (slot?.state === 'failed') return { serverName: server.name, serverOrigin: origin, status: 'error', tools: [], error: slot.error.message };
+      return { serverName: server.name, serverOrigin: origin, status: 'connecting', tools: [] };
+    });
+  }
+
+  async callTool(exposedName: string, args: Record<string, unknown>, options?: CallToolOptions): Promise<ToolCallResult> {
+    let ref = this.names?.resolve(exposedName);
+    if (!ref) {
+      await this.getTools();
+      ref = this.names?.resolve(exposedName);
+    }
+    if (!ref) throw new ToolNotFoundError(exposedName);
+    const server = this.servers.find((s) => s.name === ref.serverName);
+    if (!server) throw new ServerNotAvailableError(ref.serverName);
+    const client = await this.ensure(server);
+    if (!(client instanceof Client)) throw client;
+    return client.callTool(ref.toolName, args, options);
+  }
+
+  /** Applies a new server list: closes only clients whose server was removed, disabled or changed. */
+  applyConfig(servers: readonly ServerConfig[]): void {
+    this.servers = servers.filter((s) => s.enabled);
+    for (const [name, slot] of this.slots) {
+      const next = this.servers.find((s) => s.name === name);
+      if (!next || !sameServerConfig(next, slot.config)) this.drop(name);
+    }
+  }
+
+  /** Forgets one server's connection (e.g. after the user connected their account) or all of them. */
+  reset(serverName?: string): void {
+    for (const name of [...this.slots.keys()]) if (!serverName || name === serverName) this.drop(name);
+  }
+
+  get connectedCount(): number {
+    return [...this.slots.values()].filter((s) => s.state === 'connected').length;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const closing = [...this.slots.keys()].map((name) => this.drop(name));
+    await Promise.all(closing);
+  }
+
+  private ensure(server: ServerConfig): Promise<Client | Error> {
+    if (this.closed) return Promise.resolve(new ServerNotAvailableError(server.name));
+    const slot = this.slots.get(server.name);
+    if (slot?.state === 'connected' && !slot.client.closed) return Promise.resolve(slot.client);
+    if (slot?.state === 'connecting') return slot.ready;
+    if (slot?.state === 'failed' && this.now() < slot.retryAt) return Promise.resolve(slot.error);
+    return this.start(server, slot?.state === 'failed' ? slot.attempts : 0);
+  }
+
+  private start(server: ServerConfig, previousAttempts: number): Promise<Client | Error> {
+    const abort = new AbortController();
+    const connect = this.deps.connect ?? Client.connect;
+    const base = this.deps.fetch ?? fetch;
+    const options: ClientOptions = {
+      userId: this.userId,
+      server,
+      logger: this.log,
+      fetch: this.deps.auth ? this.deps.auth.fetchFor(this.userId, server, base) : base,
+      onToolsChanged: () => this.rebuildNames(),
+    };
+    const ready = connect(options, abort.signal).then(
+      (client) => {
+        if (!this.isCurrent(server.name, abort)) {
+          void client.close();
+          return new ServerNotAvailableError(server.name);
+        }
+        this.slots.set(server.name, { state: 'connected', config: server, client });
+        this.rebuildNames();
+        return client;
+      },
+      (error: unknown) => {
+        const failure = error instanceof Error ? error : new Error(String(error));
+        const attempts = previousAttempts + 1;
+        if (this.isCurrent(server.name, abort)) {
+          this.slots.set(server.name, { state: 'failed', config: server, error: failure, attempts, retryAt: this.now() + backoffDelayMs(attempts) });
+        }
+        this.log.warn({ server: server.name, errorCode: errorCode(failure), reason: describeError(failure) }, 'MCP server unavailable for user');
+        return failure;
+      },
+    );
+    this.slots.set(server.name, { state: 'connecting', config: server, ready, abort });
+    return ready;
+  }
+
+  /** True while this connection attempt has not been superseded (by a config change, reset or close). */
+  private isCurrent(name: string, abort: AbortController): boolean {
+    const slot = this.slots.get(name);
+    return slot?.state === 'connecting' && slot.abort === abort && !abort.signal.aborted;
+  }
+
+  private async drop(name: string): Promise<void> {
+    const slot = this.slots.get(name);
+    this.slots.delete(name);
+    if (slot?.state === 'connecting') slot.abort.abort();
+    if (slot?.state === 'connected') {
+      this.rebuildNames();
+      await slot.client.close();
+    }
+  }
+
+  private rebuildNames(): void {
+    this.names = undefined;
+  }
+
+  private connectedClients(): Client[] {
+    const clients: Client[] = [];
+    for (const server of this.servers) {
+      const slot = this.slots.get(server.name);
+      if (slot?.state === 'connected') clients.push(slot.client);
+    }
+    return clients;
+  }
+
+  private currentTools(): UserTool[] {
+    const clients = this.connectedClients();
+    this.names ??= new ToolNameMap(clients.flatMap((c) => c.tools.map((t) => ({ serverName: c.serverName, toolName: t.name }))));
+    const names = this.names;
+    return clients.flatMap((client) =>
+      client.tools.map((tool) => ({
+        name: names.exposedName({ serverName: client.serverName, toolName: tool.name }) ?? tool.name,
+        serverName: client.serverName,
+        toolName: tool.name,
+        description: tool.description ?? '',
+        inputSchema: tool.inputSchema as Record<string, unknown>,
+      })),
+    );
+  }
+}
+
+function errorCode(error: Error): string {
+  if (error instanceof McpClientError) return error.code;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? code : 'ERR_MCP_SERVER';
+}
