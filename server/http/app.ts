@@ -1,0 +1,46 @@
+import express, { type Express } from 'express';
+import type { Logger } from 'pino';
+import type { ClientManager } from '../mcp/client-manager.js';
+import type { Metrics } from '../observability/metrics.js';
+import { requireSidecarSecret, requireUser } from './authentication.js';
+import { errorHandler, HttpError } from './errors.js';
+import { botToolsRouter } from './routes/bot-tools.js';
+import { hooksRouter } from './routes/hooks.js';
+import { userToolsRouter } from './routes/user-tools.js';
+
+export interface AppDeps {
+  readonly manager: ClientManager;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly secret: string;
+}
+
+/**
+ * The sidecar's HTTP surface. Every route needs the shim's secret; user routes also need the
+ * `X-Mattermost-UserID` the shim set from Mattermost's own session.
+ */
+export function createApp({ manager, metrics, logger, secret }: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use(requireSidecarSecret(secret));
+  app.use(express.json({ limit: '1mb' }));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok', ...manager.stats() });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  app.use(hooksRouter(manager, metrics, logger));
+
+  const user = express.Router();
+  user.use(requireUser());
+  user.use(botToolsRouter(manager, metrics));
+  user.use(userToolsRouter(manager));
+  app.use(user);
+
+  app.use((req, _res, next) => next(new HttpError(404, 'ERR_NOT_FOUND', `No route for ${req.method} ${req.path}.`)));
+  app.use(errorHandler(logger));
+  return app;
+}

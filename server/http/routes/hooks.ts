@@ -1,0 +1,43 @@
+import { Router } from 'express';
+import type { Logger } from 'pino';
+import { configFromPluginSettings } from '../../config/plugin-settings.js';
+import type { ClientManager } from '../../mcp/client-manager.js';
+import type { Metrics } from '../../observability/metrics.js';
+
+/** Plugin hooks the shim forwards as `POST /hooks/<Name>` (docs/sidecar-protocol.md). */
+export function hooksRouter(manager: ClientManager, metrics: Metrics, logger: Logger): Router {
+  const router = Router();
+
+  // Validation before Mattermost saves: a 400 makes the shim refuse the save with this message.
+  router.post('/hooks/ConfigurationWillBeSaved', (req, res) => {
+    configFromPluginSettings(req.body?.settings);
+    res.json({});
+  });
+
+  // A refused config leaves the running one in place (the error handler answers 400 naming the field).
+  router.post('/hooks/OnConfigurationChange', (req, res) => {
+    try {
+      const config = configFromPluginSettings(req.body?.settings);
+      manager.reInit(config);
+      metrics.configChanges.inc({ outcome: 'applied' });
+      logger.info({ servers: config.servers.map((s) => s.name), enabled: config.enabled }, 'MCP configuration applied');
+      res.json({});
+    } catch (error) {
+      metrics.configChanges.inc({ outcome: 'rejected' });
+      logger.warn({ reason: error instanceof Error ? error.message : String(error) }, 'MCP configuration refused; keeping the running one');
+      throw error;
+    }
+  });
+
+  router.post('/hooks/UserHasBeenDeactivated', (req, res) => {
+    const userId = req.body?.user_id;
+    if (typeof userId === 'string') manager.invalidateUser(userId);
+    res.json({});
+  });
+
+  router.post('/hooks/OnDeactivate', (_req, res) => {
+    res.json({});
+  });
+
+  return router;
+}

@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import { parseConfig, type Config } from './config/schema.js';
+import { createLogger } from './observability/logger.js';
+import { startSidecar } from './sidecar.js';
+import { startDemoMcpServer } from './demo/demo-mcp-server.js';
+
+/**
+ * Starts the sidecar from the environment (docs/sidecar-protocol.md):
+ * MCP_SIDECAR_SECRET (required), MCP_SIDECAR_LISTEN (default 127.0.0.1:8787),
+ * MCP_CONFIG_FILE (optional JSON Config), MCP_LOG_LEVEL; `--demo` adds a local demo MCP server.
+ */
+async function main(): Promise<void> {
+  const logger = createLogger({ level: (process.env.MCP_LOG_LEVEL as 'info' | undefined) ?? 'info' });
+  const secret = process.env.MCP_SIDECAR_SECRET;
+  if (!secret || secret.length < 16) {
+    logger.fatal('MCP_SIDECAR_SECRET must be set to at least 16 characters (the shim sets a fresh one per activation).');
+    process.exit(2);
+  }
+  let config: Config = parseConfig(process.env.MCP_CONFIG_FILE ? JSON.parse(readFileSync(process.env.MCP_CONFIG_FILE, 'utf8')) : {});
+  const closers: Array<() => Promise<void>> = [];
+  if (process.argv.includes('--demo')) {
+    const demo = await startDemoMcpServer(Number(process.env.MCP_DEMO_PORT ?? 0));
+    closers.push(demo.close);
+    config = parseConfig({ ...config, servers: [...config.servers, { name: 'demo', baseURL: demo.url }] });
+    logger.info({ url: demo.url }, 'demo MCP server started');
+  }
+  const sidecar = await startSidecar({
+    config,
+    secret,
+    logger,
+    listen: process.env.MCP_SIDECAR_LISTEN ?? '127.0.0.1:8787',
+    allowRemote: process.env.MCP_SIDECAR_ALLOW_REMOTE === 'true',
+  });
+  const shutdown = async (signal: string): Promise<void> => {
+    logger.info({ signal }, 'shutting down');
+    await sidecar.close();
+    for (const close of closers) await close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,51 @@
+import { request as httpRequest } from 'node:http';
+
+export interface SidecarResponse {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: any;
+}
+
+export interface RequestOptions {
+  readonly method?: string;
+  readonly secret?: string;
+  readonly userId?: string;
+  readonly body?: unknown;
+  /** Sent as is (for malformed-body tests). */
+  readonly rawBody?: string;
+  readonly headers?: Record<string, string>;
+}
+
+/** Minimal HTTP client for a sidecar at `http://host:port` or `unix:/path`. */
+export function sidecarRequest(address: string, path: string, options: RequestOptions = {}): Promise<SidecarResponse> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.secret !== undefined) headers.authorization = `Bearer ${options.secret}`;
+  if (options.userId !== undefined) headers['x-mattermost-userid'] = options.userId;
+  const payload = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
+  if (payload !== undefined) headers['content-type'] = 'application/json';
+  const target = address.startsWith('unix:') ? { socketPath: address.slice(5), path } : { ...hostPort(address), path };
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ ...target, method: options.method ?? (payload === undefined ? 'GET' : 'POST'), headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString();
+        let body: unknown = text;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          // not JSON: keep the text
+        }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
+      });
+    });
+    req.on('error', reject);
+    if (payload !== undefined) req.write(payload);
+    req.end();
+  });
+}
+
+function hostPort(address: string): { host: string; port: number } {
+  const url = new URL(address);
+  return { host: url.hostname, port: Number(url.port) };
+}
