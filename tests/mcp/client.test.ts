@@ -164,3 +164,24 @@ describe('Client', () => {
     await expect(client.callTool('echo', { message: 'x' })).rejects.toThrow(ToolCallError);
   });
 });
+
+describe('discoverServerTools', () => {
+  it('lists a server’s tools on a temporary connection and ends its session', async () => {
+    const { discoverServerTools } = await import('../../server/mcp/discover-server-tools.js');
+    const s = await server({ tools: [echoTool, whoamiTool] });
+    const tools = await discoverServerTools(serverConfig(s.url), USER, { logger });
+    expect(tools).toEqual([
+      { name: 'echo', description: 'Echoes its message', inputSchema: expect.objectContaining({ required: ['message'] }) },
+      { name: 'whoami', description: expect.any(String), inputSchema: expect.objectContaining({ type: 'object' }) },
+    ]);
+    expect(s.deletedSessions).toBe(1);
+    expect(s.requests.every((r) => r.headers['x-mattermost-userid'] === USER)).toBe(true);
+  });
+
+  it('reports a server that cannot be reached', async () => {
+    const { discoverServerTools } = await import('../../server/mcp/discover-server-tools.js');
+    const s = await server();
+    await s.kill();
+    await expect(discoverServerTools(serverConfig(s.url), USER, { logger })).rejects.toThrow(ServerConnectError);
+  });
+});
