@@ -55,6 +55,26 @@ const headers = z.record(z.string(), z.string()).default({}).superRefine((record
   }
 });
 
+/** Per-server OAuth options for servers whose authorization server needs more than discovery. */
+export const ServerOAuthSchema = z.object({
+  /** A pre-registered client (for authorization servers without dynamic registration). */
+  clientId: z.string().trim().min(1, 'must not be empty').optional(),
+  clientSecret: z.string().min(1, 'must not be empty').optional(),
+  /** Scopes to request when neither the server's challenge nor its metadata names any. */
+  scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'must be a scope token (RFC 6749 §3.3)')).optional(),
+  /** RFC 8707 `resource` to send instead of the discovered one (Entra-style servers). */
+  resource: z.string().url('must be an absolute URL').optional(),
+  /** Send no `resource` parameter at all. */
+  omitResource: z.boolean().optional(),
+  /** An `audience` parameter (Auth0-style servers). */
+  audience: z.string().min(1).optional(),
+  /** Accept an authorization server that does not advertise PKCE S256 (still sends S256). */
+  allowMissingS256: z.boolean().optional(),
+}).strict().superRefine((oauth, ctx) => {
+  if (oauth.clientSecret && !oauth.clientId) ctx.addIssue({ code: 'custom', path: ['clientSecret'], message: 'needs clientId' });
+  if (oauth.resource && oauth.omitResource) ctx.addIssue({ code: 'custom', path: ['omitResource'], message: 'cannot be combined with resource' });
+});
+
 export const ServerConfigSchema = z.object({
   name: z.string().trim().min(1, 'is required').max(64, 'must be at most 64 characters'),
   enabled: z.boolean().default(true),
@@ -64,7 +84,8 @@ export const ServerConfigSchema = z.object({
   connectTimeoutSeconds: z.number().positive('must be positive').max(300).optional(),
   /** Per-server default tool-call timeout in seconds. */
   toolTimeoutSeconds: z.number().positive('must be positive').max(3600).optional(),
-}).passthrough();
+  oauth: ServerOAuthSchema.optional(),
+}).strict();
 
 export const ConfigSchema = z.object({
   enabled: z.boolean().default(true),
@@ -88,6 +109,7 @@ export const ConfigSchema = z.object({
 });
 
 export type ServerConfig = z.infer<typeof ServerConfigSchema>;
+export type ServerOAuthConfig = z.infer<typeof ServerOAuthSchema>;
 export type Config = z.infer<typeof ConfigSchema>;
 /** What an admin may submit: defaults are filled in by `parseConfig`. */
 export type ConfigInput = z.input<typeof ConfigSchema>;

@@ -58,3 +58,24 @@ describe('parseConfig', () => {
     );
   });
 });
+
+describe('per-server OAuth options', () => {
+  it('accepts a pre-registered client, scopes and resource options', () => {
+    const oauth = { clientId: 'abc', clientSecret: 's3cret', scopes: ['read', 'offline_access'], audience: 'https://api.example.com', allowMissingS256: true };
+    expect(parseConfig({ servers: [{ ...server, oauth }] }).servers[0]?.oauth).toEqual(oauth);
+  });
+
+  it.each([
+    [{ clientSecret: 'x' }, 'servers[0].oauth.clientSecret: needs clientId'],
+    [{ resource: 'https://r.example.com', omitResource: true }, 'servers[0].oauth.omitResource: cannot be combined with resource'],
+    [{ scopes: ['has space'] }, 'servers[0].oauth.scopes[0]: must be a scope token'],
+    [{ resource: 'not-a-url' }, 'servers[0].oauth.resource: must be an absolute URL'],
+    [{ clientID: 'typo' }, 'servers[0].oauth'],
+  ])('refuses %j naming the field', (oauth, message) => {
+    expect(rejection({ servers: [{ ...server, oauth }] }).message).toContain(message);
+  });
+
+  it('refuses unknown server fields instead of silently ignoring a typo', () => {
+    expect(rejection({ servers: [{ ...server, baseUrl: 'https://x' }] }).message).toContain('servers[0]');
+  });
+});
