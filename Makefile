@@ -4,7 +4,7 @@ PLUGIN_ID := $(shell node -p "require('./plugin.json').id" 2>/dev/null || echo m
 PLUGIN_VERSION := $(shell node -p "require('./plugin.json').version" 2>/dev/null || echo 0.0.0)
 export npm_config_nodedir ?= /usr
 
-.PHONY: help install build run test test-node test-shim test-slow typecheck check-style bench dist clean
+.PHONY: help install build run test test-node test-shim test-conformance test-slow typecheck check-style bench dist clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -30,7 +30,12 @@ test-node: install ## Jest suites (real MCP servers, stores, authorization serve
 test-shim: ## The Go shim's tests (plugintest + httptest)
 	@if [ -f server/shim/go.mod ]; then cd server/shim && go vet ./... && go test ./...; else echo "no Go shim yet"; fi
 
-test: typecheck test-node test-shim ## Everything CI runs
+# Client scenarios of the MCP conformance suite (auth scenarios join when the OAuth layer lands).
+CONFORMANCE_SCENARIOS ?= initialize tools_call elicitation-sep1034-client-defaults sse-retry
+test-conformance: build ## The MCP conformance suite's client scenarios against tests/conformance/client.sh
+	tests/conformance/run.sh $(CONFORMANCE_SCENARIOS)
+
+test: typecheck test-node test-shim test-conformance ## Everything CI runs
 
 test-slow: install ## Long fault and load suites (over a minute)
 	npm test --silent -- --ci --testPathIgnorePatterns=/node_modules/ tests/slow

@@ -3,10 +3,11 @@ import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontex
 import { SSEClientTransport, SseError } from '@modelcontextprotocol/sdk/client/sse.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { ErrorCode, McpError, ToolListChangedNotificationSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { ElicitRequestSchema, ErrorCode, McpError, ToolListChangedNotificationSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/schema.js';
 import { ClientClosedError, ServerConnectError, ServerTimeoutError, ServerUnauthorizedError, ToolCallError, describeError } from './errors.js';
+import type { ElicitationHandler } from './elicitation.js';
 import { withServerHeaders, type FetchLike } from './request-headers.js';
 import { toToolCallResult, type ToolCallResult } from './tool-result.js';
 
@@ -29,6 +30,8 @@ export interface ClientOptions {
   readonly onToolsChanged?: (tools: readonly Tool[]) => void;
   /** Turns a transport 401 into the error callers should see (the OAuth layer supplies one). */
   readonly onUnauthorized?: (error: unknown) => Error | undefined;
+  /** Answers elicitation requests; without it the client does not declare the capability. */
+  readonly onElicitation?: ElicitationHandler;
 }
 
 export interface CallToolOptions {
@@ -198,7 +201,9 @@ export class Client {
   }
 
   private async initialize(kind: TransportKind, transport: Transport, signal?: AbortSignal): Promise<Session> {
-    const sdk = new SdkClient({ ...CLIENT_INFO }, { capabilities: {} });
+    const onElicitation = this.options.onElicitation;
+    const sdk = new SdkClient({ ...CLIENT_INFO }, { capabilities: onElicitation ? { elicitation: {} } : {} });
+    if (onElicitation) sdk.setRequestHandler(ElicitRequestSchema, (request) => onElicitation(request.params));
     const session: Session = { sdk, transport, kind, closed: false };
     sdk.onclose = () => {
       session.closed = true;

@@ -20,7 +20,7 @@ export async function startEverythingServer(transport: 'streamableHttp' | 'sse' 
   const dir = mkdtempSync(join(tmpdir(), 'everything-'));
   const portFile = join(dir, 'port');
   const child: ChildProcess = spawn(process.execPath, ['-r', join(here, 'loopback-preload.cjs'), entry, transport], {
-    env: { PATH: process.env.PATH ?? '', LOOPBACK_PORT_FILE: portFile, PORT: '0' },
+    env: { PATH: process.env.PATH ?? '', LOOPBACK_PORT_FILE: portFile, LOOPBACK_FORCE_PORT_ZERO: '1', PORT: '0' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
