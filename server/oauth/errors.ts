@@ -1,0 +1,195 @@
+/**
+ * Errors of the OAuth layer. Each has a stable `code` a caller can switch on and fields that say
+ * what went wrong; messages say what to do. Protocol errors (`RegistrationError`, `OAuthTokenError`,
+ * `AuthorizationResponseError`) use the RFC's own `error` value as their `code`.
+ * Messages never contain tokens, secrets or authorization codes.
+ */
+export abstract class OAuthError extends Error {
+  abstract readonly code: string;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The user has to authorize the plugin at `authURL` before the server can be used on their behalf. */
+export class OAuthNeededError extends OAuthError {
+  readonly code = 'ERR_OAUTH_NEEDED';
+  constructor(
+    readonly serverName: string,
+    /** Where to send the user's browser (the plugin's start URL or the provider's authorization URL). */
+    readonly authURL: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Connect your account to ${serverName}`, options);
+  }
+}
+
+/** A `WWW-Authenticate` value longer than the parser accepts; it is not parsed at all. */
+export class ChallengeTooLongError extends OAuthError {
+  readonly code = 'ERR_OAUTH_CHALLENGE_TOO_LONG';
+  constructor(readonly length: number, readonly limit: number) {
+    super(`WWW-Authenticate header is ${length} characters long; at most ${limit} are accepted.`);
+  }
+}
+
+/** A URL the flow would send credentials or users to is not HTTPS (plain HTTP is allowed on loopback only). */
+export class InsecureURLError extends OAuthError {
+  readonly code = 'ERR_OAUTH_INSECURE_URL';
+  constructor(readonly field: string, readonly url: string) {
+    super(`${field} must be an https URL (http only on loopback addresses); got ${describeURL(url)}. Ask the server's operator to serve it over HTTPS.`);
+  }
+}
+
+export type MetadataKind = 'protected-resource' | 'authorization-server';
+
+/** One well-known URL that was tried and how it answered. */
+export interface MetadataAttempt {
+  readonly url: string;
+  readonly status: number;
+}
+
+/** No candidate URL served the metadata document (every one answered 4xx or 502). */
+export class MetadataNotFoundError extends OAuthError {
+  readonly code = 'ERR_OAUTH_METADATA_NOT_FOUND';
+  constructor(readonly kind: MetadataKind, readonly attempts: readonly MetadataAttempt[]) {
+    const tried = attempts.map((a) => `${a.url} (HTTP ${a.status})`).join(', ');
+    super(`No OAuth ${kind} metadata found; tried ${tried || 'nothing'}. Check the server URL or configure the OAuth endpoints.`);
+  }
+}
+
+/** A metadata document was found but breaks its RFC (a required field missing or of the wrong type). */
+export class InvalidMetadataError extends OAuthError {
+  readonly code = 'ERR_OAUTH_INVALID_METADATA';
+  constructor(readonly kind: MetadataKind, readonly url: string, readonly reason: string) {
+    super(`The OAuth ${kind} metadata at ${describeURL(url)} is invalid: ${reason}.`);
+  }
+}
+
+/** RFC 9728 §3.3: the protected resource metadata describes another resource than the MCP server. */
+export class ResourceMismatchError extends OAuthError {
+  readonly code = 'ERR_OAUTH_RESOURCE_MISMATCH';
+  constructor(readonly resource: string, readonly serverURL: string) {
+    super(`The protected resource metadata names resource ${describeURL(resource)}, which does not cover the MCP server ${describeURL(serverURL)}; refusing to send tokens for it. Check the server URL.`);
+  }
+}
+
+/** RFC 8414 §3.3 / RFC 9207: the issuer named by a document or redirect is not the one expected. */
+export class IssuerMismatchError extends OAuthError {
+  readonly code = 'ERR_OAUTH_ISSUER_MISMATCH';
+  constructor(readonly expected: string, readonly actual: string, readonly url?: string) {
+    super(`Authorization server issuer mismatch: expected ${describeURL(expected)}, got ${describeURL(actual)}${url ? ` (from ${describeURL(url)})` : ''}; refusing to use it.`);
+  }
+}
+
+/** The authorization server does not advertise PKCE with S256 (MCP authorization, OAuth 2.1 §7.5.2). */
+export class PKCENotSupportedError extends OAuthError {
+  readonly code = 'ERR_OAUTH_PKCE_S256_UNSUPPORTED';
+  constructor(readonly issuer: string, readonly methods: readonly string[] | undefined) {
+    super(methods
+      ? `Authorization server ${describeURL(issuer)} does not support PKCE with S256 (it offers ${methods.join(', ') || 'none'}); it cannot be used.`
+      : `Authorization server ${describeURL(issuer)} does not advertise PKCE support (no code_challenge_methods_supported); allow missing S256 for this server only if you trust it.`);
+  }
+}
+
+/** The authorization server offers no dynamic client registration (RFC 7591). */
+export class RegistrationNotSupportedError extends OAuthError {
+  readonly code = 'ERR_OAUTH_REGISTRATION_UNSUPPORTED';
+  constructor(readonly issuer: string) {
+    super(`Authorization server ${describeURL(issuer)} does not support dynamic client registration; configure a pre-registered client ID for this server.`);
+  }
+}
+
+/** RFC 7591 §3.2.2 error codes, plus `unknown_error` for answers that are not an RFC 7591 error body. */
+export type RegistrationErrorCode =
+  | 'invalid_redirect_uri'
+  | 'invalid_client_metadata'
+  | 'invalid_software_statement'
+  | 'unapproved_software_statement'
+  | 'unknown_error'
+  | (string & {});
+
+/** The registration endpoint refused the client (RFC 7591 §3.2.2). */
+export class RegistrationError extends OAuthError {
+  constructor(
+    /** The RFC 7591 `error` value. */
+    readonly code: RegistrationErrorCode,
+    /** The RFC 7591 `error_description`, or a bounded snippet of a non-JSON body. */
+    readonly description: string | undefined,
+    /** HTTP status of the answer; undefined when the request was refused before it was sent. */
+    readonly status: number | undefined,
+  ) {
+    super(`Client registration failed: ${code}${description ? ` (${description})` : ''}${status ? ` [HTTP ${status}]` : ''}.`);
+  }
+}
+
+/** RFC 6749 §5.2, RFC 8707 §2 and RFC 7009 §2.2.1 error codes, plus `unknown_error` for non-OAuth answers. */
+export type TokenErrorCode =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'invalid_scope'
+  | 'invalid_target'
+  | 'unsupported_token_type'
+  | 'server_error'
+  | 'temporarily_unavailable'
+  | 'unknown_error'
+  | (string & {});
+
+/** The token or revocation endpoint answered with an error. `invalid_grant` means: authorize again. */
+export class OAuthTokenError extends OAuthError {
+  constructor(
+    /** The RFC 6749 `error` value. */
+    readonly code: TokenErrorCode,
+    readonly description: string | undefined,
+    readonly status: number,
+    readonly errorURI?: string,
+  ) {
+    super(`The authorization server refused the token request: ${code}${description ? ` (${description})` : ''} [HTTP ${status}].`);
+  }
+}
+
+/** RFC 6749 §4.1.2.1: the authorization server redirected back with an error instead of a code. */
+export class AuthorizationResponseError extends OAuthError {
+  constructor(readonly code: string, readonly description: string | undefined, readonly errorURI?: string) {
+    super(`Authorization was not granted: ${code}${description ? ` (${description})` : ''}.`);
+  }
+}
+
+/** The `state` of a redirect is not the one this flow sent (RFC 6749 §10.12): start the flow again. */
+export class StateMismatchError extends OAuthError {
+  readonly code = 'ERR_OAUTH_STATE_MISMATCH';
+  constructor() {
+    super('The authorization response does not belong to this request (state mismatch); start the connection again.');
+  }
+}
+
+/** A response that no RFC allows: a redirect on a POST, a body too large, a success without its required fields. */
+export class UnexpectedResponseError extends OAuthError {
+  readonly code = 'ERR_OAUTH_UNEXPECTED_RESPONSE';
+  constructor(readonly url: string, readonly status: number | undefined, readonly reason: string) {
+    super(`Unexpected answer from ${describeURL(url)}${status ? ` (HTTP ${status})` : ''}: ${reason}.`);
+  }
+}
+
+/** The request did not get an answer: connection refused, DNS failure, TLS error or timeout. */
+export class OAuthNetworkError extends OAuthError {
+  readonly code = 'ERR_OAUTH_NETWORK';
+  constructor(readonly url: string, readonly timedOut: boolean, options?: { cause?: unknown }) {
+    super(timedOut
+      ? `No answer from ${describeURL(url)} in time; try again later.`
+      : `Could not reach ${describeURL(url)}; check that the server is running and reachable.`, options);
+  }
+}
+
+/** A URL for messages: origin and path only, so query strings (codes, tokens) never reach a log. */
+export function describeURL(value: string): string {
+  try {
+    const url = new URL(value);
+    return `${url.origin}${url.pathname}`;
+  } catch {
+    return JSON.stringify(value.length > 100 ? `${value.slice(0, 100)}…` : value);
+  }
+}
