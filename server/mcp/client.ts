@@ -9,6 +9,7 @@ import type { ServerConfig } from '../config/schema.js';
 import { ClientClosedError, ServerConnectError, ServerTimeoutError, ServerUnauthorizedError, ToolCallError, describeError } from './errors.js';
 import type { ElicitationHandler } from './elicitation.js';
 import { withServerHeaders, type FetchLike } from './request-headers.js';
+import { withResponseLimits, type ResponseLimits } from './response-limits.js';
 import { toToolCallResult, type ToolCallResult } from './tool-result.js';
 
 export const CLIENT_INFO = { name: 'mattermost-mcp', version: '0.1.0' } as const;
@@ -30,6 +31,8 @@ export interface ClientOptions {
   readonly onToolsChanged?: (tools: readonly Tool[]) => void;
   /** Turns a transport 401 into the error callers should see (the OAuth layer supplies one). */
   readonly onUnauthorized?: (error: unknown) => Error | undefined;
+  /** Bounds on what the server may make the client buffer (defaults: 16 MiB a body, 4 MiB an SSE event). */
+  readonly responseLimits?: ResponseLimits;
   /** Answers elicitation requests; without it the client does not declare the capability. */
   readonly onElicitation?: ElicitationHandler;
 }
@@ -58,7 +61,8 @@ export class Client {
   private readonly log: Logger;
 
   private constructor(private readonly options: ClientOptions) {
-    this.fetchWithHeaders = withServerHeaders(options.fetch ?? fetch, options.userId, options.server.headers);
+    const bounded = withResponseLimits(options.fetch ?? fetch, options.responseLimits);
+    this.fetchWithHeaders = withServerHeaders(bounded, options.userId, options.server.headers);
     this.log = options.logger.child({ server: options.server.name });
   }
 
@@ -256,7 +260,9 @@ export class Client {
 
 function httpStatus(error: unknown): number | undefined {
   if (error instanceof StreamableHTTPError || error instanceof SseError) return error.code;
-  return undefined;
+  // The SDK's SSE transport reports a failed POST as a plain Error carrying the status in its text.
+  const match = error instanceof Error ? /^Error POSTing to endpoint \(HTTP (\d{3})\)/.exec(error.message) : null;
+  return match ? Number(match[1]) : undefined;
 }
 
 /** A 4xx other than 401/403 on initialize means "not a Streamable HTTP endpoint" (MCP backwards compatibility). */
@@ -269,9 +275,12 @@ function isUnauthorized(error: unknown): boolean {
   return error instanceof UnauthorizedError || httpStatus(error) === 401;
 }
 
-/** 404 on a request that carried a session id means the server forgot the session (MCP 2025-06-18 §Session Management). */
-function isSessionExpired(error: unknown, session: Session): boolean {
-  return httpStatus(error) === 404 && session.kind === 'streamable-http';
+/**
+ * 404 on a request that carried a session id means the server forgot the session (MCP 2025-06-18
+ * §Session Management); a legacy SSE server answers the same for a message to a session it lost.
+ */
+function isSessionExpired(error: unknown, _session: Session): boolean {
+  return httpStatus(error) === 404;
 }
 
 function isSessionLost(error: unknown, session: Session): boolean {

@@ -56,6 +56,8 @@ export interface TestMcpServer {
   setDelay(ms: number): void;
   /** Drops every connection and stops listening, like a crashed process. */
   kill(): Promise<void>;
+  /** Listens again on the same port with no sessions, like a restarted process. */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -166,9 +168,12 @@ export async function startMcpServer(options: TestServerOptions = {}): Promise<T
     });
   }
 
-  const http: HttpServer = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
+  const listen = (onPort: number): Promise<HttpServer> =>
+    new Promise((resolve, reject) => {
+      const s = app.listen(onPort, '127.0.0.1', () => resolve(s));
+      s.once('error', reject);
+    });
+  let http: HttpServer = await listen(0);
   const { port } = http.address() as AddressInfo;
 
   return {
@@ -198,6 +203,11 @@ export async function startMcpServer(options: TestServerOptions = {}): Promise<T
     async kill() {
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+    async restart() {
+      streamable.clear();
+      sse.clear();
+      http = await listen(port);
     },
     async close() {
       await Promise.all([...servers].map((s) => s.close().catch(() => undefined)));
