@@ -15,6 +15,8 @@ export interface CannedResponse {
   readonly body?: unknown;
   readonly contentType?: string;
   readonly headers?: Readonly<Record<string, string>>;
+  /** Never answer (until the server stops), for timeouts and aborts. */
+  readonly hang?: boolean;
 }
 
 export interface RecordedRequest {
@@ -51,6 +53,7 @@ export async function startMetadataServer(): Promise<MetadataServer> {
     requests.push(recorded);
     const route = routes.get(req.path);
     const answer = typeof route === 'function' ? route(recorded) : route ?? { status: 404, body: 'Not Found' };
+    if (answer.hang) return;
     res.status(answer.status ?? 200);
     for (const [name, value] of Object.entries(answer.headers ?? {})) res.setHeader(name, value);
     if (typeof answer.body === 'string') res.type(answer.contentType ?? 'text/plain').send(answer.body);
