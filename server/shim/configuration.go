@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/mattermost/mattermost/server/public/model"
+)
+
+// Settings keys as Mattermost stores them: plugin.json keys, lower-cased.
+const (
+	settingSidecarURL    = "sidecarurl"
+	settingSidecarSecret = "sidecarsecret"
+	settingStoreURL      = "storeurl"
+)
+
+// pluginSettings is this plugin's section of the server config, keys lower-cased.
+type pluginSettings map[string]any
+
+func (s pluginSettings) text(key string) string {
+	value, _ := s[key].(string)
+	return strings.TrimSpace(value)
+}
+
+// forSidecar is what the sidecar sees: everything but the secret it already holds.
+func (s pluginSettings) forSidecar() map[string]any {
+	out := make(map[string]any, len(s))
+	for key, value := range s {
+		out[strings.ToLower(key)] = value
+	}
+	delete(out, settingSidecarSecret)
+	return out
+}
+
+// OnConfigurationChange remembers the settings and pushes them to the sidecar when it is up. It also
+// runs once before OnActivate; the push then happens once /healthz answers.
+func (p *Plugin) OnConfigurationChange() error {
+	settings := pluginSettings{}
+	if err := p.API.LoadPluginConfiguration(&settings); err != nil {
+		return fmt.Errorf("load the plugin configuration: %w", err)
+	}
+	p.mu.Lock()
+	p.settings = settings
+	run := p.run
+	p.mu.Unlock()
+	if run != nil {
+		p.pushConfiguration(run)
+	}
+	return nil
+}
+
+// pushConfiguration sends the newest settings. It is serialized so an older push never lands last.
+func (p *Plugin) pushConfiguration(run *activation) {
+	p.pushMu.Lock()
+	defer p.pushMu.Unlock()
+	p.mu.RLock()
+	settings := p.settings
+	p.mu.RUnlock()
+	ctx, cancel := context.WithTimeout(context.Background(), p.timing.hookTimeout)
+	defer cancel()
+	body := map[string]any{"settings": settings.forSidecar()}
+	err := run.client.postHook(ctx, "OnConfigurationChange", "", body, nil)
+	var refused *hookError
+	switch {
+	case errors.As(err, &refused):
+		p.API.LogWarn("The MCP sidecar refused the new configuration; it keeps the previous one", "reason", refused.Message)
+	case err != nil:
+		p.API.LogError("Could not push the configuration to the MCP sidecar", "error", err.Error())
+	}
+}
+
+// ConfigurationWillBeSaved lets the sidecar validate this plugin's settings before Mattermost saves
+// them: a 400 rejects the save with the sidecar's message. Saves that leave the plugin's settings
+// unchanged, or that happen while the sidecar is down, pass, so a sidecar problem never blocks an
+// admin from saving the rest of the System Console.
+func (p *Plugin) ConfigurationWillBeSaved(newCfg *model.Config) (*model.Config, error) {
+	if newCfg == nil {
+		return nil, nil
+	}
+	next := pluginSettings(newCfg.PluginSettings.Plugins[pluginID]).forSidecar()
+	if current := p.API.GetConfig(); current != nil {
+		if sameJSON(next, pluginSettings(current.PluginSettings.Plugins[pluginID]).forSidecar()) {
+			return nil, nil
+		}
+	}
+	run := p.activeRun()
+	if run == nil {
+		p.API.LogWarn("MCP settings saved without validation: the sidecar is not running")
+		return nil, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), p.timing.hookTimeout)
+	defer cancel()
+	err := run.client.postHook(ctx, "ConfigurationWillBeSaved", "", map[string]any{"settings": next}, nil)
+	var refused *hookError
+	switch {
+	case errors.As(err, &refused) && refused.Status == 400:
+		return nil, errors.New(refused.Message)
+	case err != nil:
+		p.API.LogWarn("MCP settings saved without validation: the sidecar did not answer", "error", err.Error())
+	}
+	return nil, nil
+}
+
+// sameJSON compares two settings maps as their JSON would, so 30 and 30.0 are equal.
+func sameJSON(a, b map[string]any) bool {
+	normalize := func(m map[string]any) any {
+		data, err := json.Marshal(m)
+		if err != nil {
+			return nil
+		}
+		var out any
+		if json.Unmarshal(data, &out) != nil {
+			return nil
+		}
+		return out
+	}
+	left, right := normalize(a), normalize(b)
+	return left != nil && reflect.DeepEqual(left, right)
+}
+
+// currentSettings is a copy of the last settings Mattermost handed over.
+func (p *Plugin) currentSettings() pluginSettings {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return maps.Clone(p.settings)
+}
+
+// timing holds every delay the shim waits on; tests shorten them.
+type timing struct {
+	healthTimeout  time.Duration // how long OnActivate waits for /healthz
+	healthInterval time.Duration // between /healthz polls
+	hookTimeout    time.Duration // per hook request
+	stopGrace      time.Duration // SIGTERM → SIGKILL
+	restartBackoff time.Duration // first delay before restarting a dead sidecar; doubles
+	restartMax     time.Duration // cap of that delay
+	maxRestarts    int           // crashes in a row before the shim gives up
+	stableAfter    time.Duration // a sidecar that ran this long resets the crash count
+	watchInterval  time.Duration // external mode: health watch period
+}
+
+var defaultTiming = timing{
+	healthTimeout:  15 * time.Second,
+	healthInterval: 100 * time.Millisecond,
+	hookTimeout:    30 * time.Second,
+	stopGrace:      10 * time.Second,
+	restartBackoff: time.Second,
+	restartMax:     30 * time.Second,
+	maxRestarts:    5,
+	stableAfter:    time.Minute,
+	watchInterval:  10 * time.Second,
+}

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http/httputil"
+	"sync"
+
+	"github.com/mattermost/mattermost/server/public/plugin"
+)
+
+// pluginID is plugin.json's id (plugin_manifest_test.go keeps them equal). The API's GetPluginID
+// would need Mattermost 10.1.
+const pluginID = "mattermost-mcp"
+
+// Plugin is the shim: it owns the activation secret, the sidecar (child process or external
+// service), the reverse channel and the forwarding of hooks.
+type Plugin struct {
+	plugin.MattermostPlugin
+
+	// nodePath and sidecarEntry start the embedded sidecar: `nodePath sidecarEntry`. A relative
+	// entry is relative to the bundle. Tests point them at a stand-in program.
+	nodePath     string
+	sidecarEntry string
+	timing       timing
+
+	mu       sync.RWMutex
+	settings pluginSettings // last LoadPluginConfiguration, kept from before OnActivate
+	run      *activation    // nil while inactive
+
+	pushMu sync.Mutex // serializes OnConfigurationChange pushes
+}
+
+func newPlugin() *Plugin {
+	return &Plugin{
+		nodePath:     "node",
+		sidecarEntry: "server/dist/sidecar/server/main.js",
+		timing:       defaultTiming,
+	}
+}
+
+// activation is everything one OnActivate set up; OnDeactivate tears it down.
+type activation struct {
+	client  *sidecarClient
+	proxy   *httputil.ReverseProxy
+	reverse *reverseChannel
+	process *sidecarProcess // nil in external mode
+	stop    context.CancelFunc
+	done    sync.WaitGroup // background loops (external health watch)
+	botID   string
+}
+
+func (p *Plugin) activeRun() *activation {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.run
+}
+
+// OnActivate starts (or reaches) the sidecar, then pushes the configuration, ensures the bot and
+// registers /mcp. Any failure undoes what was started.
+func (p *Plugin) OnActivate() error {
+	botID, err := p.ensureBot()
+	if err != nil {
+		return err
+	}
+	run, err := p.connectSidecar(botID)
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	p.run = run
+	p.mu.Unlock()
+	p.pushConfiguration(run)
+	if run.process != nil {
+		go run.process.supervise(func() { p.pushConfiguration(run) })
+	} else {
+		run.watchExternal(p)
+	}
+	if err := p.registerCommand(); err != nil {
+		p.deactivate(false)
+		return err
+	}
+	return nil
+}
+
+// connectSidecar chooses the mode from the settings: external when SidecarURL is set, embedded
+// otherwise. It returns once /healthz answered.
+func (p *Plugin) connectSidecar(botID string) (*activation, error) {
+	settings := p.currentSettings()
+	dirs, err := p.pluginDirs()
+	if err != nil {
+		return nil, err
+	}
+	secret, address := settings.text(settingSidecarSecret), settings.text(settingSidecarURL)
+	external := address != ""
+	if external && len(secret) < 16 {
+		return nil, errors.New("SidecarURL is set, so SidecarSecret must be too (at least 16 characters): regenerate it in the plugin settings and give the same value to the sidecar as MCP_SIDECAR_SECRET")
+	}
+	if !external {
+		if secret, err = newActivationSecret(); err != nil {
+			return nil, err
+		}
+		address = "unix:" + dirs.sidecarSocket
+	}
+	client, err := newSidecarClient(address, secret)
+	if err != nil {
+		return nil, err
+	}
+	run := &activation{client: client, botID: botID}
+	run.proxy = newSidecarProxy(client, p.API.LogError)
+	if run.reverse, err = startReverseChannel(p.API, dirs.shimSocket, secret, botID); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), p.timing.healthTimeout)
+	defer cancel()
+	if external {
+		if err := client.waitHealthy(ctx, p.timing.healthInterval, nil); err != nil {
+			run.reverse.close()
+			return nil, fmt.Errorf("MCP sidecar at SidecarURL: %w", err)
+		}
+		return run, nil
+	}
+	run.process = newSidecarProcess(p.API, p.sidecarCommand(dirs, secret), client, p.timing)
+	if err := run.process.start(ctx); err != nil {
+		run.process.stop()
+		run.reverse.close()
+		return nil, fmt.Errorf("start the MCP sidecar (%s): %w", p.nodePath, err)
+	}
+	return run, nil
+}
+
+// OnDeactivate tells the sidecar, then stops it and closes the reverse channel.
+func (p *Plugin) OnDeactivate() error {
+	p.deactivate(true)
+	return nil
+}
+
+func (p *Plugin) deactivate(notify bool) {
+	p.mu.Lock()
+	run := p.run
+	p.run = nil
+	p.mu.Unlock()
+	if run == nil {
+		return
+	}
+	if run.stop != nil {
+		run.stop()
+	}
+	run.done.Wait()
+	if notify {
+		ctx, cancel := context.WithTimeout(context.Background(), p.timing.stopGrace/2)
+		if err := run.client.postHook(ctx, "OnDeactivate", "", map[string]any{}, nil); err != nil {
+			p.API.LogWarn("The MCP sidecar did not acknowledge OnDeactivate", "error", err.Error())
+		}
+		cancel()
+	}
+	if run.process != nil {
+		run.process.stop()
+	}
+	run.reverse.close()
+}

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/mattermost/mattermost/server/public/model"
+)
+
+// maxSocketPath keeps socket paths under the smallest sun_path limit (104 bytes on BSD/macOS,
+// 108 on Linux).
+const maxSocketPath = 100
+
+// pluginDirs are the places the shim and the sidecar use on disk.
+type pluginDirs struct {
+	bundle        string // the unpacked bundle: replaced on every upgrade and server restart
+	sidecarSocket string
+	shimSocket    string
+	data          string // survives restarts when Mattermost stores files locally
+	tempDir       string // set when the sockets live in a private temporary directory
+}
+
+// pluginDirs puts the sockets in the bundle directory (or a private temporary directory when that
+// path is too long for a socket), and the default SQLite store where it survives restarts.
+func (p *Plugin) pluginDirs() (pluginDirs, error) {
+	bundle, err := p.API.GetBundlePath()
+	if err != nil {
+		return pluginDirs{}, fmt.Errorf("find the plugin bundle: %w", err)
+	}
+	socketDir, tempDir := bundle, ""
+	if len(filepath.Join(socketDir, "sidecar.sock")) > maxSocketPath {
+		if tempDir, err = os.MkdirTemp("", "mattermost-mcp-"); err != nil {
+			return pluginDirs{}, fmt.Errorf("make a directory for the sidecar sockets: %w", err)
+		}
+		socketDir = tempDir
+	}
+	dirs := pluginDirs{
+		bundle:        bundle,
+		tempDir:       tempDir,
+		sidecarSocket: filepath.Join(socketDir, "sidecar.sock"),
+		shimSocket:    filepath.Join(socketDir, "shim.sock"),
+		data:          p.dataDir(bundle),
+	}
+	return dirs, nil
+}
+
+// dataDir is `<FileSettings.Directory>/mattermost-mcp` when files are stored locally. Mattermost
+// deletes and re-extracts the bundle directory at every start (SyncPlugins), so a store kept there
+// would lose every token; the bundle is only the fallback (S3 file storage), with a warning.
+func (p *Plugin) dataDir(bundle string) string {
+	cfg := p.API.GetConfig()
+	if cfg != nil && cfg.FileSettings.DriverName != nil && *cfg.FileSettings.DriverName == model.ImageDriverLocal &&
+		cfg.FileSettings.Directory != nil && *cfg.FileSettings.Directory != "" {
+		dir, err := filepath.Abs(filepath.Join(*cfg.FileSettings.Directory, pluginID))
+		if err == nil && os.MkdirAll(dir, 0o700) == nil {
+			return dir
+		}
+	}
+	return bundle
+}
+
+// processCommand is what exec runs.
+type processCommand struct {
+	path string
+	args []string
+	env  []string
+}
+
+// sidecarCommand is `node <entry>` with the environment of docs/sidecar-protocol.md.
+func (p *Plugin) sidecarCommand(dirs pluginDirs, secret string) processCommand {
+	entry := p.sidecarEntry
+	if !filepath.IsAbs(entry) {
+		entry = filepath.Join(dirs.bundle, entry)
+	}
+	settings := p.currentSettings()
+	storeURL := settings.text(settingStoreURL)
+	if storeURL == "" {
+		if dirs.data == dirs.bundle {
+			p.API.LogWarn("MCP tokens are kept in the plugin directory, which Mattermost replaces at every restart: set StoreURL to keep them")
+		}
+		storeURL = "sqlite://" + filepath.Join(dirs.data, "mcp.sqlite")
+	}
+	siteURL := ""
+	if cfg := p.API.GetConfig(); cfg != nil && cfg.ServiceSettings.SiteURL != nil {
+		siteURL = *cfg.ServiceSettings.SiteURL
+	}
+	env := append(inheritedEnv(os.Environ()),
+		"MCP_SIDECAR_SECRET="+secret,
+		"MCP_SIDECAR_LISTEN=unix:"+dirs.sidecarSocket,
+		"MCP_SHIM_URL=unix:"+dirs.shimSocket,
+		"MCP_PLUGIN_ID="+pluginID,
+		"MCP_SITE_URL="+siteURL,
+		"MCP_STORE_URL="+storeURL,
+		"MCP_LOG_LEVEL=info",
+	)
+	return processCommand{path: p.nodePath, args: []string{entry}, env: env}
+}
+
+// inheritedEnv drops what the server's environment must not hand the sidecar: Mattermost's own
+// settings (MM_*, which may hold database passwords), go-plugin's handshake variables, and any
+// MCP_* the contract sets itself.
+func inheritedEnv(environ []string) []string {
+	kept := make([]string, 0, len(environ))
+	for _, entry := range environ {
+		name, _, _ := strings.Cut(entry, "=")
+		upper := strings.ToUpper(name)
+		if strings.HasPrefix(upper, "MM_") || strings.HasPrefix(upper, "MATTERMOST_") ||
+			strings.HasPrefix(upper, "PLUGIN_") || strings.HasPrefix(upper, "MCP_") {
+			continue
+		}
+		kept = append(kept, entry)
+	}
+	return kept
+}
