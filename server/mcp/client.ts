@@ -11,6 +11,7 @@ import type { ElicitationHandler } from './elicitation.js';
 import { withServerHeaders, type FetchLike } from './request-headers.js';
 import { withResponseLimits, type ResponseLimits } from './response-limits.js';
 import { toToolCallResult, type ToolCallResult } from './tool-result.js';
+import { isAuthNeeded, isServerAttributed } from './types.js';
 
 export const CLIENT_INFO = { name: 'mattermost-mcp', version: '0.1.0' } as const;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -133,7 +134,7 @@ export class Client {
       if (!('content' in result)) throw new ToolCallError(this.serverName, name, 'the server returned a result without content');
       return toToolCallResult(result as Parameters<typeof toToolCallResult>[0]);
     } catch (error) {
-      if (error instanceof ToolCallError || error instanceof ClientClosedError) throw error;
+      if (error instanceof ToolCallError || error instanceof ClientClosedError || isAuthNeeded(error)) throw error;
       const unauthorized = this.unauthorizedError(error);
       if (unauthorized) throw unauthorized;
       if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
@@ -250,7 +251,7 @@ export class Client {
   }
 
   private connectError(error: unknown, signal?: AbortSignal): Error {
-    if (error instanceof ServerTimeoutError || error instanceof ClientClosedError) return error;
+    if (isAuthNeeded(error) || isServerAttributed(error, this.serverName)) return error;
     const unauthorized = this.unauthorizedError(error);
     if (unauthorized) return unauthorized;
     if (signal?.aborted) return new ServerConnectError(this.serverName, 'cancelled', { cause: error });

@@ -61,3 +61,8 @@ export interface ClientAuthHooks {
   /** Wraps the transport fetch for this user and server: adds tokens, turns 401s into AuthNeeded errors. */
   fetchFor(userId: string, server: ServerConfig, base: FetchLike): FetchLike;
 }
+
+/** An error already attributed to a server, with a message for the user: passed on unchanged. */
+export function isServerAttributed(error: unknown, serverName: string): error is Error & { code: string } {
+  return error instanceof Error && (error as { serverName?: unknown }).serverName === serverName && typeof (error as { code?: unknown }).code === 'string';
+}

@@ -79,7 +79,17 @@ export class UserClients {
     if (!server) throw new ServerNotAvailableError(ref.serverName);
     const client = await this.ensure(server);
     if (!(client instanceof Client)) throw client;
-    return client.callTool(ref.toolName, args, options);
+    try {
+      return await client.callTool(ref.toolName, args, options);
+    } catch (error) {
+      // The server wants (new) authorization: show it as such until the user connects.
+      if (isAuthNeeded(error) && this.slots.get(server.name)?.state === 'connected') {
+        this.slots.set(server.name, { state: 'failed', config: server, error, attempts: 0, retryAt: this.now() });
+        this.rebuildNames();
+        void client.close();
+      }
+      throw error;
+    }
   }
 
   /** Applies a new server list: closes only clients whose server was removed, disabled or changed. */
@@ -140,7 +150,9 @@ export class UserClients {
         const failure = error instanceof Error ? error : new Error(String(error));
         const attempts = previousAttempts + 1;
         if (this.isCurrent(server.name, abort)) {
-          this.slots.set(server.name, { state: 'failed', config: server, error: failure, attempts, retryAt: this.now() + backoffDelayMs(attempts) });
+          // Asking for authorization again is cheap and must notice a connection made on another replica at once.
+          const retryAt = isAuthNeeded(failure) ? this.now() : this.now() + backoffDelayMs(attempts);
+          this.slots.set(server.name, { state: 'failed', config: server, error: failure, attempts, retryAt });
         }
         this.log.warn({ server: server.name, errorCode: errorCode(failure), reason: describeError(failure) }, 'MCP server unavailable for user');
         return failure;

@@ -1,0 +1,83 @@
+import type { ServerConfig } from '../config/schema.js';
+import type { FetchLike } from '../mcp/request-headers.js';
+import { unionScopes } from './authorization-request.js';
+import { AuthorizationSetupError } from './callback-errors.js';
+import { OAuthNeededError } from './errors.js';
+import type { TokenVault } from './token-vault.js';
+import { parseBearerChallenge, type BearerChallenge } from './www-authenticate.js';
+
+/** What the server's challenge tells the next authorization: where its metadata is, which scope it wants. */
+export interface AuthorizationHint {
+  readonly resourceMetadataURL?: string;
+  readonly scope?: string;
+}
+
+export interface AuthorizedFetchOptions {
+  readonly userId: string;
+  readonly server: ServerConfig;
+  readonly vault: TokenVault;
+  /** Builds the Connect URL for an `OAuthNeededError`. */
+  readonly connectURL: (hint: AuthorizationHint) => Promise<string>;
+}
+
+/**
+ * Adds the user's bearer token to every request to the MCP server. A 401 refreshes the token once
+ * and retries; if that does not help, the request fails with `OAuthNeededError` carrying a Connect
+ * URL. A 403 `insufficient_scope` asks for a new authorization with the union of the scopes (step-up).
+ */
+export function authorizedFetch(base: FetchLike, options: AuthorizedFetchOptions): FetchLike {
+  const { userId, server, vault } = options;
+  const connectURL = async (hint: AuthorizationHint): Promise<string> => {
+    try {
+      return await options.connectURL(hint);
+    } catch (error) {
+      throw new AuthorizationSetupError(server.name, error);
+    }
+  };
+  const send = (url: string | URL, init: RequestInit | undefined, token: string | undefined) => {
+    const headers = new Headers(init?.headers);
+    if (token) headers.set('authorization', `Bearer ${token}`);
+    return base(url, { ...init, headers });
+  };
+  return async (url, init) => {
+    let token = await vault.accessToken(userId, server);
+    let response = await send(url, init, token);
+    if (response.status === 401 && token) {
+      const fresh = await vault.accessToken(userId, server, token);
+      if (fresh && fresh !== token) {
+        await response.body?.cancel().catch(() => undefined);
+        token = fresh;
+        response = await send(url, init, token);
+      }
+    }
+    if (response.status === 401) {
+      const challenge = challengeOf(response);
+      await response.body?.cancel().catch(() => undefined);
+      throw new OAuthNeededError(server.name, await connectURL(hintFrom(challenge)));
+    }
+    if (response.status === 403) {
+      const challenge = challengeOf(response);
+      if (challenge?.error === 'insufficient_scope') {
+        await response.body?.cancel().catch(() => undefined);
+        const granted = (await vault.get(userId, server.name))?.tokens.scope;
+        throw new OAuthNeededError(server.name, await connectURL({ ...hintFrom(challenge), scope: unionScopes(granted, challenge.scope) }));
+      }
+    }
+    return response;
+  };
+}
+
+function challengeOf(response: Response): BearerChallenge | undefined {
+  try {
+    return parseBearerChallenge(response.headers.get('www-authenticate'));
+  } catch {
+    return undefined; // an oversized or broken challenge still means "authorize"
+  }
+}
+
+function hintFrom(challenge: BearerChallenge | undefined): AuthorizationHint {
+  return {
+    ...(challenge?.resource_metadata && { resourceMetadataURL: challenge.resource_metadata }),
+    ...(challenge?.scope && { scope: challenge.scope }),
+  };
+}

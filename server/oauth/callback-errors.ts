@@ -1,0 +1,36 @@
+import { OAuthError } from './errors.js';
+
+/**
+ * The callback's `state` is not a pending authorization of this user: unknown, expired, already
+ * used, or started by another Mattermost user. Nothing is exchanged; the user starts again.
+ */
+export class UnknownStateError extends OAuthError {
+  readonly code = 'ERR_OAUTH_STATE_UNKNOWN';
+  constructor() {
+    super('This authorization link is unknown, expired, already used, or was started by another Mattermost user. Start the connection again from Mattermost.');
+  }
+}
+
+/** The server an authorization was started for was removed or changed before the callback came back. */
+export class ServerChangedError extends OAuthError {
+  readonly code = 'ERR_OAUTH_SERVER_CHANGED';
+  constructor(readonly serverName: string) {
+    super(`The MCP server ${serverName} was removed or reconfigured while you were authorizing. Start the connection again.`);
+  }
+}
+
+/** The stored client registration was refused; it has been dropped so the next attempt registers again. */
+export class ClientRejectedError extends OAuthError {
+  readonly code = 'ERR_OAUTH_CLIENT_REJECTED';
+  constructor(readonly serverName: string, options?: { cause?: unknown }) {
+    super(`The authorization server for ${serverName} no longer accepts this plugin's client registration. Connect again: the plugin will register anew.`, options);
+  }
+}
+
+/** Authorization could not even begin for a server (discovery, PKCE support, registration): what the admin must fix. */
+export class AuthorizationSetupError extends OAuthError {
+  readonly code = 'ERR_OAUTH_SETUP';
+  constructor(readonly serverName: string, cause: unknown) {
+    super(`Server ${serverName}: the server requires authorization, but it cannot be started: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}

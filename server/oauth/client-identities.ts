@@ -1,0 +1,80 @@
+import type { Logger } from 'pino';
+import type { ServerConfig } from '../config/schema.js';
+import type { RecordStore } from '../store/types.js';
+import type { AuthorizationServerMetadata } from './authorization-server-metadata.js';
+import type { HttpOptions } from './http.js';
+import { clientKey, type StoredClient } from './records.js';
+import { clientAuthenticationFromRegistration, defaultRegistrationRequest, getRegistrationEndpoint, registerClient, registrationExpired } from './registration.js';
+import { selectClientAuthMethod, type ClientAuthentication } from './token-endpoint.js';
+
+export interface ClientIdentitiesOptions {
+  readonly clients: RecordStore<StoredClient>;
+  readonly redirectURI: string;
+  readonly clientName: string;
+  readonly logger: Logger;
+  readonly http: HttpOptions;
+  readonly now?: () => number;
+}
+
+/**
+ * Who the plugin is at each authorization server: the admin's pre-registered client, else a
+ * stored RFC 7591 registration for (server, issuer), else a new registration (one at a time).
+ */
+export class ClientIdentities {
+  private readonly registering = new Map<string, Promise<ClientAuthentication>>();
+
+  constructor(private readonly options: ClientIdentitiesOptions) {}
+
+  async resolve(server: ServerConfig, issuer: string, metadata: AuthorizationServerMetadata, scope?: string): Promise<ClientAuthentication> {
+    const preRegistered = this.preRegistered(server, metadata);
+    if (preRegistered) return preRegistered;
+    const key = clientKey(server.name, issuer);
+    const stored = await this.options.clients.get(key);
+    if (stored && stored.redirectURI === this.options.redirectURI && !registrationExpired(stored.registration, this.now())) return stored.client;
+    let pending = this.registering.get(key);
+    if (!pending) {
+      pending = this.register(server, issuer, metadata, scope).finally(() => this.registering.delete(key));
+      this.registering.set(key, pending);
+    }
+    return pending;
+  }
+
+  /** The client for refresh and revocation, without discovery: pre-registered or stored. */
+  async known(server: ServerConfig, issuer: string, clientId: string, authMethod: ClientAuthentication['authMethod']): Promise<ClientAuthentication | undefined> {
+    const oauth = server.oauth;
+    if (oauth?.clientId === clientId) {
+      return { clientId, ...(oauth.clientSecret && { clientSecret: oauth.clientSecret }), authMethod: oauth.clientSecret ? authMethod : 'none' };
+    }
+    const stored = await this.options.clients.get(clientKey(server.name, issuer));
+    return stored?.client.clientId === clientId ? stored.client : undefined;
+  }
+
+  /** Drops a stored registration the authorization server no longer accepts (`invalid_client`). */
+  async forget(server: ServerConfig, issuer: string): Promise<void> {
+    await this.options.clients.delete(clientKey(server.name, issuer));
+  }
+
+  private preRegistered(server: ServerConfig, metadata: AuthorizationServerMetadata): ClientAuthentication | undefined {
+    const oauth = server.oauth;
+    if (!oauth?.clientId) return undefined;
+    const authMethod = selectClientAuthMethod(metadata, Boolean(oauth.clientSecret));
+    return { clientId: oauth.clientId, ...(oauth.clientSecret && { clientSecret: oauth.clientSecret }), authMethod };
+  }
+
+  private async register(server: ServerConfig, issuer: string, metadata: AuthorizationServerMetadata, scope?: string): Promise<ClientAuthentication> {
+    const endpoint = getRegistrationEndpoint(metadata);
+    // A scope the server does not list would be refused (RFC 7591 §3.2.2 invalid_client_metadata); scopes are asked for per authorization anyway.
+    const listed = scope && metadata.scopes_supported && scope.split(' ').every((s) => metadata.scopes_supported!.includes(s)) ? scope : undefined;
+    const request = defaultRegistrationRequest(this.options.redirectURI, this.options.clientName, metadata, listed);
+    const registration = await registerClient(endpoint, request, this.options.http);
+    const client = clientAuthenticationFromRegistration(registration, request);
+    const record: StoredClient = { serverName: server.name, issuer, redirectURI: this.options.redirectURI, registration, client, registeredAt: this.now() };
+    await this.options.clients.set(clientKey(server.name, issuer), record);
+    this.options.logger.info({ server: server.name, issuer, authMethod: client.authMethod }, 'registered OAuth client (RFC 7591)');
+    return client;
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+}

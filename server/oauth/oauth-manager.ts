@@ -1,0 +1,202 @@
+import type { Logger } from 'pino';
+import type { ServerConfig } from '../config/schema.js';
+import type { FetchLike } from '../mcp/request-headers.js';
+import type { ClientAuthHooks } from '../mcp/types.js';
+import type { RecordStore, Store } from '../store/types.js';
+import { buildAuthorizationURL, generateState, requiresIssuerParameter, selectResource, selectScope, unionScopes, validateAuthorizationResponse } from './authorization-request.js';
+import { authorizedFetch, type AuthorizationHint } from './authorized-fetch.js';
+import { ClientRejectedError, ServerChangedError, UnknownStateError } from './callback-errors.js';
+import { ClientIdentities } from './client-identities.js';
+import { DiscoveryCache } from './discovery-cache.js';
+import { OAuthTokenError } from './errors.js';
+import type { HttpOptions } from './http.js';
+import { assertS256Supported, generatePKCE } from './pkce.js';
+import { OAUTH_SESSION_TTL_MS, sessionKey, type OAuthSession, type StoredClient } from './records.js';
+import { exchangeAuthorizationCode, revokeToken } from './token-endpoint.js';
+import { TokenVault } from './token-vault.js';
+
+export type ConnectionStatus = 'connected' | 'disconnected';
+
+export interface OAuthManagerOptions {
+  readonly store: Store;
+  /** Where the browser reaches the plugin, e.g. `https://mm.example.com/plugins/mattermost-mcp`. */
+  readonly publicBaseURL: string;
+  readonly logger: Logger;
+  readonly fetch?: typeof fetch;
+  /** RFC 7591 `client_name`. */
+  readonly clientName?: string;
+  /**
+   * `start-url` (default): Connect URLs point at the plugin's start route, which begins a flow only
+   * when the user clicks. `direct`: the provider's authorization URL, begun at once (command-line use).
+   */
+  readonly connectURLMode?: 'start-url' | 'direct';
+  readonly now?: () => number;
+  readonly onConnectionChange?: (userId: string, serverName: string, status: ConnectionStatus) => void;
+  readonly onRefresh?: (outcome: 'refreshed' | 'invalid_grant' | 'failed') => void;
+}
+
+/**
+ * Per-user, per-server OAuth 2.1 for MCP servers (the Go plugin's `OAuthManager`): discovery
+ * (RFC 9728, RFC 8414/OIDC), client identity (pre-registered or RFC 7591), PKCE S256, RFC 8707
+ * `resource`, single-use state bound to the user, token storage and refresh.
+ */
+export class OAuthManager implements ClientAuthHooks {
+  readonly callbackURL: string;
+  private readonly sessions: RecordStore<OAuthSession>;
+  private readonly identities: ClientIdentities;
+  private readonly vault: TokenVault;
+  private readonly discovery: DiscoveryCache;
+  private readonly http: HttpOptions;
+
+  constructor(private readonly options: OAuthManagerOptions) {
+    const base = options.publicBaseURL.replace(/\/+$/, '');
+    this.callbackURL = `${base}/oauth/callback`;
+    this.http = options.fetch ? { fetch: options.fetch } : {};
+    this.sessions = options.store.records<OAuthSession>('oauth-state');
+    this.identities = new ClientIdentities({
+      clients: options.store.records<StoredClient>('clients'),
+      redirectURI: this.callbackURL,
+      clientName: options.clientName ?? 'Mattermost MCP',
+      logger: options.logger,
+      http: this.http,
+      now: options.now,
+    });
+    this.vault = new TokenVault({ store: options.store, identities: this.identities, logger: options.logger, http: this.http, now: options.now, onRefresh: options.onRefresh });
+    this.discovery = new DiscoveryCache(this.http, options.now);
+  }
+
+  /** The plugin route that begins a flow when the user opens it (the Go plugin's start URL). */
+  startURL(serverName: string, hint: AuthorizationHint = {}): string {
+    const url = new URL(`${this.options.publicBaseURL.replace(/\/+$/, '')}/mcp/oauth/${encodeURIComponent(serverName)}/start`);
+    if (hint.resourceMetadataURL) url.searchParams.set('resource_metadata', hint.resourceMetadataURL);
+    if (hint.scope) url.searchParams.set('scope', hint.scope);
+    return url.href;
+  }
+
+  fetchFor(userId: string, server: ServerConfig, base: FetchLike): FetchLike {
+    return authorizedFetch(base, {
+      userId,
+      server,
+      vault: this.vault,
+      connectURL: async (hint) => (this.options.connectURLMode === 'direct' ? this.beginAuthorization(userId, server, hint) : this.startURL(server.name, hint)),
+    });
+  }
+
+  /** Starts a flow for the user and returns the authorization server URL to send the browser to. */
+  async beginAuthorization(userId: string, server: ServerConfig, hint: AuthorizationHint = {}): Promise<string> {
+    const found = await this.discovery.get(server.baseURL, hint.resourceMetadataURL);
+    const as = found.authorizationServer;
+    // MCP 2025-03-26 default endpoints advertise nothing, PKCE included: S256 is still sent.
+    assertS256Supported(as, { allowMissingS256: server.oauth?.allowMissingS256 || found.source === 'legacy-default-endpoints' });
+    let scope = selectScope({ challengeScope: hint.scope, scopesSupported: found.resourceMetadata?.scopes_supported, configuredScopes: server.oauth?.scopes });
+    // SEP-2207: ask for a refresh token when the authorization server offers offline_access.
+    if (scope && as.scopes_supported?.includes('offline_access')) scope = unionScopes(scope, 'offline_access');
+    const client = await this.identities.resolve(server, found.issuer, as, scope);
+    const resource = found.resourceMetadata || server.oauth?.resource ? selectResource(server.baseURL, found.resourceMetadata, server.oauth ?? {}) : undefined;
+    const pkce = generatePKCE();
+    const session: OAuthSession = {
+      state: generateState(),
+      userId,
+      serverName: server.name,
+      serverURL: server.baseURL,
+      issuer: found.issuer,
+      tokenEndpoint: as.token_endpoint,
+      ...(as.revocation_endpoint && { revocationEndpoint: as.revocation_endpoint }),
+      clientId: client.clientId,
+      authMethod: client.authMethod,
+      redirectURI: this.callbackURL,
+      codeVerifier: pkce.codeVerifier,
+      ...(resource && { resource }),
+      ...(scope && { scope }),
+      requireIssuer: requiresIssuerParameter(as),
+      createdAt: this.now(),
+    };
+    await this.sessions.set(sessionKey(userId, session.state), session, OAUTH_SESSION_TTL_MS);
+    this.options.logger.info({ userId, server: server.name, issuer: found.issuer }, 'OAuth authorization started');
+    return buildAuthorizationURL({
+      authorizationEndpoint: as.authorization_endpoint,
+      clientId: client.clientId,
+      redirectURI: this.callbackURL,
+      state: session.state,
+      codeChallenge: pkce.codeChallenge,
+      ...(scope && { scope }),
+      ...(resource && { resource }),
+      ...(server.oauth?.audience && { audience: server.oauth.audience }),
+      // OpenID Connect §11: a refresh token for offline_access needs the consent prompt.
+      ...(scope?.split(' ').includes('offline_access') && { extraParams: { prompt: 'consent' } }),
+    }).href;
+  }
+
+  /**
+   * Finishes the flow from the redirect's query: takes the state (single-use, this user's only),
+   * checks it, exchanges the code and stores the tokens. Returns the server the user connected.
+   */
+  async completeAuthorization(userId: string, params: URLSearchParams, serverNamed: (name: string) => ServerConfig | undefined): Promise<{ serverName: string }> {
+    const state = params.get('state');
+    const session = state ? await this.sessions.take(sessionKey(userId, state)) : undefined;
+    if (!session || session.userId !== userId || this.now() - session.createdAt > OAUTH_SESSION_TTL_MS) throw new UnknownStateError();
+    const server = serverNamed(session.serverName);
+    if (!server || server.baseURL !== session.serverURL) throw new ServerChangedError(session.serverName);
+    const { code } = validateAuthorizationResponse(params, { state: session.state, issuer: session.issuer, requireIssuer: session.requireIssuer });
+    const client = await this.identities.known(server, session.issuer, session.clientId, session.authMethod);
+    if (!client) throw new ClientRejectedError(server.name);
+    let tokens;
+    try {
+      tokens = await exchangeAuthorizationCode(session.tokenEndpoint, client, {
+        code,
+        codeVerifier: session.codeVerifier,
+        redirectURI: session.redirectURI,
+        ...(session.resource && { resource: session.resource }),
+      }, { ...this.http, now: () => this.now() });
+    } catch (error) {
+      if (error instanceof OAuthTokenError && error.code === 'invalid_client' && !server.oauth?.clientId) {
+        await this.identities.forget(server, session.issuer);
+        throw new ClientRejectedError(server.name, { cause: error });
+      }
+      throw error;
+    }
+    await this.vault.save(userId, server.name, {
+      tokens: tokens.scope === undefined && session.scope ? { ...tokens, scope: session.scope } : tokens,
+      serverURL: server.baseURL,
+      issuer: session.issuer,
+      clientId: client.clientId,
+      authMethod: client.authMethod,
+      tokenEndpoint: session.tokenEndpoint,
+      ...(session.revocationEndpoint && { revocationEndpoint: session.revocationEndpoint }),
+      ...(session.resource && { resource: session.resource }),
+      savedAt: this.now(),
+    });
+    this.options.logger.info({ userId, server: server.name }, 'OAuth connection completed');
+    this.options.onConnectionChange?.(userId, server.name, 'connected');
+    return { serverName: server.name };
+  }
+
+  async hasTokens(userId: string, serverName: string): Promise<boolean> {
+    return (await this.vault.get(userId, serverName)) !== undefined;
+  }
+
+  /** Revokes the refresh token at the authorization server when it offers RFC 7009, then forgets the tokens. */
+  async disconnect(userId: string, server: ServerConfig): Promise<{ revoked: boolean }> {
+    const stored = await this.vault.get(userId, server.name, { fresh: true });
+    let revoked = false;
+    if (stored?.revocationEndpoint) {
+      const client = await this.identities.known(server, stored.issuer, stored.clientId, stored.authMethod);
+      const token = stored.tokens.refreshToken ?? stored.tokens.accessToken;
+      if (client) {
+        try {
+          await revokeToken(stored.revocationEndpoint, client, { token, tokenTypeHint: stored.tokens.refreshToken ? 'refresh_token' : 'access_token' }, this.http);
+          revoked = true;
+        } catch (error) {
+          this.options.logger.warn({ userId, server: server.name, reason: error instanceof Error ? error.message : String(error) }, 'token revocation failed; forgetting the tokens anyway');
+        }
+      }
+    }
+    await this.vault.delete(userId, server.name);
+    if (stored) this.options.onConnectionChange?.(userId, server.name, 'disconnected');
+    return { revoked };
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+}

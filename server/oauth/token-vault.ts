@@ -1,0 +1,142 @@
+import type { Logger } from 'pino';
+import type { ServerConfig } from '../config/schema.js';
+import type { RecordStore, Store } from '../store/types.js';
+import type { ClientIdentities } from './client-identities.js';
+import { OAuthTokenError } from './errors.js';
+import type { HttpOptions } from './http.js';
+import { refreshLeaseKey, tokensKey, type StoredTokens } from './records.js';
+import { refreshAccessToken } from './token-endpoint.js';
+
+/** Refresh this long before expiry, plus up to as much again of jitter, so a burst of logins does not refresh at once. */
+export const REFRESH_MARGIN_MS = 60_000;
+const REFRESH_LEASE_MS = 30_000;
+const REFRESH_WAIT_MS = 15_000;
+
+export interface TokenVaultOptions {
+  readonly store: Store;
+  readonly identities: ClientIdentities;
+  readonly logger: Logger;
+  readonly http: HttpOptions;
+  readonly now?: () => number;
+  readonly random?: () => number;
+  /** Told when a refresh happened at the authorization server (metrics, tests). */
+  readonly onRefresh?: (outcome: 'refreshed' | 'invalid_grant' | 'failed') => void;
+}
+
+/**
+ * A user's tokens per server: cached in memory, stored encrypted, refreshed before they expire
+ * and when the server rejects them; one refresh at a time per (user, server) across replicas.
+ */
+export class TokenVault {
+  private readonly records: RecordStore<StoredTokens>;
+  private readonly cache = new Map<string, StoredTokens | null>();
+  private readonly refreshing = new Map<string, Promise<StoredTokens | undefined>>();
+
+  constructor(private readonly options: TokenVaultOptions) {
+    this.records = options.store.records<StoredTokens>('tokens');
+  }
+
+  async get(userId: string, serverName: string, { fresh = false } = {}): Promise<StoredTokens | undefined> {
+    const key = tokensKey(userId, serverName);
+    if (!fresh && this.cache.has(key)) return this.cache.get(key) ?? undefined;
+    const stored = await this.records.get(key);
+    this.cache.set(key, stored ?? null);
+    return stored;
+  }
+
+  async save(userId: string, serverName: string, stored: StoredTokens): Promise<void> {
+    const key = tokensKey(userId, serverName);
+    await this.records.set(key, stored);
+    this.cache.set(key, stored);
+  }
+
+  async delete(userId: string, serverName: string): Promise<void> {
+    const key = tokensKey(userId, serverName);
+    this.cache.set(key, null);
+    await this.records.delete(key);
+  }
+
+  /** Forgets the cached copy so the next read goes to the store (another replica may have written). */
+  evict(userId: string, serverName: string): void {
+    this.cache.delete(tokensKey(userId, serverName));
+  }
+
+  /**
+   * An access token for the server that is not about to expire, refreshing first when needed;
+   * `rejected` is a token the server just refused (refresh even if it looks valid). Undefined when
+   * the user has to authorize (again).
+   */
+  async accessToken(userId: string, server: ServerConfig, rejected?: string): Promise<string | undefined> {
+    let stored = await this.get(userId, server.name, { fresh: rejected !== undefined });
+    if (!stored || stored.serverURL !== server.baseURL) return undefined;
+    if (rejected !== undefined ? stored.tokens.accessToken === rejected : this.expiresSoon(stored)) {
+      stored = await this.refresh(userId, server, stored.tokens.accessToken);
+    }
+    return stored?.tokens.accessToken;
+  }
+
+  private expiresSoon(stored: StoredTokens): boolean {
+    const expiresAt = stored.tokens.expiresAt;
+    if (expiresAt === undefined) return false;
+    const margin = REFRESH_MARGIN_MS * (1 + (this.options.random ?? Math.random)());
+    return expiresAt - this.now() <= margin;
+  }
+
+  private refresh(userId: string, server: ServerConfig, staleAccessToken: string): Promise<StoredTokens | undefined> {
+    const key = tokensKey(userId, server.name);
+    let pending = this.refreshing.get(key);
+    if (!pending) {
+      pending = this.refreshUnderLease(userId, server, staleAccessToken).finally(() => this.refreshing.delete(key));
+      this.refreshing.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async refreshUnderLease(userId: string, server: ServerConfig, staleAccessToken: string): Promise<StoredTokens | undefined> {
+    const lease = await this.options.store.acquireLease(refreshLeaseKey(userId, server.name), REFRESH_LEASE_MS, REFRESH_WAIT_MS);
+    try {
+      // Another replica may have refreshed while we waited: use its tokens instead of spending the refresh token again.
+      const current = await this.get(userId, server.name, { fresh: true });
+      if (!current) return undefined;
+      if (current.tokens.accessToken !== staleAccessToken && !this.expiresSoon(current)) return current;
+      if (!lease) return current.tokens.expiresAt !== undefined && current.tokens.expiresAt > this.now() ? current : undefined;
+      return await this.refreshNow(userId, server, current);
+    } finally {
+      await lease?.release();
+    }
+  }
+
+  private async refreshNow(userId: string, server: ServerConfig, current: StoredTokens): Promise<StoredTokens | undefined> {
+    const refreshToken = current.tokens.refreshToken;
+    const stillValid = current.tokens.expiresAt === undefined || current.tokens.expiresAt > this.now();
+    if (!refreshToken) return stillValid ? current : this.discard(userId, server.name);
+    const client = await this.options.identities.known(server, current.issuer, current.clientId, current.authMethod);
+    if (!client) return this.discard(userId, server.name);
+    try {
+      const tokens = await refreshAccessToken(current.tokenEndpoint, client, { refreshToken, ...(current.resource && { resource: current.resource }) }, { ...this.options.http, now: () => this.now() });
+      const next: StoredTokens = { ...current, tokens, savedAt: this.now() };
+      await this.save(userId, server.name, next);
+      this.options.onRefresh?.('refreshed');
+      return next;
+    } catch (error) {
+      if (error instanceof OAuthTokenError && (error.code === 'invalid_grant' || error.code === 'invalid_client' || error.code === 'unauthorized_client')) {
+        this.options.onRefresh?.('invalid_grant');
+        this.options.logger.info({ server: server.name, userId, errorCode: error.code }, 'refresh token refused; the user must connect again');
+        return this.discard(userId, server.name);
+      }
+      this.options.onRefresh?.('failed');
+      this.options.logger.warn({ server: server.name, userId, reason: error instanceof Error ? error.message : String(error) }, 'token refresh failed; keeping the tokens');
+      if (stillValid) return current;
+      throw error;
+    }
+  }
+
+  private async discard(userId: string, serverName: string): Promise<undefined> {
+    await this.delete(userId, serverName);
+    return undefined;
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+}
