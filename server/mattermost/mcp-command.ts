@@ -1,0 +1,159 @@
+import type { Logger } from 'pino';
+import type { ServerConfig } from '../config/schema.js';
+import type { ClientManager } from '../mcp/client-manager.js';
+import { describeError } from '../mcp/errors.js';
+import type { ServerState } from '../mcp/types.js';
+import { parseCommand, serverNameArgument } from './command-parser.js';
+import {
+  MCP_DISABLED, NO_SERVERS, commandFor, connectText, helpText, statusText, toolsText, unknownServerText, unknownSubcommandText, usageText,
+} from './command-replies.js';
+import type { ConnectionActions } from './connection-actions.js';
+import { bold, plain } from './markdown.js';
+import type { ShimChannel } from './shim-channel.js';
+
+/** The fields of Mattermost's `model.CommandArgs` the command reads (its JSON names). */
+export interface CommandArgs {
+  readonly user_id: string;
+  readonly channel_id?: string;
+  readonly team_id?: string;
+  readonly root_id?: string;
+  readonly command: string;
+  /** `json:"-"` in Go, so present only when the shim adds it. */
+  readonly site_url?: string;
+}
+
+/** Mattermost's `model.CommandResponse`: `/mcp` answers only the user who typed it. */
+export interface CommandResponse {
+  readonly response_type: 'ephemeral';
+  readonly text: string;
+}
+
+export interface McpCommandDeps {
+  readonly manager: ClientManager;
+  readonly logger: Logger;
+  /** The OAuth layer's hold on stored connections; absent until it exists. */
+  readonly connections?: ConnectionActions;
+  /** Tells the user's open clients a connection changed (the webapp's Connect buttons refresh). */
+  readonly events?: Pick<ShimChannel, 'publishWebSocketEvent'>;
+  /** Makes plugin-relative Connect links absolute (`MCP_SITE_URL`, or `site_url` when the shim sends it). */
+  readonly siteURL?: string;
+}
+
+export const CONNECTION_UPDATED_EVENT = 'mcp_connection_updated';
+
+type Lookup =
+  | { readonly kind: 'enabled'; readonly server: ServerConfig }
+  | { readonly kind: 'disabled'; readonly server: ServerConfig }
+  | { readonly kind: 'unknown' };
+
+/** `/mcp status|tools|connect|disconnect|help` for the user in `args.user_id`. */
+export class McpCommand {
+  constructor(private readonly deps: McpCommandDeps) {}
+
+  async execute(args: CommandArgs): Promise<CommandResponse> {
+    const { subcommand, args: words } = parseCommand(args.command);
+    const siteURL = args.site_url || this.deps.siteURL;
+    try {
+      return reply(await this.run(subcommand, words, args.user_id, siteURL));
+    } catch (error) {
+      this.deps.logger.error({ userId: args.user_id, subcommand, err: error }, '/mcp failed');
+      return reply(`Something went wrong running ${bold(`/mcp ${subcommand}`)}: ${plain(describeError(error))}. Try again; if it persists, tell a system admin.`);
+    }
+  }
+
+  private async run(subcommand: string, words: readonly string[], userId: string, siteURL: string | undefined): Promise<string> {
+    switch (subcommand) {
+      case '':
+      case 'help':
+        return helpText();
+      case 'status':
+        return this.guarded(async () => statusText(await this.states(userId), siteURL));
+      case 'tools':
+        return this.guarded(async () => toolsText(await this.states(userId), siteURL));
+      case 'connect':
+        return this.guarded(() => this.connect(userId, serverNameArgument(words), siteURL));
+      case 'disconnect':
+        return this.guarded(() => this.disconnect(userId, serverNameArgument(words)));
+      default:
+        return unknownSubcommandText(subcommand);
+    }
+  }
+
+  /** Answers the "disabled" and "no servers" cases before anything connects. */
+  private async guarded(fn: () => Promise<string>): Promise<string> {
+    const config = this.deps.manager.currentConfig;
+    if (!config.enabled) return MCP_DISABLED;
+    if (!config.servers.some((s) => s.enabled)) return NO_SERVERS;
+    return fn();
+  }
+
+  private states(userId: string): Promise<ServerState[]> {
+    return this.deps.manager.getServerStatesForUser(userId);
+  }
+
+  private async connect(userId: string, name: string, siteURL: string | undefined): Promise<string> {
+    if (!name) return usageText('connect', this.enabledNames());
+    const lookup = this.lookup(name);
+    if (lookup.kind !== 'enabled') return this.notAvailable(name, lookup);
+    const state = (await this.states(userId)).find((s) => s.serverName === lookup.server.name);
+    if (!state) return this.notAvailable(name, { kind: 'unknown' });
+    return connectText(state, siteURL);
+  }
+
+  private async disconnect(userId: string, name: string): Promise<string> {
+    if (!name) return usageText('disconnect', this.enabledNames());
+    const lookup = this.lookup(name);
+    if (lookup.kind !== 'enabled') return this.notAvailable(name, lookup);
+    const server = lookup.server;
+    const { connections } = this.deps;
+    if (!connections) {
+      return `There is no stored connection to ${bold(server.name)} to remove: the plugin keeps no sign-in of yours for it, and uses it with the settings a system admin configured.`;
+    }
+    try {
+      await connections.disconnect(userId, server.name);
+    } catch (error) {
+      this.deps.logger.warn({ userId, server: server.name, reason: describeError(error) }, '/mcp disconnect failed');
+      return `⚠️ Could not disconnect you from ${bold(server.name)}: ${plain(describeError(error))}. Try again later.`;
+    }
+    this.deps.manager.invalidateUser(userId, server.name);
+    await this.announce(userId, server);
+    return `Removed your stored connection to ${bold(server.name)}. Run ${commandFor('connect', server.name)} to connect again.`;
+  }
+
+  /** Best effort: a missing event only means the webapp refreshes later. */
+  private async announce(userId: string, server: ServerConfig): Promise<void> {
+    if (!this.deps.events) return;
+    const payload = { status: 'disconnected', serverName: server.name, serverOrigin: new URL(server.baseURL).origin };
+    try {
+      await this.deps.events.publishWebSocketEvent(CONNECTION_UPDATED_EVENT, payload, userId);
+    } catch (error) {
+      this.deps.logger.warn({ userId, server: server.name, reason: describeError(error) }, 'could not publish the connection event');
+    }
+  }
+
+  private notAvailable(name: string, lookup: Exclude<Lookup, { kind: 'enabled' }>): string {
+    if (lookup.kind === 'disabled') return `${bold(lookup.server.name)} is disabled by a system admin.`;
+    return unknownServerText(name, this.enabledNames());
+  }
+
+  /** Exact name first, then case-insensitive (config names are unique case-insensitively). */
+  private lookup(name: string): Lookup {
+    const servers = this.deps.manager.currentConfig.servers;
+    const server = servers.find((s) => s.name === name) ?? servers.find((s) => s.name.toLowerCase() === name.toLowerCase());
+    if (!server) return { kind: 'unknown' };
+    return server.enabled ? { kind: 'enabled', server } : { kind: 'disabled', server };
+  }
+
+  private enabledNames(): string[] {
+    return this.deps.manager.currentConfig.servers.filter((s) => s.enabled).map((s) => s.name);
+  }
+}
+
+/** Mattermost refuses posts over 16383 characters; a very long tool list is cut at a line. */
+const MAX_REPLY_CHARS = 16_000;
+
+function reply(text: string): CommandResponse {
+  if (text.length <= MAX_REPLY_CHARS) return { response_type: 'ephemeral', text };
+  const cut = text.lastIndexOf('\n', MAX_REPLY_CHARS - 100);
+  return { response_type: 'ephemeral', text: `${text.slice(0, cut > 0 ? cut : MAX_REPLY_CHARS - 100)}\n\n… (cut: too long for one message)` };
+}
