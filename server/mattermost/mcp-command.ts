@@ -9,7 +9,6 @@ import {
 } from './command-replies.js';
 import type { ConnectionActions } from './connection-actions.js';
 import { bold, plain } from './markdown.js';
-import type { ShimChannel } from './shim-channel.js';
 
 /** The fields of Mattermost's `model.CommandArgs` the command reads (its JSON names). */
 export interface CommandArgs {
@@ -31,15 +30,11 @@ export interface CommandResponse {
 export interface McpCommandDeps {
   readonly manager: ClientManager;
   readonly logger: Logger;
-  /** The OAuth layer's hold on stored connections; absent until it exists. */
+  /** The OAuth layer's hold on stored connections (it also announces the change); absent until it exists. */
   readonly connections?: ConnectionActions;
-  /** Tells the user's open clients a connection changed (the webapp's Connect buttons refresh). */
-  readonly events?: Pick<ShimChannel, 'publishWebSocketEvent'>;
   /** Makes plugin-relative Connect links absolute (`MCP_SITE_URL`, or `site_url` when the shim sends it). */
   readonly siteURL?: string;
 }
-
-export const CONNECTION_UPDATED_EVENT = 'mcp_connection_updated';
 
 type Lookup =
   | { readonly kind: 'enabled'; readonly server: ServerConfig }
@@ -116,19 +111,7 @@ export class McpCommand {
       return `⚠️ Could not disconnect you from ${bold(server.name)}: ${plain(describeError(error))}. Try again later.`;
     }
     this.deps.manager.invalidateUser(userId, server.name);
-    await this.announce(userId, server);
     return `Removed your stored connection to ${bold(server.name)}. Run ${commandFor('connect', server.name)} to connect again.`;
-  }
-
-  /** Best effort: a missing event only means the webapp refreshes later. */
-  private async announce(userId: string, server: ServerConfig): Promise<void> {
-    if (!this.deps.events) return;
-    const payload = { status: 'disconnected', serverName: server.name, serverOrigin: new URL(server.baseURL).origin };
-    try {
-      await this.deps.events.publishWebSocketEvent(CONNECTION_UPDATED_EVENT, payload, userId);
-    } catch (error) {
-      this.deps.logger.warn({ userId, server: server.name, reason: describeError(error) }, 'could not publish the connection event');
-    }
   }
 
   private notAvailable(name: string, lookup: Exclude<Lookup, { kind: 'enabled' }>): string {

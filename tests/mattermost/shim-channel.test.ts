@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { publishConnectionChanges } from '../../server/mattermost/connection-events.js';
 import { ShimChannelError } from '../../server/mattermost/errors.js';
 import { ShimChannel } from '../../server/mattermost/shim-channel.js';
+import { eventually } from '../support/eventually.js';
+import { captureLogger } from '../support/logger.js';
 import { startFakeShim, type FakeShim } from './fake-shim.js';
 
 const SECRET = 'shim-secret-0123456789abcdef';
@@ -60,6 +63,19 @@ describe('ShimChannel (the reverse channel to the shim)', () => {
     const error = await gone.getBotUserId().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ShimChannelError);
     expect(error).toMatchObject({ status: undefined, message: expect.stringMatching(/^The plugin shim did not accept GET \/api\/v1\/bot: .*ENOENT/) });
+  });
+
+  it('tells a user’s clients that a connection changed, and only logs when the shim is gone', async () => {
+    const logs = captureLogger('warn');
+    publishConnectionChanges(channel, logs.logger)(ALICE, 'wiki', 'disconnected');
+    await eventually(() => expect(shim.calls.at(-1)).toEqual({
+      route: 'POST /api/v1/websocket-event',
+      body: { event: 'mcp_connection_updated', payload: { status: 'disconnected', serverName: 'wiki' }, userId: ALICE },
+    }));
+    const gone = new ShimChannel({ url: `${shim.url}.missing`, secret: SECRET });
+    publishConnectionChanges(gone, logs.logger)(ALICE, 'wiki', 'connected');
+    await eventually(() => expect(logs.output()).toContain('could not tell the user’s clients about the connection change'));
+    expect(logs.output()).not.toContain(SECRET);
   });
 
   it.each(['unix:', 'https://127.0.0.1:1', 'shim.sock'])('refuses MCP_SHIM_URL %j', (url) => {
