@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseConfig, type Config } from './config/schema.js';
 import { createLogger } from './observability/logger.js';
 import { startSidecar } from './sidecar.js';
+import { mattermostOptionsFromEnv } from './mattermost/surfaces.js';
 import { startDemoMcpServer } from './demo/demo-mcp-server.js';
 
 /**
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
     logger,
     listen: process.env.MCP_SIDECAR_LISTEN ?? '127.0.0.1:8787',
     allowRemote: process.env.MCP_SIDECAR_ALLOW_REMOTE === 'true',
+    mattermost: mattermostOptionsFromEnv(process.env),
   });
   const shutdown = async (signal: string): Promise<void> => {
     logger.info({ signal }, 'shutting down');

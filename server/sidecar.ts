@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from './config/schema.js';
 import { createApp } from './http/app.js';
+import { createMattermostSurfaces, type MattermostOptions } from './mattermost/surfaces.js';
 import { ClientManager } from './mcp/client-manager.js';
 import type { UserClientsDeps } from './mcp/user-clients.js';
 import { createMetrics } from './observability/metrics.js';
@@ -16,6 +17,8 @@ export interface SidecarOptions {
   readonly listen: string;
   readonly allowRemote?: boolean;
   readonly clientDeps?: Partial<UserClientsDeps>;
+  /** Mattermost REST access, the shim's reverse channel, the site URL (docs/sidecar-protocol.md). */
+  readonly mattermost?: MattermostOptions;
 }
 
 export interface Sidecar {
@@ -32,7 +35,8 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   const { logger } = options;
   const manager = new ClientManager(options.config, { logger, ...options.clientDeps });
   const metrics = createMetrics(() => manager);
-  const app = createApp({ manager, metrics, logger, secret: options.secret });
+  const mattermost = createMattermostSurfaces(options.mattermost, { secret: options.secret, logger, fetch: options.clientDeps?.fetch, auth: options.clientDeps?.auth });
+  const app = createApp({ manager, metrics, logger, secret: options.secret, mattermost });
   const server = await listen(app, options.listen, options.allowRemote ?? false);
   const address = options.listen.startsWith('unix:') ? options.listen : `http://${formatAddress(server.address() as AddressInfo)}`;
   logger.info({ address, servers: options.config.servers.map((s) => s.name) }, 'MCP sidecar listening');

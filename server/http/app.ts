@@ -1,10 +1,14 @@
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import type { ClientManager } from '../mcp/client-manager.js';
+import type { MattermostSurfaces } from '../mattermost/surfaces.js';
 import type { Metrics } from '../observability/metrics.js';
 import { requireSidecarSecret, requireUser } from './authentication.js';
 import { errorHandler, HttpError } from './errors.js';
+import { adminRouter } from './routes/admin.js';
+import { autocompleteRouter } from './routes/autocomplete.js';
 import { botToolsRouter } from './routes/bot-tools.js';
+import { commandsRouter } from './routes/commands.js';
 import { hooksRouter } from './routes/hooks.js';
 import { userToolsRouter } from './routes/user-tools.js';
 
@@ -13,13 +17,15 @@ export interface AppDeps {
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly secret: string;
+  /** The slash command, autocomplete and admin routes' view of Mattermost (none: admin routes answer 503). */
+  readonly mattermost?: MattermostSurfaces;
 }
 
 /**
  * The sidecar's HTTP surface. Every route needs the shim's secret; user routes also need the
  * `X-Mattermost-UserID` the shim set from Mattermost's own session.
  */
-export function createApp({ manager, metrics, logger, secret }: AppDeps): Express {
+export function createApp({ manager, metrics, logger, secret, mattermost = { discover: { logger } } }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
@@ -33,6 +39,9 @@ export function createApp({ manager, metrics, logger, secret }: AppDeps): Expres
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.use(hooksRouter(manager, metrics, logger));
+  app.use(commandsRouter(manager, mattermost, logger));
+  app.use(autocompleteRouter(manager));
+  app.use(adminRouter(manager, mattermost));
 
   const user = express.Router();
   user.use(requireUser());

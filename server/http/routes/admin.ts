@@ -1,0 +1,50 @@
+import { Router, type RequestHandler } from 'express';
+import { ServerConfigSchema } from '../../config/schema.js';
+import type { ClientManager } from '../../mcp/client-manager.js';
+import { discoverEnabledServerRows, discoverServerRow } from '../../mattermost/admin-tools.js';
+import { MattermostUnavailableError } from '../../mattermost/errors.js';
+import type { AdminCheck } from '../../mattermost/system-admin.js';
+import type { MattermostSurfaces } from '../../mattermost/surfaces.js';
+import { requireUser, userIdOf } from '../authentication.js';
+import { HttpError, badRequest } from '../errors.js';
+
+/** System-console routes: every enabled server's tools as the admin sees them, and a trial discovery. */
+export function adminRouter(manager: ClientManager, surfaces: MattermostSurfaces): Router {
+  const router = Router();
+  const admin = [requireUser(), requireSystemAdmin(surfaces.adminCheck)];
+
+  router.get('/admin/mcp/tools', ...admin, async (_req, res) => {
+    const servers = await discoverEnabledServerRows(manager.currentConfig, userIdOf(res.locals), surfaces.discover);
+    res.json({ servers });
+  });
+
+  // The console's "Discover tools" button: an unsaved server config, validated like a saved one.
+  router.post('/admin/mcp/discover', ...admin, async (req, res) => {
+    const parsed = ServerConfigSchema.safeParse(req.body);
+    if (!parsed.success) {
+      const fields = parsed.error.issues.map((issue) => `${issue.path.map(String).join('.') || '(body)'}: ${issue.message}`);
+      throw badRequest(`Invalid server config: ${fields.join('; ')}`);
+    }
+    res.json(await discoverServerRow(parsed.data, userIdOf(res.locals), surfaces.discover));
+  });
+
+  return router;
+}
+
+/** 403 unless Mattermost says the user is a system admin; 503 when it cannot say (fail closed). */
+function requireSystemAdmin(check: AdminCheck | undefined): RequestHandler {
+  return async (_req, res, next) => {
+    if (!check) {
+      throw new HttpError(503, 'ERR_MATTERMOST_UNAVAILABLE', 'Cannot check that you are a system admin: the sidecar has no Mattermost REST access (MCP_MATTERMOST_URL and MCP_MATTERMOST_TOKEN are unset).');
+    }
+    let isAdmin: boolean;
+    try {
+      isAdmin = await check.isSystemAdmin(userIdOf(res.locals));
+    } catch (error) {
+      if (error instanceof MattermostUnavailableError) throw new HttpError(503, error.code, error.message);
+      throw error;
+    }
+    if (!isAdmin) throw new HttpError(403, 'ERR_NOT_SYSTEM_ADMIN', 'You must be a system admin to use this route.');
+    next();
+  };
+}

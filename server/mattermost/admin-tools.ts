@@ -1,0 +1,61 @@
+import type { Config, ServerConfig } from '../config/schema.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS } from '../mcp/client.js';
+import { discoverServerTools, type DiscoverDeps, type ToolInfo } from '../mcp/discover-server-tools.js';
+import { ServerTimeoutError, describeError } from '../mcp/errors.js';
+import { isAuthNeeded, type AuthNeeded } from '../mcp/types.js';
+
+/** One server in the admin's Tools tab (the Go plugin's `GET /admin/mcp/tools` row, plus `enabled`). */
+export interface AdminServerRow {
+  readonly name: string;
+  readonly url: string;
+  readonly enabled: boolean;
+  readonly tools: readonly ToolInfo[];
+  /** The admin must connect their own account before the server lists its tools. */
+  readonly needsOAuth: boolean;
+  readonly oauthURL?: string;
+  readonly error: string | null;
+}
+
+/**
+ * Lists one server's tools as `adminUserId` on a temporary connection, within the server's connect
+ * timeout. Failures become the row's `error` (or `needsOAuth`), never an exception.
+ */
+export async function discoverServerRow(server: ServerConfig, adminUserId: string, deps: DiscoverDeps): Promise<AdminServerRow> {
+  const base = { name: server.name, url: server.baseURL, enabled: server.enabled };
+  const timeoutMs = (server.connectTimeoutSeconds ?? DEFAULT_CONNECT_TIMEOUT_MS / 1000) * 1000;
+  try {
+    const tools = await withDeadline(discoverServerTools(server, adminUserId, deps), timeoutMs, () => new ServerTimeoutError(server.name, timeoutMs, 'tool discovery'));
+    return { ...base, tools, needsOAuth: false, error: null };
+  } catch (error) {
+    const auth = findAuthNeeded(error);
+    if (auth) return { ...base, tools: [], needsOAuth: true, oauthURL: auth.authURL, error: null };
+    return { ...base, tools: [], needsOAuth: false, error: describeError(error) };
+  }
+}
+
+/** Every enabled server, in config order, discovered in parallel; none when MCP is disabled. */
+export async function discoverEnabledServerRows(config: Config, adminUserId: string, deps: DiscoverDeps): Promise<AdminServerRow[]> {
+  if (!config.enabled) return [];
+  return Promise.all(config.servers.filter((s) => s.enabled).map((server) => discoverServerRow(server, adminUserId, deps)));
+}
+
+/** The OAuth layer's error may arrive wrapped (e.g. as the `cause` of a connect error). */
+function findAuthNeeded(error: unknown): AuthNeeded | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current !== undefined; depth++) {
+    if (isAuthNeeded(current)) return current;
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return undefined;
+}
+
+function withDeadline<T>(work: Promise<T>, ms: number, timeoutError: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(timeoutError()), ms);
+    timer.unref();
+  });
+  // The discovery closes its own connection when it finishes after the deadline.
+  work.catch(() => undefined);
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
