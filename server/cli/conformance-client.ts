@@ -1,15 +1,26 @@
 /**
- * A command-line MCP client over the project's own `Client` (and, for auth scenarios, its OAuth
- * layer): connect, list tools, call each tool with arguments built from its input schema, close.
+ * A command-line MCP client over the project's own `Client` and `OAuthManager`: connect
+ * (authorizing when the server asks, following the authorization server's redirects as a browser
+ * would), list tools, call each tool with arguments built from its input schema, close.
  * `tests/conformance/client.sh <server-url>` runs it for the MCP conformance suite.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
-import { parseConfig } from '../config/schema.js';
+import { parseConfig, type ServerConfig } from '../config/schema.js';
 import { Client } from '../mcp/client.js';
 import { acceptWithDefaults } from '../mcp/elicitation.js';
+import { isAuthNeeded } from '../mcp/types.js';
+import { OAuthManager } from '../oauth/oauth-manager.js';
 import { createLogger } from '../observability/logger.js';
+import { createStore } from '../store/index.js';
 
 const USER_ID = 'conformance-user';
+const CALLBACK_BASE = 'http://127.0.0.1:9/plugins/mattermost-mcp';
+/** How often one request may send the user to authorize before giving up (a server that never accepts). */
+const MAX_AUTHORIZATIONS = 3;
+const MAX_REDIRECTS = 10;
 
 /** A value of the schema's type: the default, the first enum member, or a small literal. */
 export function sampleArguments(tool: Tool): Record<string, unknown> {
@@ -27,6 +38,13 @@ export function sampleArguments(tool: Tool): Record<string, unknown> {
   return args;
 }
 
+/** The scenario's pre-registered client, if it gives one (`MCP_CONFORMANCE_CONTEXT`). */
+function preRegisteredClient(): ServerConfig['oauth'] {
+  const context = process.env.MCP_CONFORMANCE_CONTEXT ? (JSON.parse(process.env.MCP_CONFORMANCE_CONTEXT) as Record<string, unknown>) : {};
+  if (typeof context.client_id !== 'string' || context.private_key_pem) return undefined;
+  return { clientId: context.client_id, ...(typeof context.client_secret === 'string' && { clientSecret: context.client_secret }) };
+}
+
 async function main(): Promise<number> {
   const url = process.argv[process.argv.length - 1];
   if (!url || !/^https?:\/\//.test(url)) {
@@ -34,15 +52,59 @@ async function main(): Promise<number> {
     return 2;
   }
   const logger = createLogger({ level: (process.env.MCP_LOG_LEVEL as 'info' | undefined) ?? 'warn', destination: process.stderr as never });
-  const server = parseConfig({ servers: [{ name: 'conformance', baseURL: url, connectTimeoutSeconds: 30, toolTimeoutSeconds: 30 }] }).servers[0]!;
-  const client = await Client.connect({ userId: USER_ID, server, logger, onElicitation: acceptWithDefaults });
+  const oauthOptions = preRegisteredClient();
+  const server = parseConfig({ servers: [{ name: 'conformance', baseURL: url, connectTimeoutSeconds: 30, toolTimeoutSeconds: 30, ...(oauthOptions && { oauth: oauthOptions }) }] }).servers[0]!;
+  const dir = mkdtempSync(join(tmpdir(), 'mcp-conformance-'));
+  const store = await createStore(`sqlite://${join(dir, 'store.sqlite')}`);
+  const oauth = new OAuthManager({
+    store,
+    publicBaseURL: CALLBACK_BASE,
+    logger,
+    connectURLMode: 'direct',
+    ...(process.env.MCP_CLIENT_METADATA_URL && { clientMetadataURL: process.env.MCP_CLIENT_METADATA_URL }),
+  });
+
+  /** Follows the authorization URL's redirects (the test AS approves at once) to our callback. */
+  const authorize = async (authURL: string): Promise<void> => {
+    let next = new URL(authURL);
+    for (let hop = 0; hop < MAX_REDIRECTS; hop++) {
+      if (next.href.startsWith(oauth.callbackURL)) {
+        await oauth.completeAuthorization(USER_ID, next.searchParams, () => server);
+        return;
+      }
+      const response = await fetch(next, { redirect: 'manual' });
+      await response.body?.cancel();
+      const location = response.headers.get('location');
+      if (!location) throw new Error(`authorization stopped at HTTP ${response.status}`);
+      next = new URL(location, next);
+    }
+    throw new Error('too many redirects during authorization');
+  };
+
+  /** Runs `fn`, authorizing and retrying when the server asks for (more) authorization. */
+  const withAuthorization = async <T>(fn: () => Promise<T>): Promise<T> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn();
+      } catch (error) {
+        if (!isAuthNeeded(error) || attempt >= MAX_AUTHORIZATIONS) throw error;
+        await authorize(error.authURL);
+      }
+    }
+  };
+
+  const client = await withAuthorization(() =>
+    Client.connect({ userId: USER_ID, server, logger, onElicitation: acceptWithDefaults, fetch: oauth.fetchFor(USER_ID, server, fetch) }),
+  );
   try {
     for (const tool of client.tools) {
-      const result = await client.callTool(tool.name, sampleArguments(tool));
+      const result = await withAuthorization(() => client.callTool(tool.name, sampleArguments(tool)));
       logger.info({ tool: tool.name, isError: result.isError }, 'called tool');
     }
   } finally {
     await client.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
   }
   return 0;
 }

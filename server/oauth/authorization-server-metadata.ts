@@ -38,6 +38,12 @@ export interface DiscoveredAuthorizationServerMetadata {
 export interface AuthorizationServerMetadataOptions extends HttpOptions {
   /** For an issuer with a path, also try the origin's well-known URLs last (default true). */
   readonly rootFallback?: boolean;
+  /**
+   * Accept a document naming any issuer on the origin it was served from. Only for MCP 2025-03-26
+   * servers without protected resource metadata, which are their own authorization server and
+   * were allowed to name an issuer with a path.
+   */
+  readonly sameOriginIssuer?: boolean;
 }
 
 /** A well-known URL and the issuers a document served there may name (RFC 8414 §3.3). */
@@ -137,7 +143,10 @@ export async function discoverAuthorizationServerMetadata(
     }
     const document = parseJSONObject(result.text);
     if (!document) throw new InvalidMetadataError('authorization-server', result.url, 'not a JSON object');
-    return { metadata: validateAuthorizationServerMetadata(document, candidate.issuers, result.url), url: result.url };
+    const issuers = options.sameOriginIssuer && typeof document.issuer === 'string' && sameOrigin(document.issuer, candidate.url)
+      ? [...candidate.issuers, document.issuer]
+      : candidate.issuers;
+    return { metadata: validateAuthorizationServerMetadata(document, issuers, result.url), url: result.url };
   }
   throw new MetadataNotFoundError('authorization-server', attempts);
 }
@@ -155,6 +164,14 @@ export function defaultAuthorizationServerMetadata(serverURL: string | URL): Aut
     token_endpoint: new URL('/token', origin).href,
     registration_endpoint: new URL('/register', origin).href,
   };
+}
+
+function sameOrigin(issuer: string, url: URL): boolean {
+  try {
+    return new URL(issuer).origin === url.origin;
+  } catch {
+    return false;
+  }
 }
 
 function isStringArray(value: unknown): value is string[] {

@@ -11,6 +11,11 @@ export interface ClientIdentitiesOptions {
   readonly clients: RecordStore<StoredClient>;
   readonly redirectURI: string;
   readonly clientName: string;
+  /**
+   * An HTTPS URL serving this client's metadata document (SEP-991): used as the client_id at
+   * authorization servers that advertise `client_id_metadata_document_supported`, instead of registering.
+   */
+  readonly clientMetadataURL?: string;
   readonly logger: Logger;
   readonly http: HttpOptions;
   readonly now?: () => number;
@@ -28,6 +33,8 @@ export class ClientIdentities {
   async resolve(server: ServerConfig, issuer: string, metadata: AuthorizationServerMetadata, scope?: string): Promise<ClientAuthentication> {
     const preRegistered = this.preRegistered(server, metadata);
     if (preRegistered) return preRegistered;
+    const metadataDocument = this.options.clientMetadataURL;
+    if (metadataDocument && metadata.client_id_metadata_document_supported === true) return { clientId: metadataDocument, authMethod: 'none' };
     const key = clientKey(server.name, issuer);
     const stored = await this.options.clients.get(key);
     if (stored && stored.redirectURI === this.options.redirectURI && !registrationExpired(stored.registration, this.now())) return stored.client;
@@ -45,6 +52,7 @@ export class ClientIdentities {
     if (oauth?.clientId === clientId) {
       return { clientId, ...(oauth.clientSecret && { clientSecret: oauth.clientSecret }), authMethod: oauth.clientSecret ? authMethod : 'none' };
     }
+    if (clientId === this.options.clientMetadataURL) return { clientId, authMethod: 'none' };
     const stored = await this.options.clients.get(clientKey(server.name, issuer));
     return stored?.client.clientId === clientId ? stored.client : undefined;
   }

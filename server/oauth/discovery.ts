@@ -70,7 +70,7 @@ export async function discoverAuthorization(serverURL: string | URL, options: Au
   }
   const origin = new URL(serverURL).origin;
   try {
-    const as = await discoverAuthorizationServerMetadata(origin, options);
+    const as = await discoverAuthorizationServerMetadata(origin, { ...options, sameOriginIssuer: true });
     return {
       serverURL: server,
       source: 'legacy-metadata',

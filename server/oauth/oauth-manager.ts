@@ -25,6 +25,8 @@ export interface OAuthManagerOptions {
   readonly fetch?: typeof fetch;
   /** RFC 7591 `client_name`. */
   readonly clientName?: string;
+  /** The client's metadata document URL (SEP-991), for authorization servers that accept one as client_id. */
+  readonly clientMetadataURL?: string;
   /**
    * `start-url` (default): Connect URLs point at the plugin's start route, which begins a flow only
    * when the user clicks. `direct`: the provider's authorization URL, begun at once (command-line use).
@@ -57,6 +59,7 @@ export class OAuthManager implements ClientAuthHooks {
       clients: options.store.records<StoredClient>('clients'),
       redirectURI: this.callbackURL,
       clientName: options.clientName ?? 'Mattermost MCP',
+      ...(options.clientMetadataURL && { clientMetadataURL: options.clientMetadataURL }),
       logger: options.logger,
       http: this.http,
       now: options.now,

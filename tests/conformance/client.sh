@@ -2,4 +2,6 @@
 # The conformance suite's client command: tests/conformance/client.sh <server-url>
 # Runs the project's own Client (and OAuth layer) from the compiled sidecar in dist/.
 here="$(cd "$(dirname "$0")" && pwd)"
+# The client metadata document URL (SEP-991) the suite's authorization servers expect as client_id.
+export MCP_CLIENT_METADATA_URL="${MCP_CLIENT_METADATA_URL:-https://conformance-test.local/client-metadata.json}"
 exec node "$here/../../dist/server/cli/conformance-client.js" "$@"

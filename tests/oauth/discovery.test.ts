@@ -322,6 +322,20 @@ describe('discovery against hand-written metadata', () => {
       expect(discovery.authorizationServer.token_endpoint).toBe(meta.url('/token'));
     });
 
+    it('accepts an issuer with a path on the same origin, as 2025-03-26 servers were allowed to name', async () => {
+      meta.serve('/.well-known/oauth-authorization-server', asMetadata(meta.url('/oauth')));
+
+      const discovery = await discoverAuthorization(serverURL);
+
+      expect(discovery).toMatchObject({ source: 'legacy-metadata', issuer: meta.url('/oauth') });
+    });
+
+    it('still refuses a legacy document naming an issuer on another origin', async () => {
+      meta.serve('/.well-known/oauth-authorization-server', asMetadata('https://evil.example.com'));
+
+      await expect(discoverAuthorization(serverURL)).rejects.toMatchObject({ code: 'ERR_OAUTH_ISSUER_MISMATCH' });
+    });
+
     it('falls back to /authorize, /token and /register on the origin when there is no metadata at all', async () => {
       const discovery = await discoverAuthorization(serverURL);
 
