@@ -1,5 +1,5 @@
 import { chmodSync, existsSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from './config/schema.js';
@@ -8,6 +8,9 @@ import { createMattermostSurfaces, type MattermostOptions } from './mattermost/s
 import { ClientManager } from './mcp/client-manager.js';
 import type { UserClientsDeps } from './mcp/user-clients.js';
 import { createMetrics } from './observability/metrics.js';
+import { publishConnectionChanges } from './mattermost/connection-events.js';
+import { OAuthManager } from './oauth/oauth-manager.js';
+import type { Store } from './store/types.js';
 
 export interface SidecarOptions {
   readonly config: Config;
@@ -19,10 +22,15 @@ export interface SidecarOptions {
   readonly clientDeps?: Partial<UserClientsDeps>;
   /** Mattermost REST access, the shim's reverse channel, the site URL (docs/sidecar-protocol.md). */
   readonly mattermost?: MattermostOptions;
+  /** Where OAuth tokens, registrations and flow state live; without a store there is no per-user OAuth. */
+  readonly store?: Store;
+  /** Where browsers reach the plugin's routes, `${siteURL}/plugins/<id>`; default: the sidecar's own address. */
+  readonly publicBaseURL?: string;
 }
 
 export interface Sidecar {
   readonly manager: ClientManager;
+  readonly oauth?: OAuthManager;
   /** `http://127.0.0.1:port` or `unix:/path`. */
   readonly address: string;
   close(): Promise<void>;
@@ -33,18 +41,48 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 /** Wires the client manager and the HTTP surface and starts listening. */
 export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   const { logger } = options;
-  const manager = new ClientManager(options.config, { logger, ...options.clientDeps });
-  const metrics = createMetrics(() => manager);
-  const mattermost = createMattermostSurfaces(options.mattermost, { secret: options.secret, logger, fetch: options.clientDeps?.fetch, auth: options.clientDeps?.auth });
-  const app = createApp({ manager, metrics, logger, secret: options.secret, mattermost });
-  const server = await listen(app, options.listen, options.allowRemote ?? false);
+  // Listen first: the OAuth redirect URI may be the sidecar's own address (port 0 in tests).
+  let handle: RequestListener = (_req, res) => res.writeHead(503).end();
+  const server = await listen((req, res) => handle(req, res), options.listen, options.allowRemote ?? false);
   const address = options.listen.startsWith('unix:') ? options.listen : `http://${formatAddress(server.address() as AddressInfo)}`;
-  logger.info({ address, servers: options.config.servers.map((s) => s.name) }, 'MCP sidecar listening');
+
+  let manager: ClientManager | undefined;
+  const mattermostOptions = options.mattermost ?? {};
+  const shimEvents = (shim: Parameters<typeof publishConnectionChanges>[0] | undefined) => (shim ? publishConnectionChanges(shim, logger) : undefined);
+  let announce: ReturnType<typeof shimEvents>;
+  const publicBaseURL = options.publicBaseURL ?? (address.startsWith('http') ? address : 'http://127.0.0.1');
+  const oauth = options.store
+    ? new OAuthManager({
+        store: options.store,
+        publicBaseURL,
+        logger,
+        ...(options.clientDeps?.fetch && { fetch: options.clientDeps.fetch as typeof fetch }),
+        // SEP-991: the plugin serves its own client metadata document when browsers reach it over HTTPS.
+        ...(publicBaseURL.startsWith('https://') && { clientMetadataURL: `${publicBaseURL.replace(/\/+$/, '')}/oauth/client-metadata.json` }),
+        onConnectionChange: (userId, serverName, status) => {
+          manager?.invalidateUser(userId, serverName);
+          announce?.(userId, serverName, status);
+        },
+      })
+    : undefined;
+  const auth = options.clientDeps?.auth ?? oauth;
+  manager = new ClientManager(options.config, { logger, ...options.clientDeps, ...(auth && { auth }) });
+  const connections = oauth ? { disconnect: async (userId: string, serverName: string) => {
+    const serverConfig = manager!.currentConfig.servers.find((s) => s.name === serverName);
+    if (serverConfig) await oauth.disconnect(userId, serverConfig);
+    manager!.invalidateUser(userId, serverName);
+  } } : undefined;
+  const metrics = createMetrics(() => manager);
+  const mattermost = createMattermostSurfaces({ ...(connections && { connections }), ...mattermostOptions }, { secret: options.secret, logger, fetch: options.clientDeps?.fetch, auth });
+  announce = shimEvents(mattermost.shim);
+  handle = createApp({ manager, metrics, logger, secret: options.secret, mattermost, ...(oauth && { oauth }) });
+  logger.info({ address, servers: options.config.servers.map((s) => s.name), oauth: Boolean(oauth) }, 'MCP sidecar listening');
   return {
     manager,
+    ...(oauth && { oauth }),
     address,
     async close() {
-      await manager.close();
+      await manager!.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       if (options.listen.startsWith('unix:')) rmSync(options.listen.slice(5), { force: true });
@@ -56,7 +94,7 @@ function formatAddress(address: AddressInfo): string {
   return address.family === 'IPv6' ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
 }
 
-async function listen(app: ReturnType<typeof createApp>, target: string, allowRemote: boolean): Promise<Server> {
+async function listen(handler: RequestListener, target: string, allowRemote: boolean): Promise<Server> {
   if (target.startsWith('unix:')) {
     const path = target.slice(5);
     if (existsSync(path)) rmSync(path);
@@ -64,8 +102,9 @@ async function listen(app: ReturnType<typeof createApp>, target: string, allowRe
     const previous = process.umask(0o177);
     try {
       const server = await new Promise<Server>((resolve, reject) => {
-        const s = app.listen(path, () => resolve(s));
+        const s = createServer(handler);
         s.once('error', reject);
+        s.listen(path, () => resolve(s));
       });
       chmodSync(path, 0o600);
       return server;
@@ -79,7 +118,8 @@ async function listen(app: ReturnType<typeof createApp>, target: string, allowRe
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`MCP_SIDECAR_LISTEN: "${target}" is not unix:<path> or <host>:<port>.`);
   if (!allowRemote && !LOOPBACK.has(host)) throw new Error(`MCP_SIDECAR_LISTEN: refusing to listen on ${host}; bind to 127.0.0.1 or a unix socket, or set MCP_SIDECAR_ALLOW_REMOTE=true behind a trusted network.`);
   return new Promise<Server>((resolve, reject) => {
-    const s = app.listen(port, host, () => resolve(s));
+    const s = createServer(handler);
     s.once('error', reject);
+    s.listen(port, host, () => resolve(s));
   });
 }

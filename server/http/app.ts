@@ -10,6 +10,8 @@ import { autocompleteRouter } from './routes/autocomplete.js';
 import { botToolsRouter } from './routes/bot-tools.js';
 import { commandsRouter } from './routes/commands.js';
 import { hooksRouter } from './routes/hooks.js';
+import { oauthRouter } from './routes/oauth.js';
+import type { OAuthManager } from '../oauth/oauth-manager.js';
 import { userToolsRouter } from './routes/user-tools.js';
 
 export interface AppDeps {
@@ -19,13 +21,15 @@ export interface AppDeps {
   readonly secret: string;
   /** The slash command, autocomplete and admin routes' view of Mattermost (none: admin routes answer 503). */
   readonly mattermost?: MattermostSurfaces;
+  /** Per-user OAuth (start, callback, disconnect routes); without it servers needing OAuth report an error. */
+  readonly oauth?: OAuthManager;
 }
 
 /**
  * The sidecar's HTTP surface. Every route needs the shim's secret; user routes also need the
  * `X-Mattermost-UserID` the shim set from Mattermost's own session.
  */
-export function createApp({ manager, metrics, logger, secret, mattermost = { discover: { logger } } }: AppDeps): Express {
+export function createApp({ manager, metrics, logger, secret, mattermost = { discover: { logger } }, oauth }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
@@ -42,6 +46,7 @@ export function createApp({ manager, metrics, logger, secret, mattermost = { dis
   app.use(commandsRouter(manager, mattermost, logger));
   app.use(autocompleteRouter(manager));
   app.use(adminRouter(manager, mattermost));
+  if (oauth) app.use(oauthRouter(manager, oauth, logger));
 
   const user = express.Router();
   user.use(requireUser());

@@ -48,7 +48,9 @@ export function toErrorResponse(error: unknown): { status: number; body: ErrorBo
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     const { status, body } = toErrorResponse(error);
-    if (status >= 500) logger.error({ err: error, path: req.path }, 'request failed');
+    // Unexpected failures get a stack trace; refusals the sidecar chose to make (HttpError, domain errors) do not.
+    if (status === 500) logger.error({ err: error, path: req.path }, 'request failed');
+    else if (status > 500) logger.warn({ path: req.path, status, errorCode: body.code }, 'request failed');
     else logger.debug({ path: req.path, status, errorCode: body.code }, 'request refused');
     res.status(status).json(body);
   };

@@ -44,6 +44,7 @@ export interface OAuthManagerOptions {
  */
 export class OAuthManager implements ClientAuthHooks {
   readonly callbackURL: string;
+  readonly clientMetadataURL: string | undefined;
   private readonly sessions: RecordStore<OAuthSession>;
   private readonly identities: ClientIdentities;
   private readonly vault: TokenVault;
@@ -53,6 +54,7 @@ export class OAuthManager implements ClientAuthHooks {
   constructor(private readonly options: OAuthManagerOptions) {
     const base = options.publicBaseURL.replace(/\/+$/, '');
     this.callbackURL = `${base}/oauth/callback`;
+    this.clientMetadataURL = options.clientMetadataURL;
     this.http = options.fetch ? { fetch: options.fetch } : {};
     this.sessions = options.store.records<OAuthSession>('oauth-state');
     this.identities = new ClientIdentities({

@@ -1,0 +1,104 @@
+import { Router, type Response } from 'express';
+import type { Logger } from 'pino';
+import { MM_USER_ID_HEADER, type ServerConfig } from '../../config/schema.js';
+import type { ClientManager } from '../../mcp/client-manager.js';
+import { describeError } from '../../mcp/errors.js';
+import { ClientRejectedError, ServerChangedError, UnknownStateError } from '../../oauth/callback-errors.js';
+import { AuthorizationResponseError, IssuerMismatchError, OAuthError, OAuthTokenError, StateMismatchError } from '../../oauth/errors.js';
+import type { OAuthManager } from '../../oauth/oauth-manager.js';
+import { connectedPage, failedPage } from '../pages.js';
+
+const USER_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * The browser side of per-user OAuth: the start URL behind Connect buttons, the redirect URI,
+ * disconnect, and this client's metadata document (SEP-991).
+ */
+export function oauthRouter(manager: ClientManager, oauth: OAuthManager, logger: Logger): Router {
+  const router = Router();
+  const enabledServer = (name: string): ServerConfig | undefined =>
+    manager.currentConfig.enabled ? manager.currentConfig.servers.find((s) => s.name === name && s.enabled) : undefined;
+  const userOf = (res: Response): string | undefined => {
+    const id = res.req.header(MM_USER_ID_HEADER);
+    return id && USER_ID.test(id) ? id : undefined;
+  };
+  const fail = (res: Response, status: number, message: string) => res.status(status).type('html').send(failedPage(message));
+
+  router.get('/mcp/oauth/:serverName/start', async (req, res) => {
+    const userId = userOf(res);
+    if (!userId) return fail(res, 401, 'Log in to Mattermost in this browser, then use Connect again.');
+    const server = enabledServer(req.params.serverName);
+    if (!server) return fail(res, 404, `There is no enabled MCP server named "${req.params.serverName}".`);
+    try {
+      const url = await oauth.beginAuthorization(userId, server, {
+        ...sameOriginHint(req.query.resource_metadata, server.baseURL),
+        ...(typeof req.query.scope === 'string' && req.query.scope.length <= 1024 && { scope: req.query.scope }),
+      });
+      return res.redirect(302, url);
+    } catch (error) {
+      logger.warn({ userId, server: server.name, reason: describeError(error) }, 'could not start authorization');
+      return fail(res, 502, error instanceof OAuthError ? error.message : `Could not start the authorization for ${server.name}; try again later.`);
+    }
+  });
+
+  router.get('/oauth/callback', async (req, res) => {
+    const userId = userOf(res);
+    if (!userId) return fail(res, 401, 'Log in to Mattermost in this browser, then use Connect again.');
+    const params = new URLSearchParams();
+    for (const [name, value] of Object.entries(req.query)) if (typeof value === 'string') params.set(name, value);
+    try {
+      const { serverName } = await oauth.completeAuthorization(userId, params, enabledServer);
+      return res.status(200).type('html').send(connectedPage(serverName));
+    } catch (error) {
+      const { status, message } = callbackFailure(error);
+      logger.info({ userId, status, reason: describeError(error) }, 'OAuth callback refused');
+      return fail(res, status, message);
+    }
+  });
+
+  router.delete('/mcp/oauth/:serverName', async (req, res) => {
+    const userId = userOf(res);
+    if (!userId) return res.status(401).json({ error: `Missing ${MM_USER_ID_HEADER}.`, code: 'ERR_NO_USER' });
+    const server = manager.currentConfig.servers.find((s) => s.name === req.params.serverName);
+    if (!server) return res.status(404).json({ error: `There is no MCP server named "${req.params.serverName}".`, code: 'ERR_MCP_SERVER_NOT_AVAILABLE' });
+    const { revoked } = await oauth.disconnect(userId, server);
+    manager.invalidateUser(userId, server.name);
+    return res.json({ serverName: server.name, revoked });
+  });
+
+  router.get('/oauth/client-metadata.json', (_req, res) => {
+    res.json({
+      client_id: oauth.clientMetadataURL ?? `${oauth.callbackURL.replace(/\/oauth\/callback$/, '')}/oauth/client-metadata.json`,
+      client_name: 'Mattermost MCP',
+      redirect_uris: [oauth.callbackURL],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+    });
+  });
+
+  return router;
+}
+
+/** A `resource_metadata` hint from the start URL is used only on the server's own origin (no SSRF through links). */
+function sameOriginHint(value: unknown, baseURL: string): { resourceMetadataURL?: string } {
+  if (typeof value !== 'string' || value.length > 2048) return {};
+  try {
+    return new URL(value).origin === new URL(baseURL).origin ? { resourceMetadataURL: value } : {};
+  } catch {
+    return {};
+  }
+}
+
+function callbackFailure(error: unknown): { status: number; message: string } {
+  if (error instanceof AuthorizationResponseError) {
+    return error.code === 'access_denied'
+      ? { status: 400, message: 'You declined the authorization, so the account was not connected. Use Connect again if you change your mind.' }
+      : { status: 400, message: `The authorization server refused: ${error.code}. Use Connect again.` };
+  }
+  if (error instanceof UnknownStateError || error instanceof ServerChangedError || error instanceof StateMismatchError || error instanceof IssuerMismatchError) {
+    return { status: 400, message: error.message };
+  }
+  if (error instanceof ClientRejectedError || error instanceof OAuthTokenError) return { status: 502, message: error.message };
+  return { status: 500, message: 'The connection could not be completed; try again from Mattermost.' };
+}
