@@ -4,11 +4,14 @@ import { createLogger } from './observability/logger.js';
 import { startSidecar } from './sidecar.js';
 import { mattermostOptionsFromEnv } from './mattermost/surfaces.js';
 import { startDemoMcpServer } from './demo/demo-mcp-server.js';
+import { createStore } from './store/index.js';
 
 /**
  * Starts the sidecar from the environment (docs/sidecar-protocol.md):
  * MCP_SIDECAR_SECRET (required), MCP_SIDECAR_LISTEN (default 127.0.0.1:8787),
- * MCP_CONFIG_FILE (optional JSON Config), MCP_LOG_LEVEL; `--demo` adds a local demo MCP server.
+ * MCP_CONFIG_FILE (optional JSON Config), MCP_STORE_URL (default sqlite://.data/mcp.sqlite),
+ * MCP_ENCRYPTION_KEYS, MCP_SITE_URL + MCP_PLUGIN_ID (where browsers reach the plugin's routes),
+ * MCP_LOG_LEVEL; `--demo` adds a local demo MCP server.
  */
 async function main(): Promise<void> {
   const logger = createLogger({ level: (process.env.MCP_LOG_LEVEL as 'info' | undefined) ?? 'info' });
@@ -25,10 +28,18 @@ async function main(): Promise<void> {
     config = parseConfig({ ...config, servers: [...config.servers, { name: 'demo', baseURL: demo.url }] });
     logger.info({ url: demo.url }, 'demo MCP server started');
   }
+  const store = await createStore(process.env.MCP_STORE_URL ?? 'sqlite://.data/mcp.sqlite', {
+    ...(process.env.MCP_ENCRYPTION_KEYS && { encryptionKeys: process.env.MCP_ENCRYPTION_KEYS }),
+    onBackgroundError: (error) => logger.warn({ reason: error.message }, 'store connection problem'),
+  });
+  closers.push(() => store.close());
+  const siteURL = process.env.MCP_SITE_URL?.trim().replace(/\/+$/, '');
   const sidecar = await startSidecar({
     config,
     secret,
     logger,
+    store,
+    ...(siteURL && { publicBaseURL: `${siteURL}/plugins/${process.env.MCP_PLUGIN_ID ?? 'mattermost-mcp'}` }),
     listen: process.env.MCP_SIDECAR_LISTEN ?? '127.0.0.1:8787',
     allowRemote: process.env.MCP_SIDECAR_ALLOW_REMOTE === 'true',
     mattermost: mattermostOptionsFromEnv(process.env),
