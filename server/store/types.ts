@@ -25,6 +25,11 @@ export interface Lease {
 }
 
 export interface Store {
+  /**
+   * The records of one kind. `tokens` and `clients` are sealed at rest (JWE, see `sealed-records.ts`): a value
+   * that cannot be opened makes get/take throw `RecordDecryptionError`. Values must be JSON-serialisable.
+   * `locks` holds the leases of `acquireLease`; do not write it directly.
+   */
   records<T>(kind: RecordKind): RecordStore<T>;
   /** Takes a lease on `key` for `leaseMs`, waiting up to `waitMs`; undefined when another holder kept it. */
   acquireLease(key: string, leaseMs: number, waitMs: number): Promise<Lease | undefined>;
