@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/schema.js';
-import type { RecordStore } from '../store/types.js';
+import { RecordDecryptionError, type RecordStore } from '../store/index.js';
 import type { AuthorizationServerMetadata } from './authorization-server-metadata.js';
 import type { HttpOptions } from './http.js';
 import { clientKey, type StoredClient } from './records.js';
@@ -36,7 +36,7 @@ export class ClientIdentities {
     const metadataDocument = this.options.clientMetadataURL;
     if (metadataDocument && metadata.client_id_metadata_document_supported === true) return { clientId: metadataDocument, authMethod: 'none' };
     const key = clientKey(server.name, issuer);
-    const stored = await this.options.clients.get(key);
+    const stored = await this.readStored(key);
     if (stored && stored.redirectURI === this.options.redirectURI && !registrationExpired(stored.registration, this.now())) return stored.client;
     let pending = this.registering.get(key);
     if (!pending) {
@@ -53,13 +53,25 @@ export class ClientIdentities {
       return { clientId, ...(oauth.clientSecret && { clientSecret: oauth.clientSecret }), authMethod: oauth.clientSecret ? authMethod : 'none' };
     }
     if (clientId === this.options.clientMetadataURL) return { clientId, authMethod: 'none' };
-    const stored = await this.options.clients.get(clientKey(server.name, issuer));
+    const stored = await this.readStored(clientKey(server.name, issuer));
     return stored?.client.clientId === clientId ? stored.client : undefined;
   }
 
   /** Drops a stored registration the authorization server no longer accepts (`invalid_client`). */
   async forget(server: ServerConfig, issuer: string): Promise<void> {
     await this.options.clients.delete(clientKey(server.name, issuer));
+  }
+
+  /** A registration sealed with a lost key is dropped: registering again is cheap and automatic. */
+  private async readStored(key: string): Promise<StoredClient | undefined> {
+    try {
+      return await this.options.clients.get(key);
+    } catch (error) {
+      if (!(error instanceof RecordDecryptionError)) throw error;
+      this.options.logger.warn({ reason: error.reason }, 'stored client registration cannot be decrypted; registering again');
+      await this.options.clients.delete(key);
+      return undefined;
+    }
   }
 
   private preRegistered(server: ServerConfig, metadata: AuthorizationServerMetadata): ClientAuthentication | undefined {

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/schema.js';
-import type { RecordStore, Store } from '../store/types.js';
+import { RecordDecryptionError, type RecordStore, type Store } from '../store/index.js';
 import type { ClientIdentities } from './client-identities.js';
 import { OAuthTokenError } from './errors.js';
 import type { HttpOptions } from './http.js';
@@ -39,7 +39,15 @@ export class TokenVault {
   async get(userId: string, serverName: string, { fresh = false } = {}): Promise<StoredTokens | undefined> {
     const key = tokensKey(userId, serverName);
     if (!fresh && this.cache.has(key)) return this.cache.get(key) ?? undefined;
-    const stored = await this.records.get(key);
+    let stored: StoredTokens | undefined;
+    try {
+      stored = await this.records.get(key);
+    } catch (error) {
+      if (!(error instanceof RecordDecryptionError)) throw error;
+      // Sealed with a key this sidecar no longer has (or tampered with): unusable, so the user connects again.
+      this.options.logger.warn({ userId, server: serverName, reason: error.reason }, 'stored tokens cannot be decrypted; discarding them');
+      await this.records.delete(key);
+    }
     this.cache.set(key, stored ?? null);
     return stored;
   }

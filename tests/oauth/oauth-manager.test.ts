@@ -4,7 +4,7 @@ import { parseConfig, type Config, type ServerConfig } from '../../server/config
 import { OAuthManager } from '../../server/oauth/oauth-manager.js';
 import { UnknownStateError } from '../../server/oauth/callback-errors.js';
 import { AuthorizationResponseError, OAuthNeededError } from '../../server/oauth/errors.js';
-import type { Store } from '../../server/store/index.js';
+import { generateKeyringEntry, type Store } from '../../server/store/index.js';
 import { startAuthorizationServer, type TestAuthorizationServer } from '../support/authorization-server.js';
 import { startProtectedMcpServer, type ProtectedMcpServer } from '../support/protected-mcp-server.js';
 import { BrowserUser } from '../support/browser-user.js';
@@ -173,6 +173,21 @@ describe('OAuthManager with the client manager (real authorization server and pr
     const { revoked } = await oauth.disconnect('kim', serverNamed('secure')!);
     expect(revoked).toBe(true);
     expect(await oauth.hasTokens('kim', 'secure')).toBe(false);
+  });
+
+  it('asks the user to connect again, instead of failing, when the stored tokens were sealed with a lost key', async () => {
+    await connect('mona');
+    const otherKeys = await target.open({ encryptionKeys: generateKeyringEntry('unrelated') });
+    const forgetful = new OAuthManager({ store: otherKeys, publicBaseURL: PUBLIC_BASE, logger: logs.logger, connectURLMode: 'direct' });
+    const other = new ClientManager(config, { logger: logs.logger, auth: forgetful });
+    try {
+      const { errors } = await other.getToolsForUser('mona');
+      expect(errors.errors).toEqual([]);
+      expect(errors.toolAuthErrors.map((e) => e.serverName)).toEqual(['secure']);
+      expect(logs.output()).toContain('stored tokens cannot be decrypted; discarding them');
+    } finally {
+      await other.close();
+    }
   });
 
   it('never writes a token, code or verifier to the log, and stores no plaintext token', async () => {
