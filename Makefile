@@ -4,7 +4,7 @@ PLUGIN_ID := $(shell node -p "require('./plugin.json').id" 2>/dev/null || echo m
 PLUGIN_VERSION := $(shell node -p "require('./plugin.json').version" 2>/dev/null || echo 0.0.0)
 export npm_config_nodedir ?= /usr
 
-.PHONY: help install build run test test-node test-shim test-conformance test-slow typecheck check-style bench webapp dist clean
+.PHONY: help install build run test test-node test-shim test-conformance test-slow typecheck check-style bench webapp dist test-dist clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -35,7 +35,7 @@ CONFORMANCE_SCENARIOS ?=
 test-conformance: build ## The MCP conformance suite's client scenarios against tests/conformance/client.sh
 	tests/conformance/run.sh $(CONFORMANCE_SCENARIOS)
 
-test: typecheck test-node test-shim test-conformance ## Everything CI runs
+test: typecheck test-node test-shim test-conformance test-dist ## Everything CI runs
 
 test-slow: install ## Long fault and load suites (over a minute)
 	npm test --silent -- --ci --testPathIgnorePatterns=/node_modules/ tests/slow
@@ -62,7 +62,7 @@ dist: install webapp ## Build the plugin bundle dist/<id>-<version>.tar.gz
 	@if [ -f server/shim/go.mod ]; then \
 	  for arch in $(SHIM_ARCHS); do \
 	    echo "go build server/shim for linux-$$arch"; \
-	    (cd server/shim && CGO_ENABLED=0 GOOS=linux GOARCH=$$arch go build -trimpath -ldflags '-s -w' -o $(abspath $(BUNDLE_DIR))/server/dist/plugin-linux-$$arch .) || exit 1; \
+	    (cd server/shim && CGO_ENABLED=0 GOOS=linux GOARCH=$$arch go build -ldflags '-s -w' -o $(abspath $(BUNDLE_DIR))/server/dist/plugin-linux-$$arch .) || exit 1; \
 	  done; \
 	else echo "no Go shim (server/shim/go.mod): the bundle has no server executables"; fi
 	node build/sidecar.mjs $(BUNDLE_DIR)/server/dist/sidecar
@@ -71,6 +71,11 @@ dist: install webapp ## Build the plugin bundle dist/<id>-<version>.tar.gz
 	cp -R assets $(BUNDLE_DIR)/assets
 	tar -C $(BUNDLE_ROOT) --sort=name --owner=0 --group=0 --numeric-owner -czf $(BUNDLE) $(PLUGIN_ID)
 	@echo "$(BUNDLE): $$(du -h $(BUNDLE) | cut -f1) ($$(du -sh $(BUNDLE_DIR) | cut -f1) unpacked)"
+
+test-dist: ## Build the bundle and check it from the tarball (layout, shim binaries, the sidecar running from it)
+	@if [ ! -f plugin.json ]; then echo "no plugin.json yet: skipping the bundle check"; \
+	elif ! command -v go >/dev/null; then echo "Go is not installed: skipping the bundle check (the bundle needs the shim)"; \
+	else $(MAKE) --no-print-directory dist && MCP_BUNDLE=$(abspath $(BUNDLE)) npm test --silent -- --ci tests/dist; fi
 
 clean: ## Remove build output
 	rm -rf dist webapp/dist server/shim/dist
