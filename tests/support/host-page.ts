@@ -8,7 +8,7 @@
  * check, client identity headers dropped, `X-Mattermost-UserID` and the sidecar secret added.
  */
 import { randomBytes } from 'node:crypto';
-import { request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -145,6 +145,56 @@ export async function startHostPage(options: HostPageOptions): Promise<HostPage>
     setSidecar(next) {
       target = next;
     },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** A WebSocket event the sidecar asked the shim to publish (`API.PublishWebSocketEvent`). */
+export interface PublishedEvent {
+  /** As clients receive it: `custom_<plugin id>_<event>`. */
+  readonly event: string;
+  readonly payload: Record<string, unknown>;
+  readonly userId: string;
+}
+
+export interface ReverseChannel {
+  /** `unix:<path>`, for the sidecar's `mattermost.shimURL` (MCP_SHIM_URL). */
+  readonly url: string;
+  readonly events: PublishedEvent[];
+  close(): Promise<void>;
+}
+
+/**
+ * The shim's end of the reverse channel (docs/sidecar-protocol.md) on a unix socket: WebSocket events
+ * are recorded and handed to `onEvent`, which plays Mattermost's part and delivers them to the page.
+ */
+export async function startReverseChannel(socketPath: string, secret: string, onEvent: (event: PublishedEvent) => void): Promise<ReverseChannel> {
+  const events: PublishedEvent[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const reply = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      if (req.headers.authorization !== `Bearer ${secret}`) return reply(401, { error: 'wrong secret' });
+      if (req.method === 'GET' && req.url === '/api/v1/bot') return reply(200, { userId: 'mcpbotaaaaaaaaaaaaaaaaaaaa' });
+      if (req.method === 'POST' && req.url === '/api/v1/websocket-event') {
+        const body = JSON.parse(Buffer.concat(chunks).toString() || '{}') as { event: string; payload: Record<string, unknown>; userId: string };
+        const published = { event: `custom_${PLUGIN_ID}_${body.event}`, payload: body.payload, userId: body.userId };
+        events.push(published);
+        onEvent(published);
+        return reply(200, {});
+      }
+      if (req.method === 'POST' && req.url === '/api/v1/ephemeral-post') return reply(200, {});
+      return reply(404, { error: `no route ${req.method} ${req.url}` });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  return {
+    url: `unix:${socketPath}`,
+    events,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

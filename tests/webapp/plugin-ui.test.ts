@@ -5,21 +5,20 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import express from 'express';
 import type { Page } from 'playwright-core';
 import { parseConfig, type ConfigInput } from '../../server/config/schema.js';
-import type { ClientAuthHooks } from '../../server/mcp/types.js';
 import { startSidecar, type Sidecar } from '../../server/sidecar.js';
+import { startAuthorizationServer, type TestAuthorizationServer } from '../support/authorization-server.js';
 import { chromiumAvailable, CHROMIUM_PATH, launchBrowser, type Browser } from '../support/browser.js';
 import { eventually } from '../support/eventually.js';
-import { startHostPage, type HostPage } from '../support/host-page.js';
+import { startHostPage, startReverseChannel, type HostPage, type ReverseChannel } from '../support/host-page.js';
 import { silentLogger } from '../support/logger.js';
 import { echoTool, startMcpServer, whoamiTool, type TestMcpServer } from '../support/mcp-test-server.js';
+import { startProtectedMcpServer, type ProtectedMcpServer } from '../support/protected-mcp-server.js';
 import { sidecarRequest } from '../support/sidecar-client.js';
+import { storeTarget, type StoreTarget } from '../support/store-fixtures.js';
 
 const SECRET = 'webapp-test-secret-0123456789';
 const REST_TOKEN = 'bot-token-0123456789';
@@ -34,45 +33,24 @@ interface OnChangeCall {
   readonly value: any;
 }
 
-/** An MCP endpoint that wants OAuth: 401 with a Bearer challenge (RFC 9728) to everything. */
-async function startProtectedServer(): Promise<{ url: string; close(): Promise<void> }> {
-  const app = express();
-  app.all(/.*/, (req, res) => {
-    const origin = `http://${req.headers.host}`;
-    res.status(401).set('WWW-Authenticate', `Bearer resource_metadata="${origin}/.well-known/oauth-protected-resource"`).json({ error: 'invalid_token' });
-  });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
-}
-
 describe('webapp in Chromium', () => {
   let workDir: string;
   let bundlePath: string;
   let tools: TestMcpServer;
   let extra: TestMcpServer;
   let dead: TestMcpServer;
-  let protectedServer: { url: string; close(): Promise<void> };
+  let authorizationServer: TestAuthorizationServer;
+  let protectedServer: ProtectedMcpServer;
+  let store: StoreTarget;
   let host: HostPage;
+  let channel: ReverseChannel;
   let sidecar: Sidecar;
   let browser: Browser;
+  /** Pages signed in as USER: where "Mattermost" delivers the user's WebSocket events. */
+  const openPages = new Set<Page>();
 
-  const authURLFor = (serverName: string) => `${host.url}/plugins/mattermost-mcp/mcp/oauth/${encodeURIComponent(serverName)}/start`;
-  // What the OAuth layer will do (ClientAuthHooks): a 401 becomes "connect your account" with a start URL.
-  const auth: ClientAuthHooks = {
-    fetchFor: (_userId, server, base) => async (url, init) => {
-      const response = await base(url, init);
-      if (response.status === 401) throw Object.assign(new Error(`Connect your account to ${server.name}.`), { authURL: authURLFor(server.name) });
-      return response;
-    },
-  };
+  /** The sidecar's Connect URL for a server, as browsers reach it through Mattermost. */
+  const startURLOf = (serverName: string) => `${host.url}/plugins/mattermost-mcp/mcp/oauth/${encodeURIComponent(serverName)}/start`;
   const config = (): ConfigInput => ({
     servers: [
       { name: 'wiki', baseURL: tools.url },
@@ -92,15 +70,22 @@ describe('webapp in Chromium', () => {
     extra = await startMcpServer({ tools: [echoTool] });
     dead = await startMcpServer();
     await dead.kill();
-    protectedServer = await startProtectedServer();
+    authorizationServer = await startAuthorizationServer();
+    protectedServer = await startProtectedMcpServer({ issuer: authorizationServer.issuer, jwksURL: authorizationServer.jwksURL });
+    store = await storeTarget('sqlite');
     host = await startHostPage({ userId: USER, bundlePath, restToken: REST_TOKEN });
+    channel = await startReverseChannel(join(workDir, 'shim.sock'), SECRET, (published) => {
+      if (published.userId !== USER) return;
+      for (const page of openPages) void page.evaluate(({ event, payload }) => (window as any).__mm.emitWebSocket(event, payload), published).catch(() => undefined);
+    });
     sidecar = await startSidecar({
       config: parseConfig(config()),
       secret: SECRET,
       logger: silentLogger(),
       listen: '127.0.0.1:0',
-      clientDeps: { auth },
-      mattermost: { restURL: host.url, restToken: REST_TOKEN, siteURL: host.url },
+      store: await store.open(),
+      publicBaseURL: `${host.url}/plugins/mattermost-mcp`,
+      mattermost: { restURL: host.url, restToken: REST_TOKEN, siteURL: host.url, shimURL: channel.url },
     });
     host.setSidecar({ address: sidecar.address, secret: SECRET });
     browser = await launchBrowser();
@@ -111,7 +96,9 @@ describe('webapp in Chromium', () => {
     await browser?.close();
     await sidecar?.close();
     await host?.close();
-    await Promise.all([tools?.close(), extra?.close(), protectedServer?.close()]);
+    await channel?.close();
+    await store?.cleanUp();
+    await Promise.all([tools?.close(), extra?.close(), protectedServer?.stop(), authorizationServer?.stop()]);
     if (workDir) rmSync(workDir, { recursive: true, force: true });
   });
 
@@ -131,6 +118,8 @@ describe('webapp in Chromium', () => {
     await page.goto(`${host.url}/?${new URLSearchParams(query)}`);
     await page.waitForFunction(() => Boolean((window as any).__mm?.pluginId));
     expect(errors).toEqual([]);
+    openPages.add(page);
+    page.on('close', () => openPages.delete(page));
     return page;
   }
 
@@ -288,7 +277,7 @@ describe('webapp in Chromium', () => {
       await github!.getByRole('button', { name: 'Discover tools' }).click();
       await github!.getByText('Needs OAuth').waitFor();
       await github!.getByRole('button', { name: 'Connect account' }).click();
-      expect(await page.evaluate(() => (window as any).__opened)).toEqual([[authURLFor('github'), '_blank', 'noopener,noreferrer']]);
+      expect(await page.evaluate(() => (window as any).__opened)).toEqual([[expect.stringContaining(startURLOf('github')), '_blank', 'noopener,noreferrer']]);
 
       await broken!.getByRole('button', { name: 'Discover tools' }).click();
       await broken!.getByText(/^Could not discover tools: ./).waitFor();
@@ -333,7 +322,7 @@ describe('webapp in Chromium', () => {
       const github = list.getByRole('listitem', { name: 'github' });
       await github.getByText('Not connected').waitFor();
       await github.getByRole('button', { name: 'Connect github' }).click();
-      expect(await page.evaluate(() => (window as any).__opened)).toEqual([[authURLFor('github'), '_blank', 'noopener,noreferrer']]);
+      expect(await page.evaluate(() => (window as any).__opened)).toEqual([[expect.stringContaining(startURLOf('github')), '_blank', 'noopener,noreferrer']]);
 
       await screenshot(page, 'user-panel.png');
       await page.close();
@@ -358,6 +347,36 @@ describe('webapp in Chromium', () => {
       expect(fetches()).toBe(before + 2);
       await page.close();
     });
+
+    it('connects an account: Connect, the authorization server\'s login and consent, then the event brings the server\'s tools', async () => {
+      const page = await openPage({ view: 'channel' });
+      await page.getByRole('button', { name: 'MCP tools' }).click();
+      const github = page.getByRole('listitem', { name: 'github' });
+      await github.getByRole('button', { name: 'Connect github' }).click();
+      const opened = await page.evaluate(() => (window as any).__opened as string[][]);
+      const startURL = opened[0]?.[0] ?? '';
+      expect(startURL.startsWith(startURLOf('github'))).toBe(true);
+
+      // The tab Connect opens: through Mattermost to the sidecar's start route, then the authorization server.
+      const tab = await browser.context.newPage();
+      await tab.goto(startURL);
+      await tab.locator('input[name="login"]').fill(USER);
+      await tab.locator('input[name="password"]').fill('any password');
+      await tab.locator('button[type="submit"]').click();
+      await tab.locator('button[type="submit"]').click(); // consent
+      await tab.waitForURL((url) => url.pathname.endsWith('/plugins/mattermost-mcp/oauth/callback'));
+      await tab.getByText('Your account is connected to github').waitFor();
+      expect(host.requests.filter((r) => r.path.startsWith('/oauth/callback')).map((r) => r.authenticated)).toEqual([true]);
+      await tab.close();
+
+      // The sidecar told the shim, Mattermost delivered the event, the panel fetched again.
+      await eventually(() => expect(channel.events).toContainEqual({ event: EVENT, payload: { status: 'connected', serverName: 'github' }, userId: USER }));
+      await github.getByText('Connected').waitFor();
+      await github.getByText(/^\d+ tools?$/).waitFor();
+      await page.close();
+    });
+
+    it.todo('disconnects an OAuth-connected server (once GET /mcp/tools marks it with needsOAuth and authenticated, as the Go plugin does)');
 
     it('fits the dark theme', async () => {
       const page = await openPage({ view: 'channel', theme: 'dark' });
