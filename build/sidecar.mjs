@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Shipped as packages, not bundled. */
-export const EXTERNAL_PACKAGES = ['keyv', '@keyv/sqlite', '@keyv/postgres', '@keyv/redis', 'sqlite3', 'pg'];
+export const EXTERNAL_PACKAGES = ['keyv', '@keyv/sqlite', '@keyv/postgres', '@keyv/redis', 'sqlite3', 'pg', '@redis/client'];
 
 /**
  * Packages whose install-time files and dependencies are not needed at run time: sqlite3 needs its

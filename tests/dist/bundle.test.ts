@@ -116,7 +116,7 @@ function programHeaderTypes(elf: Buffer): number[] {
       await mcp.close();
     });
 
-    it('starts on a unix socket as the shim starts it, answers /healthz and lists a user\'s tools', async () => {
+    it('starts on a unix socket with the shim\'s environment, opens its SQLite store, answers /healthz and lists a user\'s tools', async () => {
       const config = join(dir, 'config.json');
       writeFileSync(config, JSON.stringify({ servers: [{ name: 'wiki', baseURL: mcp.url }] }));
       const socket = join(dir, 'sidecar.sock');
@@ -124,7 +124,16 @@ function programHeaderTypes(elf: Buffer): number[] {
       // resolves from its node_modules.
       child = spawn(process.execPath, [join(root, 'server/dist/sidecar/server/main.js')], {
         cwd: dir,
-        env: { PATH: process.env.PATH ?? '', MCP_SIDECAR_SECRET: secret, MCP_SIDECAR_LISTEN: `unix:${socket}`, MCP_PLUGIN_ID: PLUGIN_ID, MCP_CONFIG_FILE: config, MCP_LOG_LEVEL: 'warn' },
+        env: {
+          PATH: process.env.PATH ?? '',
+          MCP_SIDECAR_SECRET: secret,
+          MCP_SIDECAR_LISTEN: `unix:${socket}`,
+          MCP_PLUGIN_ID: PLUGIN_ID,
+          MCP_SITE_URL: 'http://127.0.0.1:8065',
+          MCP_STORE_URL: `sqlite://${join(dir, 'mcp.sqlite')}`,
+          MCP_CONFIG_FILE: config,
+          MCP_LOG_LEVEL: 'warn',
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -135,11 +144,23 @@ function programHeaderTypes(elf: Buffer): number[] {
       }, 15_000, 100).catch((error: unknown) => {
         throw new Error(`the bundled sidecar did not come up: ${String(error)}\n${output}`);
       });
+      expect(existsSync(join(dir, 'mcp.sqlite'))).toBe(true); // the embedded store, through the shipped sqlite3 addon
       const tools = await sidecarRequest(`unix:${socket}`, '/mcp/tools', { secret, userId: 'bundleuser' });
       expect(tools.body.servers).toEqual([expect.objectContaining({ name: 'wiki', status: 'connected', tools: expect.arrayContaining([expect.objectContaining({ name: 'echo' })]) })]);
       child.kill('SIGTERM');
       await eventually(() => expect(child!.exitCode).toBe(0), 10_000, 50);
     }, 30_000);
+
+    it('ships the SQLite addon built for this machine, and says which manifest platforms it cannot serve', () => {
+      const addon = join(root, 'server/dist/sidecar/node_modules/sqlite3/build/Release/node_sqlite3.node');
+      const machine = readHeader(addon, 20).readUInt16LE(18);
+      const here = `linux-${process.arch === 'x64' ? 'amd64' : process.arch}`;
+      expect(machine).toBe(ELF_MACHINE[here]);
+      const others = Object.keys(manifest.server?.executables ?? {}).filter((platform) => ELF_MACHINE[platform] !== machine);
+      if (others.length > 0) {
+        console.warn(`sqlite3's addon is built for ${here} only: on ${others.join(', ')} the sidecar cannot load it (it imports the SQLite backend at start-up).`);
+      }
+    });
 
     it('loads the SQLite native addon and the PostgreSQL driver it ships', () => {
       const script = `
