@@ -65,7 +65,7 @@ dist: install webapp ## Build the plugin bundle dist/<id>-<version>.tar.gz
 	    (cd server/shim && CGO_ENABLED=0 GOOS=linux GOARCH=$$arch go build -ldflags '-s -w' -o $(abspath $(BUNDLE_DIR))/server/dist/plugin-linux-$$arch .) || exit 1; \
 	  done; \
 	else echo "no Go shim (server/shim/go.mod): the bundle has no server executables"; fi
-	node build/sidecar.mjs $(BUNDLE_DIR)/server/dist/sidecar
+	node server/build.mjs $(BUNDLE_DIR)/server/dist/sidecar
 	cp webapp/dist/main.js $(BUNDLE_DIR)/webapp/dist/main.js
 	cp plugin.json $(BUNDLE_DIR)/plugin.json
 	cp -R assets $(BUNDLE_DIR)/assets

@@ -2,7 +2,7 @@
 // (esbuild), plus a small node_modules with the packages that cannot be bundled and their runtime
 // dependencies: the storage layer (keyv and its adapters) with the SQLite native addon and the
 // PostgreSQL driver, which @keyv/postgres loads through createRequire at run time.
-// Usage: node build/sidecar.mjs <out dir>   (writes <out>/server/main.js, <out>/package.json, <out>/node_modules)
+// Usage: node server/build.mjs <out dir>   (writes <out>/server/main.js, <out>/package.json, <out>/node_modules)
 import { build } from 'esbuild';
 import { cpSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -120,7 +120,7 @@ export async function buildSidecar(outDir) {
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const out = process.argv[2];
   if (!out) {
-    console.error('usage: node build/sidecar.mjs <out dir>');
+    console.error('usage: node server/build.mjs <out dir>');
     process.exit(2);
   }
   const { packages, mainBytes } = await buildSidecar(out);
