@@ -51,7 +51,7 @@ export function createApp({ manager, metrics, logger, secret, mattermost = { dis
   const user = express.Router();
   user.use(requireUser());
   user.use(botToolsRouter(manager, metrics));
-  user.use(userToolsRouter(manager));
+  user.use(userToolsRouter(manager, oauth));
   app.use(user);
 
   app.use((req, _res, next) => next(new HttpError(404, 'ERR_NOT_FOUND', `No route for ${req.method} ${req.path}.`)));

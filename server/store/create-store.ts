@@ -1,7 +1,4 @@
 import type { Backend, BackendLayout } from './backends/backend.js';
-import { openPostgres } from './backends/postgres.js';
-import { openRedis } from './backends/redis.js';
-import { openSqlite } from './backends/sqlite.js';
 import { StoreError, StoreOptionError, StoreUnavailableError } from './errors.js';
 import { keyFilePathFor, loadOrCreateKeyFile } from './key-file.js';
 import { parseKeyring, type Keyring } from './keyring.js';
@@ -71,14 +68,15 @@ async function resolveKeyring(target: StoreTarget, keys: string | Keyring | unde
   throw new StoreOptionError('encryptionKeys', `required for ${target.backend}: every replica must seal and open records with the same keys`);
 }
 
-function openBackend(target: StoreTarget, layout: BackendLayout): Promise<Backend> {
+/** Loads only the chosen backend: a native driver the deployment does not use (sqlite3 on arm64) is never required. */
+async function openBackend(target: StoreTarget, layout: BackendLayout): Promise<Backend> {
   switch (target.backend) {
     case 'sqlite':
-      return openSqlite(target.path, layout);
+      return (await import('./backends/sqlite.js')).openSqlite(target.path, layout);
     case 'redis':
-      return openRedis(target.url, target.address, layout);
+      return (await import('./backends/redis.js')).openRedis(target.url, target.address, layout);
     case 'postgres':
-      return openPostgres(target.url, target.address, layout);
+      return (await import('./backends/postgres.js')).openPostgres(target.url, target.address, layout);
   }
 }
 

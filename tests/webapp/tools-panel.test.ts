@@ -99,7 +99,21 @@ describe('webapp in Chromium: the MCP tools panel', () => {
       await page.close();
     });
 
-    it.todo('disconnects an OAuth-connected server (once GET /mcp/tools marks it with needsOAuth and authenticated, as the Go plugin does)');
+    it('disconnects an OAuth-connected server: the row goes back to Connect and the sidecar forgets the tokens', async () => {
+      // Runs after the connect scenario above: github is connected through OAuth.
+      const row = (await sidecarRequest(f.sidecar.address, '/mcp/tools', { secret: SECRET, userId: USER })).body.servers.find((s: { name: string }) => s.name === 'github');
+      expect(row).toEqual(expect.objectContaining({ status: 'connected', authenticated: true, needsOAuth: true }));
+      const wikiRow = (await sidecarRequest(f.sidecar.address, '/mcp/tools', { secret: SECRET, userId: USER })).body.servers.find((s: { name: string }) => s.name === 'wiki');
+      expect(wikiRow.needsOAuth).toBe(false); // header-only servers offer no Disconnect
+
+      const page = await f.openPage({ view: 'channel' });
+      await page.getByRole('button', { name: 'MCP tools' }).click();
+      const github = page.getByRole('listitem', { name: 'github' });
+      await github.getByRole('button', { name: 'Disconnect github' }).click();
+      await github.getByRole('button', { name: 'Connect github' }).waitFor();
+      expect(await f.sidecar.oauth!.hasTokens(USER, 'github')).toBe(false);
+      await page.close();
+    });
 
     it('fits the dark theme', async () => {
       const page = await f.openPage({ view: 'channel', theme: 'dark' });

@@ -30,12 +30,26 @@ export function toStatusView(state: ServerState): ServerStatusView {
   };
 }
 
-/** The signed-in user's view of every enabled server (the webapp's Connect buttons read this). */
-export function userToolsRouter(manager: ClientManager): Router {
+/** Whether the user holds an OAuth connection to a server (then a connected row offers Disconnect). */
+export interface StoredConnections {
+  hasTokens(userId: string, serverName: string): Promise<boolean>;
+}
+
+/**
+ * The signed-in user's view of every enabled server (the webapp's Connect buttons read this). As in
+ * the Go plugin, `needsOAuth` and `authenticated` together mean "connected through OAuth".
+ */
+export function userToolsRouter(manager: ClientManager, connections?: StoredConnections): Router {
   const router = Router();
   router.get('/mcp/tools', async (_req, res) => {
-    const states = await manager.getServerStatesForUser(userIdOf(res.locals));
-    res.json({ servers: states.map(toStatusView) });
+    const userId = userIdOf(res.locals);
+    const states = await manager.getServerStatesForUser(userId);
+    const servers = await Promise.all(states.map(async (state) => {
+      const view = toStatusView(state);
+      const viaOAuth = state.status === 'connected' && connections ? await connections.hasTokens(userId, state.serverName) : false;
+      return viaOAuth ? { ...view, needsOAuth: true } : view;
+    }));
+    res.json({ servers });
   });
   return router;
 }
