@@ -6,6 +6,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ElicitRequestSchema, ErrorCode, McpError, ToolListChangedNotificationSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/schema.js';
+import { connectDeadline } from './connect-deadline.js';
 import { ClientClosedError, ServerConnectError, ServerTimeoutError, ServerUnauthorizedError, ToolCallError, describeError } from './errors.js';
 import type { ElicitationHandler } from './elicitation.js';
 import { withServerHeaders, type FetchLike } from './request-headers.js';
@@ -215,15 +216,16 @@ export class Client {
     };
     sdk.onerror = (error) => this.log.debug({ reason: describeError(error) }, 'MCP transport error');
     sdk.setNotificationHandler(ToolListChangedNotificationSchema, () => this.scheduleToolRefresh());
-    const timeout = AbortSignal.timeout(this.connectTimeoutMs);
-    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    const deadline = connectDeadline(this.connectTimeoutMs, signal);
     try {
-      await sdk.connect(transport, { signal: combined, timeout: this.connectTimeoutMs });
+      await sdk.connect(transport, { signal: deadline.signal, timeout: this.connectTimeoutMs });
       return session;
     } catch (error) {
       await sdk.close().catch(() => undefined);
-      if (timeout.aborted && !signal?.aborted) throw new ServerTimeoutError(this.serverName, this.connectTimeoutMs);
+      if (deadline.timedOut && !signal?.aborted) throw new ServerTimeoutError(this.serverName, this.connectTimeoutMs);
       throw error;
+    } finally {
+      deadline.dispose();
     }
   }
 
