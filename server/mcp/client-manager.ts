@@ -3,6 +3,8 @@ import type { Config } from '../config/schema.js';
 import type { CallToolOptions } from './client.js';
 import type { ToolCallResult } from './tool-result.js';
 import type { ServerState, UserToolsResult } from './types.js';
+import { SharedSchemaValidator } from './shared-schema-validator.js';
+import { SharedToolLists } from './shared-tool-lists.js';
 import { UserClients, type UserClientsDeps } from './user-clients.js';
 
 const EMPTY: UserToolsResult = { tools: [], errors: { toolAuthErrors: [], errors: [] } };
@@ -31,8 +33,12 @@ export class ClientManager {
   private closed = false;
   private readonly now: () => number;
 
-  constructor(config: Config, private readonly deps: UserClientsDeps) {
+  private readonly deps: UserClientsDeps;
+
+  constructor(config: Config, deps: UserClientsDeps) {
     this.config = config;
+    // Shared by every user's clients: one compiled schema and one tool list per distinct one, not per user.
+    this.deps = { ...deps, schemaValidator: deps.schemaValidator ?? new SharedSchemaValidator(), toolLists: deps.toolLists ?? new SharedToolLists() };
     this.now = deps.now ?? Date.now;
     this.startSweeper();
   }

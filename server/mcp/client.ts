@@ -3,13 +3,15 @@ import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontex
 import { SSEClientTransport, SseError } from '@modelcontextprotocol/sdk/client/sse.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import { ElicitRequestSchema, ErrorCode, McpError, ToolListChangedNotificationSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/schema.js';
-import { connectDeadline } from './connect-deadline.js';
+import { linkedSignal } from './linked-signal.js';
 import { ClientClosedError, ServerConnectError, ServerTimeoutError, ServerUnauthorizedError, ToolCallError, describeError } from './errors.js';
 import type { ElicitationHandler } from './elicitation.js';
 import { withServerHeaders, type FetchLike } from './request-headers.js';
+import type { SharedToolLists } from './shared-tool-lists.js';
 import { withResponseLimits, type ResponseLimits } from './response-limits.js';
 import { toToolCallResult, type ToolCallResult } from './tool-result.js';
 import { isAuthNeeded, isServerAttributed } from './types.js';
@@ -37,6 +39,10 @@ export interface ClientOptions {
   readonly responseLimits?: ResponseLimits;
   /** Answers elicitation requests; without it the client does not declare the capability. */
   readonly onElicitation?: ElicitationHandler;
+  /** Compiles tool output schemas; shared by a manager's clients (default: the SDK's, one Ajv per client). */
+  readonly schemaValidator?: jsonSchemaValidator;
+  /** Where equal tool lists are kept once; without it the client keeps its own. */
+  readonly toolLists?: SharedToolLists;
 }
 
 export interface CallToolOptions {
@@ -107,23 +113,29 @@ export class Client {
       const all: Tool[] = [];
       let cursor: string | undefined;
       for (let page = 0; page < MAX_TOOL_PAGES; page++) {
-        const result = await sdk.listTools(cursor ? { cursor } : {}, { signal, timeout: this.connectTimeoutMs });
-        all.push(...result.tools);
-        cursor = result.nextCursor;
+        const linked = linkedSignal(signal);
+        try {
+          const result = await sdk.listTools(cursor ? { cursor } : {}, { signal: linked.signal, timeout: this.connectTimeoutMs });
+          all.push(...result.tools);
+          cursor = result.nextCursor;
+        } finally {
+          linked.dispose();
+        }
         if (!cursor) break;
       }
       return all;
     });
-    this.toolList = tools;
-    return tools;
+    this.toolList = this.options.toolLists?.intern(tools) ?? tools;
+    return this.toolList;
   }
 
   async callTool(name: string, args: Record<string, unknown>, options: CallToolOptions = {}): Promise<ToolCallResult> {
     const timeoutMs = options.timeoutMs ?? (this.options.server.toolTimeoutSeconds ?? DEFAULT_TOOL_TIMEOUT_MS / 1000) * 1000;
     try {
+      const linked = linkedSignal(options.signal);
       const result = await this.withSession((sdk) =>
         sdk.callTool({ name, arguments: args }, undefined, {
-          signal: options.signal,
+          signal: linked.signal,
           timeout: timeoutMs,
           resetTimeoutOnProgress: true,
           maxTotalTimeout: timeoutMs * 10,
@@ -131,7 +143,7 @@ export class Client {
           onprogress: (progress) => options.onProgress?.(progress),
         }),
         false,
-      );
+      ).finally(() => linked.dispose());
       if (!('content' in result)) throw new ToolCallError(this.serverName, name, 'the server returned a result without content');
       return toToolCallResult(result as Parameters<typeof toToolCallResult>[0]);
     } catch (error) {
@@ -208,7 +220,10 @@ export class Client {
 
   private async initialize(kind: TransportKind, transport: Transport, signal?: AbortSignal): Promise<Session> {
     const onElicitation = this.options.onElicitation;
-    const sdk = new SdkClient({ ...CLIENT_INFO }, { capabilities: onElicitation ? { elicitation: {} } : {} });
+    const sdk = new SdkClient({ ...CLIENT_INFO }, {
+      capabilities: onElicitation ? { elicitation: {} } : {},
+      ...(this.options.schemaValidator && { jsonSchemaValidator: this.options.schemaValidator }),
+    });
     if (onElicitation) sdk.setRequestHandler(ElicitRequestSchema, (request) => onElicitation(request.params));
     const session: Session = { sdk, transport, kind, closed: false };
     sdk.onclose = () => {
@@ -216,7 +231,7 @@ export class Client {
     };
     sdk.onerror = (error) => this.log.debug({ reason: describeError(error) }, 'MCP transport error');
     sdk.setNotificationHandler(ToolListChangedNotificationSchema, () => this.scheduleToolRefresh());
-    const deadline = connectDeadline(this.connectTimeoutMs, signal);
+    const deadline = linkedSignal(signal, this.connectTimeoutMs);
     try {
       await sdk.connect(transport, { signal: deadline.signal, timeout: this.connectTimeoutMs });
       return session;

@@ -1,3 +1,4 @@
+import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/schema.js';
 import { sameServerConfig } from '../config/schema.js';
@@ -5,6 +6,7 @@ import { Client, type CallToolOptions, type ClientOptions } from './client.js';
 import { backoffDelayMs } from './backoff.js';
 import { McpClientError, ServerNotAvailableError, ToolNotFoundError, describeError } from './errors.js';
 import type { FetchLike } from './request-headers.js';
+import type { SharedToolLists } from './shared-tool-lists.js';
 import { ToolNameMap } from './tool-names.js';
 import type { ToolCallResult } from './tool-result.js';
 import { isAuthNeeded, type ClientAuthHooks, type Errors, type ServerError, type ServerState, type ToolAuthError, type UserTool, type UserToolsResult } from './types.js';
@@ -14,6 +16,10 @@ export interface UserClientsDeps {
   readonly fetch?: FetchLike;
   readonly auth?: ClientAuthHooks;
   readonly now?: () => number;
+  /** Compiles tool output schemas for every client (the manager shares one). */
+  readonly schemaValidator?: jsonSchemaValidator;
+  /** Keeps equal tool lists once for every client (the manager shares one). */
+  readonly toolLists?: SharedToolLists;
   /** Seam for connecting (tests may count connections); defaults to `Client.connect`. */
   readonly connect?: (options: ClientOptions, signal?: AbortSignal) => Promise<Client>;
 }
@@ -135,6 +141,8 @@ export class UserClients {
       logger: this.log,
       fetch: this.deps.auth ? this.deps.auth.fetchFor(this.userId, server, base) : base,
       onToolsChanged: () => this.rebuildNames(),
+      ...(this.deps.schemaValidator && { schemaValidator: this.deps.schemaValidator }),
+      ...(this.deps.toolLists && { toolLists: this.deps.toolLists }),
     };
     const ready = connect(options, abort.signal).then(
       (client) => {

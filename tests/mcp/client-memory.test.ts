@@ -4,7 +4,7 @@ import { runInNewContext } from 'node:vm';
 import { Client } from '../../server/mcp/client.js';
 import { ClientManager } from '../../server/mcp/client-manager.js';
 import { parseConfig } from '../../server/config/schema.js';
-import { echoTool, startMcpServer, type TestMcpServer } from '../support/mcp-test-server.js';
+import { echoTool, startMcpServer, whoamiTool, type TestMcpServer } from '../support/mcp-test-server.js';
 import { silentLogger } from '../support/logger.js';
 import { eventually } from '../support/eventually.js';
 
@@ -40,6 +40,24 @@ describe('memory held for closed connections', () => {
       return new WeakRef(client);
     })();
     expect(await collected(weak)).toBe(true);
+  });
+
+  it('does not keep a tool list it replaced while the signal it connected under lives on', async () => {
+    const changing = await startMcpServer({ tools: [echoTool] });
+    const server = parseConfig({ servers: [{ name: 'changing', baseURL: changing.url }] }).servers[0]!;
+    const connection = new AbortController();
+    const client = await Client.connect({ userId: 'user3', server, logger }, connection.signal);
+    try {
+      const first = new WeakRef(client.tools[0]!);
+      changing.setTools([echoTool, whoamiTool]);
+      await client.refreshTools(connection.signal);
+      expect(client.tools).toHaveLength(2);
+      expect(await collected(first)).toBe(true);
+      expect(connection.signal.aborted).toBe(false);
+    } finally {
+      await client.close();
+      await changing.close();
+    }
   });
 
   it('lets the clients of an evicted user be collected', async () => {
