@@ -42,8 +42,9 @@ test-slow: install ## Long fault and load suites (over a minute)
 
 check-style: typecheck ## Static checks
 
-bench: build ## Benchmarks; results in docs/benchmarks.md
-	@if [ -f bench/run.ts ]; then node --experimental-strip-types bench/run.ts; else echo "no benchmarks yet"; fi
+bench: build ## Benchmarks (own MCP servers on 127.0.0.1, real stores; a few minutes); results in docs/benchmarks.md
+	npx tsc -p tsconfig.bench.json
+	node dist/bench/run.js
 
 webapp: install ## Build the webapp bundle webapp/dist/main.js (esbuild; React and Redux come from Mattermost)
 	node webapp/build.mjs
