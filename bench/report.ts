@@ -1,0 +1,179 @@
+/** docs/benchmarks.md from one run's results, leading with ratios against the run's own baselines. */
+import { existsSync, readFileSync } from 'node:fs';
+import { goals, met } from './goals.js';
+import { format } from './plot.js';
+import type { BenchResults, Part } from './results.js';
+import type { Summary } from './stats.js';
+
+const ms = (value: number) => (value < 1 ? value.toFixed(3) : value < 100 ? value.toFixed(2) : value.toFixed(0));
+const x = (value: number) => `${value.toFixed(2)}×`;
+const mib = (value: number) => `${Math.round(value)}`;
+const int = (value: number) => Math.round(value).toLocaleString('en-US');
+
+export function renderReport(results: BenchResults, notesPath: string): string {
+  const m = results.machine;
+  const lines: string[] = [
+    '# Benchmarks',
+    '',
+    '`make bench` builds the sidecar and `bench/`, starts its own MCP servers on 127.0.0.1 (real SDK servers from',
+    '`tests/support/mcp-test-server.ts`, in child processes), and writes this page and `benchmarks.svg`. Every figure is',
+    'led by its ratio to a baseline measured in the same run, because the machine is shared and absolute times move',
+    'with its load; paths compared with each other run interleaved in rounds. Warm-up first, fixed iteration counts.',
+    '',
+    `Run of ${results.startedAt}, ${Math.round(results.seconds)} s in all (${partTimes(results)}).`,
+    '',
+    '| machine | |',
+    '|---|---|',
+    `| CPU | ${m.cpu}, ${m.cores} cores |`,
+    `| memory | ${m.memoryGiB} GiB |`,
+    `| OS | ${m.os} |`,
+    `| Node | ${m.node} |`,
+    `| open files limit | ${m.openFilesLimit} |`,
+    `| load average (1, 5, 15 min) | ${m.loadAverageAtStart.join(', ')} at the start, ${(m.loadAverageAtEnd ?? []).join(', ')} at the end |`,
+    '',
+    '## Goals',
+    '',
+    '| goal | figure | measured | limit | met |',
+    '|---|---|---|---|---|',
+    ...goals(results).map((g) => `| ${g.name} | ${g.figure} | ${g.measured === undefined ? `— (${g.missing ?? ''})` : format(g.measured, g.unit)} | ${g.unit === 'errors' ? 'none' : `≤ ${format(g.limit, g.unit)}`} | ${verdict(met(g))} |`),
+    '',
+    '![Goals, tool-call latency and store throughput](benchmarks.svg)',
+    '',
+    ...toolCallSection(results.toolCall),
+    ...toolListingSection(results.toolListing),
+    ...scaleSection(results.scale),
+    ...storeSection(results.store),
+  ];
+  if (existsSync(notesPath)) lines.push(readFileSync(notesPath, 'utf8').trim(), '');
+  return `${lines.join('\n')}\n`;
+}
+
+function toolCallSection(part: BenchResults['toolCall']): string[] {
+  const head = ['## 1. Tool-call overhead', ''];
+  if (!part.ok) return [...head, failed(part), ''];
+  const { local, remote, plan } = part.value;
+  const row = (name: string, s: Summary, base: Summary) => `| ${name} | **${x(s.p50 / base.p50)}** | ${x(s.p99 / base.p99)} | ${ms(s.p50)} | ${ms(s.p99)} |`;
+  return [
+    ...head,
+    `The \`echo\` tool of one server, called ${int(plan.rounds * plan.callsPerRound)} times per path after ${plan.warmupCalls} warm-up calls, one call at a`,
+    'time, in interleaved rounds of ' + plan.callsPerRound + '. The raw SDK client and the sidecar (with its `ClientManager`) live in one process, the',
+    'server in another: two processes either way. The middle row is the same `ClientManager` called in-process, which',
+    'splits the overhead into the MCP client layer and the HTTP hop (express, JSON, the loopback socket).',
+    '',
+    '| path | p50 ratio | p99 ratio | p50 ms | p99 ms |',
+    '|---|---|---|---|---|',
+    row('raw SDK `Client.callTool` (baseline)', local.raw, local.raw),
+    row('`ClientManager.callTool`, in-process', local.manager, local.raw),
+    row('`POST /api/v1/tools/call`', local.sidecar, local.raw),
+    '',
+    `The same against a server that answers each request after 20 ms, as a remote one would (${plan.remoteCalls} calls per path):`,
+    '',
+    '| path | p50 ratio | p99 ratio | p50 ms | p99 ms |',
+    '|---|---|---|---|---|',
+    row('raw SDK `Client.callTool` (baseline)', remote.raw, remote.raw),
+    row('`POST /api/v1/tools/call`', remote.sidecar, remote.raw),
+    '',
+  ];
+}
+
+function toolListingSection(part: BenchResults['toolListing']): string[] {
+  const head = ['## 2. Tool listing', ''];
+  if (!part.ok) return [...head, failed(part), ''];
+  const { warm, cold, plan } = part.value;
+  const one = cold.fanOut['1']!;
+  const maxFanOut = Math.max(...Object.keys(cold.fanOut).map(Number));
+  return [
+    ...head,
+    `Warm: \`getToolsForUser\` in-process for a user connected to ${warm.servers} servers (${warm.tools} tools, ~1 KB of schema each),`,
+    `${int(plan.warmCalls)} calls; baseline: a raw SDK \`listTools\` round trip to one of those servers (${plan.rawCalls} calls).`,
+    '',
+    '| | p50 ms | p99 ms | p50 ratio to baseline |',
+    '|---|---|---|---|',
+    `| raw SDK \`listTools\`, 1 server (baseline) | ${ms(warm.rawListTools.p50)} | ${ms(warm.rawListTools.p99)} | 1.00× |`,
+    `| warm \`getToolsForUser\`, ${warm.servers} servers | **${ms(warm.manager.p50)}** | ${ms(warm.manager.p99)} | ${x(warm.manager.p50 / warm.rawListTools.p50)} |`,
+    '',
+    `Cold: a new user's first \`getToolsForUser\` (initialize, initialized, tools/list per server, in parallel) with servers`,
+    `that answer every request after ${cold.delayMs} ms; ${plan.coldIterations} users per row after 3 warm-up ones, rows interleaved.`,
+    'Baselines: the same with 1 server, and raw SDK clients connecting + `listTools` to as many servers in parallel (what the',
+    'machine itself charges for the fan-out, with clients and servers sharing its cores).',
+    '',
+    '| servers | p50 ms | p99 ms | p50 ratio to 1 server | p50 ratio to raw SDK, same fan-out |',
+    '|---|---|---|---|---|',
+    `| raw SDK, 1 | ${ms(cold.raw.p50)} | ${ms(cold.raw.p99)} | 1.00× | 1.00× |`,
+    `| raw SDK, ${maxFanOut} in parallel | ${ms(cold.rawFanOut.p50)} | ${ms(cold.rawFanOut.p99)} | ${x(cold.rawFanOut.p50 / cold.raw.p50)} | 1.00× |`,
+    ...Object.entries(cold.fanOut).map(([n, s]) => `| ${n} | ${ms(s.p50)} | ${ms(s.p99)} | ${n === '1' ? '1.00×' : `**${x(s.p50 / one.p50)}**`} | ${n === '1' ? x(s.p50 / cold.raw.p50) : n === String(maxFanOut) ? x(s.p50 / cold.rawFanOut.p50) : '—'} |`),
+    '',
+  ];
+}
+
+function scaleSection(part: BenchResults['scale']): string[] {
+  const head = ['## 3. Scale', ''];
+  if (!part.ok) return [...head, failed(part), ''];
+  const s = part.value;
+  const base = s.baseline.rssMiB;
+  const row = (label: string, sample: { rssMiB: number; heapUsedMiB: number; sockets: number; users: number }) =>
+    `| ${label} | ${mib(sample.rssMiB)} | ${x(sample.rssMiB / base)} | ${mib(sample.heapUsedMiB)} | ${int(sample.sockets)} | ${sample.users > 0 ? int(((sample.rssMiB - base) * 1024) / sample.users) : '—'} |`;
+  return [
+    ...head,
+    `One \`ClientManager\` in a child process (\`--max-old-space-size=${s.maxOldSpaceMiB} --expose-gc\`, collected before each sample) and`,
+    `${s.servers} servers with ${s.toolsPerServer} tools each, one per host process. Users connect by their first \`getToolsForUser\`; eviction`,
+    'moves the manager\'s clock past the idle timeout and sweeps. This part took ' + Math.round(s.seconds) + ' s.',
+    '',
+    '| | RSS MiB | RSS ratio to baseline | heap MiB | TCP sockets | KiB RSS per user |',
+    '|---|---|---|---|---|---|',
+    row('before the first user (baseline)', s.baseline),
+    ...s.afterUsers.map((sample) => row(`${int(sample.users)} users connected`, sample)),
+    row(`after evicting everyone (${(s.afterEviction.drainMs / 1000).toFixed(1)} s to drain)`, s.afterEviction),
+    '',
+    `Connecting: ${int(s.burst.users)} users at once took ${s.burst.seconds.toFixed(1)} s with ${s.burst.errors} failed${s.burst.firstError ? ` (first: ${s.burst.firstError})` : ''};`,
+    `then ${int(s.ramp.users - s.burst.users)} more in batches of ${s.ramp.batch} took ${s.ramp.seconds.toFixed(1)} s with ${s.ramp.errors} failed${s.ramp.firstError ? ` (first: ${s.ramp.firstError})` : ''}` +
+      `${s.ramp.users < s.ramp.target ? `, and the ramp stopped at ${int(s.ramp.users)} of ${int(s.ramp.target)}` : ''}. Sessions left on the servers after eviction: ${s.orphanedSessions}.`,
+    '',
+    '| first listing, 3 servers | p50 ms | p99 ms | p99 / p50 | p50 ratio to one user alone |',
+    '|---|---|---|---|---|',
+    `| one user alone (baseline, ${s.single.n} users one after another) | ${ms(s.single.p50)} | ${ms(s.single.p99)} | ${x(s.single.p99 / s.single.p50)} | 1.00× |`,
+    `| ${int(s.burst.users)} users at once | ${ms(s.burst.p50)} | ${ms(s.burst.p99)} | **${x(s.burst.p99 / s.burst.p50)}** | ${x(s.burst.p50 / s.single.p50)} |`,
+    '',
+  ];
+}
+
+function storeSection(part: BenchResults['store']): string[] {
+  const head = ['## 4. Store', ''];
+  if (!part.ok) return [...head, failed(part), ''];
+  const { backends, plan } = part.value;
+  const rows: string[] = [];
+  for (const b of backends) {
+    if (!b.write || !b.read) {
+      rows.push(`| ${b.backend} | — | not measured: ${b.error ?? ''} | | | | | |`);
+      continue;
+    }
+    for (const [op, f] of [['write', b.write], ['read', b.read]] as const) {
+      rows.push(`| ${b.backend} | ${op} | ${int(f.sealed.sequential.perSecond)} | ${int(f.plain.sequential.perSecond)} | **${x(f.sealed.sequential.perSecond / f.plain.sequential.perSecond)}** | ${ms(f.sealed.sequential.p50)} / ${ms(f.sealed.sequential.p99)} | ${int(f.sealed.concurrentPerSecond)} | ${int(f.plain.concurrentPerSecond)} |`);
+    }
+  }
+  return [
+    ...head,
+    `OAuth tokens (${plan.valueBytes} bytes of JSON, as the token vault stores them) through \`records('tokens')\`, sealed with JWE, against`,
+    `the same values in an unsealed kind on the same backend (the baseline). ${plan.sequentialOps} operations of each kind one at a time (interleaved),`,
+    `then ${int(plan.concurrentOps)} with ${plan.inFlight} in flight. SQLite in a temporary directory, Redis at 127.0.0.1:6379, PostgreSQL at 127.0.0.1:5432,`,
+    'each in its own namespace or table, removed afterwards.',
+    '',
+    '| backend | operation | sealed tokens/s | unsealed/s (baseline) | ratio | sealed p50 / p99 ms | sealed/s, ' + plan.inFlight + ' in flight | unsealed/s, ' + plan.inFlight + ' in flight |',
+    '|---|---|---|---|---|---|---|---|',
+    ...rows,
+    '',
+  ];
+}
+
+function partTimes(results: BenchResults): string {
+  const parts: Array<[string, Part<unknown>]> = [['tool calls', results.toolCall], ['listing', results.toolListing], ['scale', results.scale], ['store', results.store]];
+  return parts.map(([name, part]) => `${name} ${Math.round(part.seconds)} s`).join(', ');
+}
+
+function failed(part: { readonly error: string }): string {
+  return `Not measured: \`${part.error.split('\n')[0]}\`.`;
+}
+
+function verdict(value: boolean | undefined): string {
+  return value === undefined ? '—' : value ? 'yes' : '**no**';
+}

@@ -1,0 +1,78 @@
+/**
+ * `make bench`: runs every benchmark once, in order, and writes docs/benchmarks.md and docs/benchmarks.svg
+ * (raw results: bench/results/latest.json). `BENCH_ONLY=store,listing` runs some parts only (the page then
+ * says the others were skipped); `BENCH_USERS=1000,10000` sets the scale steps; `--report-only` writes the page and
+ * plot again from the last results.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describeMachine, loadAverageNow } from './machine.js';
+import { startServerHost } from './mcp-server-host.js';
+import { renderPlot } from './plot.js';
+import { renderReport } from './report.js';
+import type { BenchResults, Part } from './results.js';
+import { measureScale } from './scale.js';
+import { nowMs } from './stats.js';
+import { quietAbortListenerWarnings } from './warnings.js';
+import { measureStoreThroughput } from './store-throughput.js';
+import { measureToolCallOverhead } from './tool-call-overhead.js';
+import { measureToolListing } from './tool-listing.js';
+
+// dist/bench/run.js → the repository root.
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
+const users = process.env.BENCH_USERS?.split(',').map(Number) ?? [1_000, 10_000];
+
+async function part<T>(name: string, measure: () => Promise<T>): Promise<Part<T>> {
+  if (only && !only.includes(name)) return { ok: false, error: 'skipped (BENCH_ONLY)', seconds: 0 };
+  const start = nowMs();
+  process.stdout.write(`bench: ${name}… `);
+  try {
+    const value = await measure();
+    const seconds = (nowMs() - start) / 1000;
+    console.log(`${seconds.toFixed(1)} s`);
+    return { ok: true, value, seconds };
+  } catch (error) {
+    const seconds = (nowMs() - start) / 1000;
+    console.log(`failed after ${seconds.toFixed(1)} s: ${error instanceof Error ? error.message : String(error)}`);
+    return { ok: false, error: error instanceof Error ? error.message : String(error), seconds };
+  }
+}
+
+async function main(): Promise<void> {
+  quietAbortListenerWarnings();
+  const started = nowMs();
+  const startedAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const machine = describeMachine();
+  const host = await startServerHost();
+  let toolCall, toolListing;
+  try {
+    toolCall = await part('calls', () => measureToolCallOverhead(host));
+    toolListing = await part('listing', () => measureToolListing(host));
+  } finally {
+    await host.close();
+  }
+  const scale = await part('scale', () => measureScale({ users, burst: Math.min(1_000, ...users) }));
+  const store = await part('store', () => measureStoreThroughput());
+  machine.loadAverageAtEnd = loadAverageNow();
+  const results: BenchResults = { startedAt, seconds: (nowMs() - started) / 1000, machine, toolCall, toolListing, scale, store };
+
+  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+  writeFileSync(join(ROOT, 'bench', 'results', 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(ROOT, 'docs', 'benchmarks.md'), renderReport(results, join(ROOT, 'bench', 'notes.md')));
+  writeFileSync(join(ROOT, 'docs', 'benchmarks.svg'), renderPlot(results));
+  console.log(`bench: ${Math.round(results.seconds)} s; wrote docs/benchmarks.md, docs/benchmarks.svg and bench/results/latest.json`);
+}
+
+/** Writes the page and the plot again from bench/results/latest.json (after editing bench/notes.md). */
+function reportOnly(): void {
+  const results = JSON.parse(readFileSync(join(ROOT, 'bench', 'results', 'latest.json'), 'utf8')) as BenchResults;
+  writeFileSync(join(ROOT, 'docs', 'benchmarks.md'), renderReport(results, join(ROOT, 'bench', 'notes.md')));
+  writeFileSync(join(ROOT, 'docs', 'benchmarks.svg'), renderPlot(results));
+}
+
+(process.argv.includes('--report-only') ? Promise.resolve(reportOnly()) : main()).catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
