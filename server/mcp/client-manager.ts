@@ -5,6 +5,7 @@ import type { ToolCallResult } from './tool-result.js';
 import type { ServerState, UserToolsResult } from './types.js';
 import { SharedSchemaValidator } from './shared-schema-validator.js';
 import { SharedToolLists } from './shared-tool-lists.js';
+import { ServerBreakers } from './server-breakers.js';
 import { UserClients, type UserClientsDeps } from './user-clients.js';
 
 const EMPTY: UserToolsResult = { tools: [], errors: { toolAuthErrors: [], errors: [] } };
@@ -38,7 +39,13 @@ export class ClientManager {
   constructor(config: Config, deps: UserClientsDeps) {
     this.config = config;
     // Shared by every user's clients: one compiled schema and one tool list per distinct one, not per user.
-    this.deps = { ...deps, schemaValidator: deps.schemaValidator ?? new SharedSchemaValidator(), toolLists: deps.toolLists ?? new SharedToolLists() };
+    this.deps = {
+      ...deps,
+      schemaValidator: deps.schemaValidator ?? new SharedSchemaValidator(),
+      toolLists: deps.toolLists ?? new SharedToolLists(),
+      // One circuit breaker per server for all users: a dead server is not dialled once per user.
+      breakers: deps.breakers ?? new ServerBreakers({ ...(deps.now && { now: deps.now }) }),
+    };
     this.now = deps.now ?? Date.now;
     this.startSweeper();
   }
@@ -65,6 +72,7 @@ export class ClientManager {
   reInit(config: Config): void {
     const idleChanged = config.idleTimeoutMinutes !== this.config.idleTimeoutMinutes;
     this.config = config;
+    this.deps.breakers?.retain(config.servers);
     for (const [userId, entry] of this.users) {
       if (!config.enabled) this.evict(userId);
       else entry.clients.applyConfig(config.servers);

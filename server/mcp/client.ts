@@ -147,7 +147,7 @@ export class Client {
       if (!('content' in result)) throw new ToolCallError(this.serverName, name, 'the server returned a result without content');
       return toToolCallResult(result as Parameters<typeof toToolCallResult>[0]);
     } catch (error) {
-      if (error instanceof ToolCallError || error instanceof ClientClosedError || isAuthNeeded(error)) throw error;
+      if (error instanceof ToolCallError || error instanceof ClientClosedError || isAuthNeeded(error) || isServerAttributed(error, this.serverName)) throw error;
       const unauthorized = this.unauthorizedError(error);
       if (unauthorized) throw unauthorized;
       if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
@@ -210,15 +210,19 @@ export class Client {
   private async openSession(signal?: AbortSignal): Promise<Session> {
     const url = new URL(this.options.server.baseURL);
     try {
-      return await this.initialize('streamable-http', new StreamableHTTPClientTransport(url, { fetch: this.fetchWithHeaders }), signal);
+      return await this.initialize('streamable-http', (fetch) => new StreamableHTTPClientTransport(url, { fetch }), signal);
     } catch (error) {
       if (!speaksOnlySse(error)) throw error;
       this.log.debug({ reason: describeError(error) }, 'Streamable HTTP refused; falling back to SSE');
-      return await this.initialize('sse', new SSEClientTransport(url, { fetch: this.fetchWithHeaders }), signal);
+      return await this.initialize('sse', (fetch) => new SSEClientTransport(url, { fetch }), signal);
     }
   }
 
-  private async initialize(kind: TransportKind, transport: Transport, signal?: AbortSignal): Promise<Session> {
+  private async initialize(kind: TransportKind, makeTransport: (fetch: FetchLike) => Transport, signal?: AbortSignal): Promise<Session> {
+    const deadline = linkedSignal(signal, this.connectTimeoutMs);
+    let handshaking = true;
+    // Requests of the handshake end with its deadline, so the server's circuit breaker sees a timeout, not a closed transport.
+    const transport = makeTransport(withDeadline(this.fetchWithHeaders, deadline.signal, () => handshaking));
     const onElicitation = this.options.onElicitation;
     const sdk = new SdkClient({ ...CLIENT_INFO }, {
       capabilities: onElicitation ? { elicitation: {} } : {},
@@ -231,7 +235,6 @@ export class Client {
     };
     sdk.onerror = (error) => this.log.debug({ reason: describeError(error) }, 'MCP transport error');
     sdk.setNotificationHandler(ToolListChangedNotificationSchema, () => this.scheduleToolRefresh());
-    const deadline = linkedSignal(signal, this.connectTimeoutMs);
     try {
       await sdk.connect(transport, { signal: deadline.signal, timeout: this.connectTimeoutMs });
       return session;
@@ -240,6 +243,7 @@ export class Client {
       if (deadline.timedOut && !signal?.aborted) throw new ServerTimeoutError(this.serverName, this.connectTimeoutMs);
       throw error;
     } finally {
+      handshaking = false;
       deadline.dispose();
     }
   }
@@ -274,6 +278,24 @@ export class Client {
     if (signal?.aborted) return new ServerConnectError(this.serverName, 'cancelled', { cause: error });
     return new ServerConnectError(this.serverName, describeError(error), { cause: error });
   }
+}
+
+/**
+ * While `active()`, each request also ends when `deadline` aborts (with its reason). The deadline is unhooked
+ * once the answer starts; the request's own signal (the transport's) still ends it, and a long-lived body, later.
+ */
+function withDeadline(base: FetchLike, deadline: AbortSignal, active: () => boolean): FetchLike {
+  return (url, init) => {
+    if (!active()) return base(url, init);
+    const controller = new AbortController();
+    const own = init?.signal ?? undefined;
+    const onDeadline = () => controller.abort(deadline.reason);
+    const onOwn = () => controller.abort(own?.reason);
+    if (deadline.aborted || own?.aborted) controller.abort(deadline.aborted ? deadline.reason : own?.reason);
+    deadline.addEventListener('abort', onDeadline, { once: true });
+    own?.addEventListener('abort', onOwn, { once: true });
+    return base(url, { ...init, signal: controller.signal }).finally(() => deadline.removeEventListener('abort', onDeadline));
+  };
 }
 
 function httpStatus(error: unknown): number | undefined {

@@ -23,6 +23,15 @@ export class ServerTimeoutError extends McpClientError {
   }
 }
 
+/** The server failed its last connection attempts (by any user): it is not dialled again until `retryAt`. */
+export class ServerUnavailableError extends McpClientError {
+  readonly code = 'ERR_MCP_SERVER_UNAVAILABLE';
+  constructor(readonly serverName: string, reason: string, readonly retryAt: number, now: number, options?: { cause?: unknown }) {
+    const seconds = Math.max(0, Math.ceil((retryAt - now) / 1000));
+    super(`Server ${serverName}: could not connect (${reason}). ${seconds > 0 ? `The plugin tries again in ${seconds} s` : 'The plugin tries again on the next request'}; ask an admin to check the server if this lasts.`, options);
+  }
+}
+
 /** The server answered 401 and the plugin has no way (yet) to authorize this user. */
 export class ServerUnauthorizedError extends McpClientError {
   readonly code = 'ERR_MCP_UNAUTHORIZED';
@@ -65,6 +74,11 @@ export class ClientClosedError extends McpClientError {
 
 /** Short, log-safe description of any error (no stack, bounded length). */
 export function describeError(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
+  // Duck-typed: fetch's errors may come from another realm (a test sandbox), where `instanceof Error` fails.
+  const own = (error as { message?: unknown } | null | undefined)?.message;
+  let message = typeof own === 'string' ? own : String(error);
+  // undici says only "fetch failed"; the network error under it (ECONNREFUSED, other side closed) is what helps.
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
+  if (message === 'fetch failed' && cause) message = `${typeof cause.code === 'string' ? cause.code : String(cause.message)}, fetch failed`;
   return message.length > 500 ? `${message.slice(0, 500)}…` : message;
 }

@@ -4,8 +4,9 @@ import type { ServerConfig } from '../config/schema.js';
 import { sameServerConfig } from '../config/schema.js';
 import { Client, type CallToolOptions, type ClientOptions } from './client.js';
 import { backoffDelayMs } from './backoff.js';
-import { McpClientError, ServerNotAvailableError, ToolNotFoundError, describeError } from './errors.js';
+import { McpClientError, ServerNotAvailableError, ServerUnavailableError, ToolNotFoundError, describeError } from './errors.js';
 import type { FetchLike } from './request-headers.js';
+import type { ServerBreakers } from './server-breakers.js';
 import type { SharedToolLists } from './shared-tool-lists.js';
 import { ToolNameMap } from './tool-names.js';
 import type { ToolCallResult } from './tool-result.js';
@@ -20,6 +21,8 @@ export interface UserClientsDeps {
   readonly schemaValidator?: jsonSchemaValidator;
   /** Keeps equal tool lists once for every client (the manager shares one). */
   readonly toolLists?: SharedToolLists;
+  /** Circuit breakers per server, shared by every user (the manager holds one); without them each user dials alone. */
+  readonly breakers?: ServerBreakers;
   /** Seam for connecting (tests may count connections); defaults to `Client.connect`. */
   readonly connect?: (options: ClientOptions, signal?: AbortSignal) => Promise<Client>;
 }
@@ -134,7 +137,8 @@ export class UserClients {
   private start(server: ServerConfig, previousAttempts: number): Promise<Client | Error> {
     const abort = new AbortController();
     const connect = this.deps.connect ?? Client.connect;
-    const base = this.deps.fetch ?? fetch;
+    // The server's breaker sits next to the network, below OAuth: refusing a token is not the server being down.
+    const base = this.deps.breakers ? this.deps.breakers.guard(server, this.userId, this.deps.fetch ?? fetch) : this.deps.fetch ?? fetch;
     const options: ClientOptions = {
       userId: this.userId,
       server,
@@ -156,13 +160,16 @@ export class UserClients {
       },
       (error: unknown) => {
         const failure = error instanceof Error ? error : new Error(String(error));
-        const attempts = previousAttempts + 1;
+        // Refused by the server's breaker without dialling: the breaker says when to try, so no backoff of our own.
+        const refused = failure instanceof ServerUnavailableError;
+        const attempts = refused ? previousAttempts : previousAttempts + 1;
         if (this.isCurrent(server.name, abort)) {
           // Asking for authorization again is cheap and must notice a connection made on another replica at once.
-          const retryAt = isAuthNeeded(failure) ? this.now() : this.now() + backoffDelayMs(attempts);
+          const retryAt = isAuthNeeded(failure) || refused ? this.now() : this.now() + backoffDelayMs(attempts);
           this.slots.set(server.name, { state: 'failed', config: server, error: failure, attempts, retryAt });
         }
-        this.log.warn({ server: server.name, errorCode: errorCode(failure), reason: describeError(failure) }, 'MCP server unavailable for user');
+        // One line per user and attempt would flood the log while a server is down (LibreChat #12162): refusals are debug.
+        this.log[refused ? 'debug' : 'warn']({ server: server.name, errorCode: errorCode(failure), reason: describeError(failure) }, 'MCP server unavailable for user');
         return failure;
       },
     );

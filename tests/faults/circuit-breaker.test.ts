@@ -1,0 +1,139 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { ClientManager } from '../../server/mcp/client-manager.js';
+import { DEFAULT_FAILURE_THRESHOLD } from '../../server/mcp/circuit-breaker.js';
+import { ServerUnavailableError } from '../../server/mcp/errors.js';
+import { ServerBreakers } from '../../server/mcp/server-breakers.js';
+import { parseConfig, type ConfigInput } from '../../server/config/schema.js';
+import { echoTool, startMcpServer, type TestMcpServer } from '../support/mcp-test-server.js';
+import { silentLogger } from '../support/logger.js';
+import { startDeadServer, portOf, type DeadServer } from './support/dead-server.js';
+import { startFaultProxy } from './support/fault-proxy.js';
+
+const COOLDOWN_MS = 10_000;
+const cleanups: Array<() => Promise<void>> = [];
+let clock = Date.now();
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function server(): Promise<TestMcpServer> {
+  const s = await startMcpServer({ tools: [echoTool] });
+  cleanups.push(() => s.close());
+  return s;
+}
+
+async function dead(port?: number): Promise<DeadServer> {
+  const d = await startDeadServer(port);
+  cleanups.push(() => d.close());
+  return d;
+}
+
+/** A manager whose clock (per-user backoff and breakers) the test moves: cooldowns pass without sleeping. */
+function manager(config: ConfigInput): { m: ClientManager; breakers: ServerBreakers } {
+  clock = Date.now();
+  const breakers = new ServerBreakers({ cooldownMs: COOLDOWN_MS, now: () => clock });
+  const m = new ClientManager(parseConfig(config), { logger: silentLogger(), now: () => clock, breakers });
+  cleanups.push(() => m.close());
+  return { m, breakers };
+}
+
+const users = (count: number, prefix = 'user'): string[] => Array.from({ length: count }, (_, i) => `${prefix}${String(i).padStart(4, '0')}`);
+
+/** Every user lists tools once, concurrently; returns each user's error for `serverName` (undefined: none). */
+async function listRound(m: ClientManager, who: readonly string[], serverName: string) {
+  const results = await Promise.all(who.map((u) => m.getToolsForUser(u)));
+  return results.map((r) => r.errors.errors.find((e) => e.serverName === serverName));
+}
+
+describe('a circuit breaker per MCP server, shared by all users', () => {
+  it('dials a dead server a bounded number of times however many users ask, and tells each user why', async () => {
+    const down = await dead();
+    const { m, breakers } = manager({ servers: [{ name: 'down', baseURL: `http://127.0.0.1:${down.port}/mcp`, connectTimeoutSeconds: 1 }] });
+    const thousand = users(1000);
+    for (let round = 0; round < 5; round++) {
+      const errors = await listRound(m, thousand, 'down');
+      // The first connection to a server that drops it may instead hang until the connect timeout.
+      for (const error of errors) expect(error?.message).toMatch(/^Server down: (could not connect \(|no answer to connect)/);
+    }
+    // Without the breaker: 1,000 dials in the first round and one per user whenever its backoff ends.
+    expect(down.connections).toBeLessThanOrEqual(DEFAULT_FAILURE_THRESHOLD);
+    expect(breakers.breaker({ name: 'down', baseURL: `http://127.0.0.1:${down.port}/mcp` }).state).toBe('open');
+  });
+
+  it('stops sending requests for users who were connected when the server died', async () => {
+    const s = await server();
+    const { m, breakers } = manager({ servers: [{ name: 's', baseURL: s.url }] });
+    const connected = users(200);
+    await listRound(m, connected, 's');
+    await s.kill();
+    const down = await dead(portOf(s.url));
+
+    const first = await Promise.allSettled(connected.map((u) => m.callTool(u, 's__echo', { message: 'x' })));
+    for (const result of first) expect(result).toMatchObject({ status: 'rejected', reason: { message: expect.stringMatching(/^Server s: /) } });
+    expect(breakers.breaker({ name: 's', baseURL: s.url }).state).toBe('open');
+    const whenOpened = down.connections;
+
+    for (let round = 0; round < 3; round++) {
+      const calls = await Promise.allSettled(connected.map((u) => m.callTool(u, 's__echo', { message: 'x' })));
+      for (const call of calls) expect(call).toMatchObject({ status: 'rejected', reason: expect.any(ServerUnavailableError) });
+    }
+    expect(down.connections).toBe(whenOpened);
+  });
+
+  it('probes once per cooldown, doubling it, and closes again when the server is back', async () => {
+    const s = await server();
+    await s.kill();
+    const down = await dead(portOf(s.url));
+    const { m, breakers } = manager({ servers: [{ name: 's', baseURL: s.url }] });
+    const breaker = breakers.breaker({ name: 's', baseURL: s.url });
+    const hundred = users(100);
+    while (breaker.state !== 'open') await listRound(m, hundred, 's');
+    const opened = down.connections;
+
+    clock += COOLDOWN_MS;
+    expect(breaker.state).toBe('half-open');
+    await listRound(m, hundred, 's');
+    expect(down.connections).toBe(opened + 1); // one probe, which failed
+    expect(breaker.state).toBe('open');
+    clock += COOLDOWN_MS; // the cooldown doubled: still open
+    await listRound(m, hundred, 's');
+    expect(down.connections).toBe(opened + 1);
+
+    await down.close();
+    await s.restart();
+    clock += 61_000; // past the longer cooldown and every user's own backoff
+    const errors = await listRound(m, hundred, 's');
+    expect(errors.filter(Boolean)).toEqual([]);
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('leaves other servers and their users alone', async () => {
+    const down = await dead();
+    const good = await server();
+    const { m, breakers } = manager({ servers: [{ name: 'down', baseURL: `http://127.0.0.1:${down.port}/mcp` }, { name: 'good', baseURL: good.url }] });
+    const fifty = users(50);
+    for (let round = 0; round < 4; round++) {
+      const results = await Promise.all(fifty.map((u) => m.getToolsForUser(u)));
+      for (const r of results) expect(r.tools.map((t) => t.name)).toEqual(['good__echo']);
+    }
+    expect(breakers.breaker({ name: 'good', baseURL: good.url }).state).toBe('closed');
+    const calls = await Promise.all(fifty.map((u) => m.callTool(u, 'good__echo', { message: u })));
+    expect(calls.map((c) => c.text)).toEqual(fifty.map((u) => `echo: ${u}`));
+  });
+
+  it('cannot be opened by one user whose requests fail: the others keep being served', async () => {
+    const s = await server();
+    const proxy = await startFaultProxy(s.url);
+    cleanups.push(() => proxy.close());
+    proxy.breakWhen((req) => (req.headers['x-mattermost-userid'] === 'mallory' ? 'drop' : undefined));
+    const { m, breakers } = manager({ servers: [{ name: 's', baseURL: proxy.url }] });
+    for (let attempt = 0; attempt < 10; attempt++) {
+      clock += 61_000; // past mallory's own backoff: every attempt reaches the server
+      expect((await m.getToolsForUser('mallory')).errors.errors).toHaveLength(1);
+    }
+    expect(proxy.requests.filter((r) => r.userId === 'mallory')).toHaveLength(10);
+    expect(breakers.breaker({ name: 's', baseURL: proxy.url }).state).not.toBe('open');
+    expect((await m.callTool('alice', 's__echo', { message: 'still here' })).text).toBe('echo: still here');
+  });
+});
