@@ -1,6 +1,8 @@
 import type { ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { ClientClosedError, McpClientError, ServerNotAvailableError, ServerTimeoutError, ToolCallError, ToolNotFoundError, describeError } from '../mcp/errors.js';
+import { ClientClosedError, McpClientError, ServerNotAvailableError, ServerTimeoutError, ServerUnavailableError, ToolCallError, ToolNotFoundError, describeError } from '../mcp/errors.js';
+import { AuthorizationServerUnavailableError, OAuthError, TokenUnavailableError } from '../oauth/errors.js';
+import { StoreError } from '../store/errors.js';
 import { isAuthNeeded } from '../mcp/types.js';
 import { ConfigValidationError } from '../config/errors.js';
 
@@ -33,7 +35,13 @@ export function toErrorResponse(error: unknown): { status: number; body: ErrorBo
   if (error instanceof ConfigValidationError) return { status: 400, body: { error: error.message, code: error.code } };
   if (error instanceof ToolNotFoundError || error instanceof ServerNotAvailableError) return { status: 404, body: { error: error.message, code: error.code } };
   if (error instanceof ServerTimeoutError) return { status: 504, body: { error: error.message, code: error.code } };
-  if (error instanceof ClientClosedError) return { status: 503, body: { error: error.message, code: error.code } };
+  // Temporary: the server, its authorization server or the store is down; the same request may work later.
+  if (error instanceof ClientClosedError || error instanceof ServerUnavailableError || error instanceof TokenUnavailableError || error instanceof AuthorizationServerUnavailableError) {
+    return { status: 503, body: { error: error.message, code: error.code } };
+  }
+  if (error instanceof StoreError) return { status: 503, body: { error: 'The MCP plugin’s storage is unavailable; try again in a minute.', code: error.code } };
+  // Any other failure of the OAuth layer (discovery, registration, a refused grant) is upstream's, with a message for the user.
+  if (error instanceof OAuthError) return { status: 502, body: { error: error.message, code: error.code } };
   if (error instanceof ToolCallError || error instanceof McpClientError) return { status: 502, body: { error: error.message, code: error.code } };
   const status = (error as { status?: unknown; type?: unknown }).status;
   // body-parser errors: malformed JSON, too large, bad encoding.

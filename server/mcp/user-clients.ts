@@ -8,7 +8,7 @@ import { McpClientError, ServerNotAvailableError, ServerUnavailableError, ToolNo
 import type { FetchLike } from './request-headers.js';
 import type { ServerBreakers } from './server-breakers.js';
 import type { SharedToolLists } from './shared-tool-lists.js';
-import { ToolNameMap } from './tool-names.js';
+import { TOOL_NAME_SEPARATOR, ToolNameMap, sanitizeNamePart } from './tool-names.js';
 import type { ToolCallResult } from './tool-result.js';
 import { isAuthNeeded, type ClientAuthHooks, type Errors, type ServerError, type ServerState, type ToolAuthError, type UserTool, type UserToolsResult } from './types.js';
 
@@ -83,7 +83,7 @@ export class UserClients {
       await this.getTools();
       ref = this.names?.resolve(exposedName);
     }
-    if (!ref) throw new ToolNotFoundError(exposedName);
+    if (!ref) throw this.failureBehind(exposedName) ?? new ToolNotFoundError(exposedName);
     const server = this.servers.find((s) => s.name === ref.serverName);
     if (!server) throw new ServerNotAvailableError(ref.serverName);
     const client = await this.ensure(server);
@@ -99,6 +99,18 @@ export class UserClients {
       }
       throw error;
     }
+  }
+
+  /**
+   * A name `<server>__…` the user cannot resolve because that server is failing right now (down, or waiting for
+   * OAuth): its error says more than "unknown tool", e.g. after an idle eviction while the server is down.
+   */
+  private failureBehind(exposedName: string): Error | undefined {
+    for (const server of this.servers) {
+      const slot = this.slots.get(server.name);
+      if (slot?.state === 'failed' && exposedName.startsWith(`${sanitizeNamePart(server.name) || 'mcp'}${TOOL_NAME_SEPARATOR}`)) return slot.error;
+    }
+    return undefined;
   }
 
   /** Applies a new server list: closes only clients whose server was removed, disabled or changed. */

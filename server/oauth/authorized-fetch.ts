@@ -2,7 +2,7 @@ import type { ServerConfig } from '../config/schema.js';
 import type { FetchLike } from '../mcp/request-headers.js';
 import { unionScopes } from './authorization-request.js';
 import { AuthorizationSetupError } from './callback-errors.js';
-import { OAuthNeededError } from './errors.js';
+import { OAuthNeededError, TokenUnavailableError } from './errors.js';
 import type { TokenVault } from './token-vault.js';
 import { parseBearerChallenge, type BearerChallenge } from './www-authenticate.js';
 
@@ -39,11 +39,22 @@ export function authorizedFetch(base: FetchLike, options: AuthorizedFetchOptions
     if (token) headers.set('authorization', `Bearer ${token}`);
     return base(url, { ...init, headers });
   };
+  // The store or the authorization server failing is not the user's doing: keep the tokens, say so, try later.
+  const tokenFor = async (rejected?: string): Promise<string | undefined> => {
+    try {
+      return await vault.accessToken(userId, server, rejected);
+    } catch (error) {
+      throw new TokenUnavailableError(server.name, error);
+    }
+  };
   return async (url, init) => {
-    let token = await vault.accessToken(userId, server);
+    let token = await tokenFor();
     let response = await send(url, init, token);
     if (response.status === 401 && token) {
-      const fresh = await vault.accessToken(userId, server, token);
+      const fresh = await tokenFor(token).catch(async (error: unknown) => {
+        await response.body?.cancel().catch(() => undefined);
+        throw error;
+      });
       if (fresh && fresh !== token) {
         await response.body?.cancel().catch(() => undefined);
         token = fresh;
@@ -59,7 +70,7 @@ export function authorizedFetch(base: FetchLike, options: AuthorizedFetchOptions
       const challenge = challengeOf(response);
       if (challenge?.error === 'insufficient_scope') {
         await response.body?.cancel().catch(() => undefined);
-        const granted = (await vault.get(userId, server.name))?.tokens.scope;
+        const granted = (await vault.get(userId, server.name).catch(() => undefined))?.tokens.scope;
         throw new OAuthNeededError(server.name, await connectURL({ ...hintFrom(challenge), scope: unionScopes(granted, challenge.scope) }));
       }
     }

@@ -184,6 +184,29 @@ export class OAuthNetworkError extends OAuthError {
   }
 }
 
+/** The authorization server failed its last requests (from any user): it is not contacted again until `retryAt`. */
+export class AuthorizationServerUnavailableError extends OAuthError {
+  readonly code = 'ERR_OAUTH_SERVER_UNAVAILABLE';
+  constructor(readonly origin: string, reason: string, readonly retryAt: number, now: number, options?: { cause?: unknown }) {
+    const seconds = Math.max(0, Math.ceil((retryAt - now) / 1000));
+    super(`The authorization server ${origin} is not answering (${reason}); ${seconds > 0 ? `the plugin tries it again in ${seconds} s` : 'the plugin tries it again on the next request'}. Try again later.`, options);
+  }
+}
+
+/**
+ * The user's stored connection to a server could not be used right now: its refresh failed at an unavailable
+ * authorization server, or the store could not be read. Nothing is forgotten; the next attempt may work.
+ */
+export class TokenUnavailableError extends OAuthError {
+  readonly code = 'ERR_OAUTH_TOKEN_UNAVAILABLE';
+  constructor(readonly serverName: string, cause: unknown) {
+    const store = typeof (cause as { code?: unknown } | null)?.code === 'string' && (cause as { code: string }).code.startsWith('ERR_STORE');
+    super(store
+      ? `Server ${serverName}: your connection could not be read because the plugin's storage is unavailable. Nothing was lost; try again in a minute.`
+      : `Server ${serverName}: your connection could not be renewed because the authorization server did not answer (${cause instanceof Error ? cause.message : String(cause)}). You stay connected; try again in a minute.`, { cause });
+  }
+}
+
 /** A URL for messages: origin and path only, so query strings (codes, tokens) never reach a log. */
 export function describeURL(value: string): string {
   try {

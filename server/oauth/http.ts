@@ -2,7 +2,7 @@
  * The one place the OAuth layer talks HTTP: injected fetch, caller signal plus timeout, bounded
  * bodies, and the URL policy (HTTPS except on loopback). No global state.
  */
-import { InsecureURLError, OAuthNetworkError, UnexpectedResponseError } from './errors.js';
+import { InsecureURLError, OAuthError, OAuthNetworkError, UnexpectedResponseError } from './errors.js';
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 /** Metadata, registration and token answers are small; a larger body is refused, not buffered. */
@@ -42,7 +42,8 @@ export async function httpRequest(url: URL | string, init: RequestInit, options:
     return { url: target, status: response.status, headers: response.headers, text };
   } catch (error) {
     if (options.signal?.aborted) throw options.signal.reason;
-    if (error instanceof UnexpectedResponseError) throw error;
+    // Our own refusals (a body too large, an origin whose circuit is open) are already typed.
+    if (error instanceof OAuthError) throw error;
     throw new OAuthNetworkError(target, timeout.aborted, { cause: error });
   }
 }

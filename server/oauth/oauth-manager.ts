@@ -10,6 +10,8 @@ import { ClientIdentities } from './client-identities.js';
 import { DiscoveryCache } from './discovery-cache.js';
 import { OAuthTokenError } from './errors.js';
 import type { HttpOptions } from './http.js';
+import { withOriginBreakers } from './origin-breakers.js';
+import type { CircuitBreakerOptions } from '../mcp/circuit-breaker.js';
 import { assertS256Supported, generatePKCE } from './pkce.js';
 import { OAUTH_SESSION_TTL_MS, sessionKey, type OAuthSession, type StoredClient } from './records.js';
 import { exchangeAuthorizationCode, revokeToken } from './token-endpoint.js';
@@ -23,6 +25,10 @@ export interface OAuthManagerOptions {
   readonly publicBaseURL: string;
   readonly logger: Logger;
   readonly fetch?: typeof fetch;
+  /** Time limit of each request to an authorization server, in milliseconds (default 10 s). */
+  readonly timeoutMs?: number;
+  /** The circuit breaker per authorization server origin (thresholds, cooldowns); its clock is `now`. */
+  readonly circuitBreaker?: Omit<CircuitBreakerOptions, 'now'>;
   /** RFC 7591 `client_name`. */
   readonly clientName?: string;
   /** The client's metadata document URL (SEP-991), for authorization servers that accept one as client_id. */
@@ -55,7 +61,9 @@ export class OAuthManager implements ClientAuthHooks {
     const base = options.publicBaseURL.replace(/\/+$/, '');
     this.callbackURL = `${base}/oauth/callback`;
     this.clientMetadataURL = options.clientMetadataURL;
-    this.http = options.fetch ? { fetch: options.fetch } : {};
+    // One circuit breaker per origin for every user: a dead authorization server is not asked once per user and request.
+    const guarded = withOriginBreakers(options.fetch ?? ((input, init) => globalThis.fetch(input, init)), { ...options.circuitBreaker, ...(options.now && { now: options.now }) });
+    this.http = { fetch: guarded, ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }) };
     this.sessions = options.store.records<OAuthSession>('oauth-state');
     this.identities = new ClientIdentities({
       clients: options.store.records<StoredClient>('clients'),

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/schema.js';
-import { RecordDecryptionError, type RecordStore, type Store } from '../store/index.js';
+import { RecordDecryptionError, StoreUnavailableError, type RecordStore, type Store } from '../store/index.js';
 import type { ClientIdentities } from './client-identities.js';
 import { OAuthTokenError } from './errors.js';
 import type { HttpOptions } from './http.js';
@@ -11,6 +11,8 @@ import { refreshAccessToken } from './token-endpoint.js';
 export const REFRESH_MARGIN_MS = 60_000;
 const REFRESH_LEASE_MS = 30_000;
 const REFRESH_WAIT_MS = 15_000;
+/** How often tokens kept in memory while the store was down are offered to it again. */
+const UNSAVED_RETRY_MS = 5_000;
 
 export interface TokenVaultOptions {
   readonly store: Store;
@@ -31,6 +33,12 @@ export class TokenVault {
   private readonly records: RecordStore<StoredTokens>;
   private readonly cache = new Map<string, StoredTokens | null>();
   private readonly refreshing = new Map<string, Promise<StoredTokens | undefined>>();
+  /**
+   * Tokens the store could not take (it was down when they were issued or refreshed): newer than its copy,
+   * whose refresh token the authorization server may already have rotated away. Kept here and used, never
+   * replaced by the store's older copy, and written as soon as the store takes them.
+   */
+  private readonly unsaved = new Map<string, { stored: StoredTokens; triedAt: number }>();
 
   constructor(private readonly options: TokenVaultOptions) {
     this.records = options.store.records<StoredTokens>('tokens');
@@ -38,6 +46,11 @@ export class TokenVault {
 
   async get(userId: string, serverName: string, { fresh = false } = {}): Promise<StoredTokens | undefined> {
     const key = tokensKey(userId, serverName);
+    const pending = this.unsaved.get(key);
+    if (pending) {
+      if (fresh || this.now() - pending.triedAt >= UNSAVED_RETRY_MS) await this.write(key, pending.stored, userId, serverName);
+      return pending.stored;
+    }
     if (!fresh && this.cache.has(key)) return this.cache.get(key) ?? undefined;
     let stored: StoredTokens | undefined;
     try {
@@ -52,15 +65,28 @@ export class TokenVault {
     return stored;
   }
 
+  /** Stores the tokens; while the store is unavailable they are kept in memory, in use, and written later. */
   async save(userId: string, serverName: string, stored: StoredTokens): Promise<void> {
     const key = tokensKey(userId, serverName);
-    await this.records.set(key, stored);
     this.cache.set(key, stored);
+    await this.write(key, stored, userId, serverName);
+  }
+
+  private async write(key: string, stored: StoredTokens, userId: string, serverName: string): Promise<void> {
+    try {
+      await this.records.set(key, stored);
+      if (this.unsaved.get(key)?.stored === stored) this.unsaved.delete(key);
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError)) throw error;
+      if (!this.unsaved.has(key)) this.options.logger.warn({ userId, server: serverName, reason: error.message }, 'tokens kept in memory until the store is back');
+      this.unsaved.set(key, { stored, triedAt: this.now() });
+    }
   }
 
   async delete(userId: string, serverName: string): Promise<void> {
     const key = tokensKey(userId, serverName);
     this.cache.set(key, null);
+    this.unsaved.delete(key);
     await this.records.delete(key);
   }
 
@@ -78,7 +104,15 @@ export class TokenVault {
     let stored = await this.get(userId, server.name, { fresh: rejected !== undefined });
     if (!stored || stored.serverURL !== server.baseURL) return undefined;
     if (rejected !== undefined ? stored.tokens.accessToken === rejected : this.expiresSoon(stored)) {
-      stored = await this.refresh(userId, server, stored.tokens.accessToken);
+      const current = stored;
+      try {
+        stored = await this.refresh(userId, server, current.tokens.accessToken);
+      } catch (error) {
+        // An early refresh that could not happen (store or authorization server down) leaves a token that still works.
+        if (rejected !== undefined || current.tokens.expiresAt === undefined || current.tokens.expiresAt <= this.now()) throw error;
+        this.options.logger.warn({ userId, server: server.name, reason: error instanceof Error ? error.message : String(error) }, 'early token refresh failed; using the current token');
+        return current.tokens.accessToken;
+      }
     }
     return stored?.tokens.accessToken;
   }
@@ -110,7 +144,8 @@ export class TokenVault {
       if (!lease) return current.tokens.expiresAt !== undefined && current.tokens.expiresAt > this.now() ? current : undefined;
       return await this.refreshNow(userId, server, current);
     } finally {
-      await lease?.release();
+      // A lease that cannot be released (the store went away) expires by itself; the refresh itself succeeded.
+      await lease?.release().catch((error: unknown) => this.options.logger.warn({ userId, server: server.name, reason: error instanceof Error ? error.message : String(error) }, 'refresh lease not released'));
     }
   }
 

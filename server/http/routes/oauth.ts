@@ -4,7 +4,8 @@ import { MM_USER_ID_HEADER, type ServerConfig } from '../../config/schema.js';
 import type { ClientManager } from '../../mcp/client-manager.js';
 import { describeError } from '../../mcp/errors.js';
 import { ClientRejectedError, ServerChangedError, UnknownStateError } from '../../oauth/callback-errors.js';
-import { AuthorizationResponseError, IssuerMismatchError, OAuthError, OAuthTokenError, StateMismatchError } from '../../oauth/errors.js';
+import { AuthorizationResponseError, AuthorizationServerUnavailableError, IssuerMismatchError, OAuthError, OAuthNetworkError, OAuthTokenError, StateMismatchError } from '../../oauth/errors.js';
+import { StoreError } from '../../store/errors.js';
 import type { OAuthManager } from '../../oauth/oauth-manager.js';
 import { connectedPage, failedPage } from '../pages.js';
 
@@ -37,6 +38,7 @@ export function oauthRouter(manager: ClientManager, oauth: OAuthManager, logger:
       return res.redirect(302, url);
     } catch (error) {
       logger.warn({ userId, server: server.name, reason: describeError(error) }, 'could not start authorization');
+      if (error instanceof StoreError) return fail(res, 503, STORE_DOWN);
       return fail(res, 502, error instanceof OAuthError ? error.message : `Could not start the authorization for ${server.name}; try again later.`);
     }
   });
@@ -90,6 +92,8 @@ function sameOriginHint(value: unknown, baseURL: string): { resourceMetadataURL?
   }
 }
 
+const STORE_DOWN = 'The plugin’s storage is unavailable right now, so nothing was changed. Use Connect again in a minute.';
+
 function callbackFailure(error: unknown): { status: number; message: string } {
   if (error instanceof AuthorizationResponseError) {
     return error.code === 'access_denied'
@@ -100,5 +104,9 @@ function callbackFailure(error: unknown): { status: number; message: string } {
     return { status: 400, message: error.message };
   }
   if (error instanceof ClientRejectedError || error instanceof OAuthTokenError) return { status: 502, message: error.message };
+  if (error instanceof OAuthNetworkError || error instanceof AuthorizationServerUnavailableError) {
+    return { status: 502, message: `The authorization server did not answer, so the account was not connected (${error.message}) Use Connect again in a minute.` };
+  }
+  if (error instanceof StoreError) return { status: 503, message: STORE_DOWN };
   return { status: 500, message: 'The connection could not be completed; try again from Mattermost.' };
 }

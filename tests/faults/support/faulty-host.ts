@@ -1,0 +1,70 @@
+/**
+ * Serves a real handler (oidc-provider's, a test MCP server's) on a fixed 127.0.0.1 port and breaks it on
+ * demand, per path: `drop` closes the connection without an answer (a crashed process behind a balancer),
+ * `hang` never answers (a stuck server), `unavailable` answers 503, `up` serves normally.
+ */
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+
+export type HostFault = 'up' | 'drop' | 'hang' | 'unavailable';
+
+export interface FaultyHost {
+  readonly port: number;
+  /** `METHOD /path` of every request received, in order, whatever the fault. */
+  readonly requests: readonly string[];
+  /** Applies `fault` to requests for one of `paths` (every path when none is given). */
+  set(fault: HostFault, ...paths: string[]): void;
+  close(): Promise<void>;
+}
+
+export async function startFaultyHost(port: number, handler: RequestListener): Promise<FaultyHost> {
+  let rules: Array<{ fault: HostFault; paths: string[] }> = [];
+  const requests: string[] = [];
+  const sockets = new Set<Socket>();
+  const hung = new Set<ServerResponse>();
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const path = new URL(req.url ?? '/', 'http://host').pathname;
+    requests.push(`${req.method} ${path}`);
+    const rule = rules.find((r) => r.paths.length === 0 || r.paths.includes(path));
+    switch (rule?.fault ?? 'up') {
+      case 'drop':
+        req.socket.destroy();
+        return;
+      case 'hang':
+        hung.add(res);
+        return;
+      case 'unavailable':
+        res.writeHead(503, { 'content-type': 'text/plain' }).end('Service Unavailable');
+        return;
+      case 'up':
+        handler(req, res);
+    }
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  server.listen(port, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port,
+    requests,
+    set(fault, ...paths) {
+      // The newest rule for a path wins; `up` without paths clears every fault.
+      rules = fault === 'up' && paths.length === 0 ? [] : [{ fault, paths }, ...rules.filter((r) => r.paths.join() !== paths.join())];
+      if (fault === 'up') for (const res of hung) res.destroy();
+    },
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      const closed = once(server, 'close');
+      server.close();
+      await closed;
+    },
+  };
+}
+
+/** How many `METHOD /path` requests the host received, whatever their fate. */
+export function countRequests(host: FaultyHost, line: string): number {
+  return host.requests.filter((r) => r === line).length;
+}
