@@ -5,16 +5,26 @@ import type { ToolCallResult } from './tool-result.js';
 import type { ServerState, UserToolsResult } from './types.js';
 import { SharedSchemaValidator } from './shared-schema-validator.js';
 import { SharedToolLists } from './shared-tool-lists.js';
+import { ConnectLimiter } from './connect-limiter.js';
 import { ServerBreakers } from './server-breakers.js';
 import { UserClients, type UserClientsDeps } from './user-clients.js';
 
 const EMPTY: UserToolsResult = { tools: [], errors: { toolAuthErrors: [], errors: [] } };
 const MAX_SWEEP_INTERVAL_MS = 60_000;
+/** How long a user may be idle before their server streams close (their sessions stay; see `ServerStreamGate`). */
+export const DEFAULT_SERVER_STREAM_IDLE_MS = 2 * 60_000;
+
+export interface ClientManagerDeps extends UserClientsDeps {
+  /** Idle time after which a user's server streams close (default 2 minutes). */
+  readonly serverStreamIdleMs?: number;
+}
 
 interface Entry {
   readonly clients: UserClients;
   lastUsed: number;
   inFlight: number;
+  /** The user's server streams are closed until their next request. */
+  streamsPaused: boolean;
 }
 
 export interface ClientManagerStats {
@@ -25,7 +35,8 @@ export interface ClientManagerStats {
 /**
  * Keeps one `UserClients` per user: created on first use, closed after `idleTimeoutMinutes`
  * without use (a timer sweeps; users with requests in flight are kept), and re-initialised when the
- * config changes, closing only the clients whose server changed.
+ * config changes, closing only the clients whose server changed. Users idle for `serverStreamIdleMs`
+ * keep their sessions but not their server streams, which reopen on their next request.
  */
 export class ClientManager {
   private config: Config;
@@ -35,9 +46,11 @@ export class ClientManager {
   private readonly now: () => number;
 
   private readonly deps: UserClientsDeps;
+  private readonly serverStreamIdleMs: number;
 
-  constructor(config: Config, deps: UserClientsDeps) {
+  constructor(config: Config, deps: ClientManagerDeps) {
     this.config = config;
+    this.serverStreamIdleMs = deps.serverStreamIdleMs ?? DEFAULT_SERVER_STREAM_IDLE_MS;
     // Shared by every user's clients: one compiled schema and one tool list per distinct one, not per user.
     this.deps = {
       ...deps,
@@ -45,6 +58,8 @@ export class ClientManager {
       toolLists: deps.toolLists ?? new SharedToolLists(),
       // One circuit breaker per server for all users: a dead server is not dialled once per user.
       breakers: deps.breakers ?? new ServerBreakers({ ...(deps.now && { now: deps.now }) }),
+      // Handshakes queue beyond a bound: a burst of users must not run them all at once and time out.
+      connectLimiter: deps.connectLimiter ?? new ConnectLimiter(),
     };
     this.now = deps.now ?? Date.now;
     this.startSweeper();
@@ -106,11 +121,18 @@ export class ClientManager {
     await Promise.all(all);
   }
 
-  /** Closes the clients of every user idle for longer than the timeout. */
+  /** Closes the clients of every user idle for longer than the timeout, and the server streams of those idle for a while. */
   sweepIdle(): void {
     const cutoff = this.now() - this.idleTimeoutMs;
+    const streamCutoff = this.now() - this.serverStreamIdleMs;
     for (const [userId, entry] of this.users) {
-      if (entry.inFlight === 0 && entry.lastUsed < cutoff) this.evict(userId);
+      if (entry.inFlight > 0) continue;
+      if (entry.lastUsed < cutoff) {
+        this.evict(userId);
+      } else if (!entry.streamsPaused && entry.lastUsed < streamCutoff) {
+        entry.streamsPaused = true;
+        entry.clients.pauseServerStreams();
+      }
     }
   }
 
@@ -119,8 +141,12 @@ export class ClientManager {
     let entry = this.users.get(userId);
     if (!entry) {
       // Created synchronously: concurrent first requests share one UserClients.
-      entry = { clients: new UserClients(userId, this.config.servers, this.deps), lastUsed: this.now(), inFlight: 0 };
+      entry = { clients: new UserClients(userId, this.config.servers, this.deps), lastUsed: this.now(), inFlight: 0, streamsPaused: false };
       this.users.set(userId, entry);
+    }
+    if (entry.streamsPaused) {
+      entry.streamsPaused = false;
+      entry.clients.resumeServerStreams();
     }
     entry.inFlight++;
     entry.lastUsed = this.now();
@@ -145,7 +171,7 @@ export class ClientManager {
 
   private startSweeper(): void {
     clearInterval(this.sweepTimer);
-    const interval = Math.min(MAX_SWEEP_INTERVAL_MS, Math.max(10, Math.floor(this.idleTimeoutMs / 4)));
+    const interval = Math.min(MAX_SWEEP_INTERVAL_MS, Math.max(10, Math.floor(Math.min(this.idleTimeoutMs, this.serverStreamIdleMs) / 4)));
     this.sweepTimer = setInterval(() => this.sweepIdle(), interval);
     this.sweepTimer.unref();
   }

@@ -11,6 +11,7 @@ import { linkedSignal } from './linked-signal.js';
 import { ClientClosedError, ServerConnectError, ServerTimeoutError, ServerUnauthorizedError, ToolCallError, describeError } from './errors.js';
 import type { ElicitationHandler } from './elicitation.js';
 import { withServerHeaders, type FetchLike } from './request-headers.js';
+import { ServerStreamGate } from './server-stream-gate.js';
 import type { SharedToolLists } from './shared-tool-lists.js';
 import { withResponseLimits, type ResponseLimits } from './response-limits.js';
 import { toToolCallResult, type ToolCallResult } from './tool-result.js';
@@ -56,6 +57,8 @@ interface Session {
   readonly transport: Transport;
   readonly kind: TransportKind;
   closed: boolean;
+  /** Streamable HTTP only: an SSE session's stream is its only channel and stays open. */
+  readonly streamGate?: ServerStreamGate;
 }
 
 /** One MCP server for one user: Streamable HTTP first, SSE as fallback; re-initializes expired sessions. */
@@ -65,6 +68,7 @@ export class Client {
   private toolList: readonly Tool[] = [];
   private listChangedTimer: NodeJS.Timeout | undefined;
   private isClosed = false;
+  private serverStreamPaused = false;
   private readonly fetchWithHeaders: FetchLike;
   private readonly log: Logger;
 
@@ -157,6 +161,28 @@ export class Client {
     }
   }
 
+  /**
+   * Closes the session's server stream while the user is idle (a socket and ~60 KB less per user and server);
+   * requests still work. New sessions start without one until `resumeServerStream`.
+   */
+  pauseServerStream(): void {
+    if (this.serverStreamPaused) return;
+    this.serverStreamPaused = true;
+    this.session?.streamGate?.close();
+  }
+
+  /** Opens the server stream again and lists the tools, as a tools/list_changed sent meanwhile was missed. */
+  resumeServerStream(): void {
+    if (!this.serverStreamPaused) return;
+    this.serverStreamPaused = false;
+    const session = this.session;
+    if (!session?.streamGate?.open() || session.closed || this.isClosed) return;
+    (session.transport as StreamableHTTPClientTransport).resumeStream('').catch((error: unknown) => this.log.debug({ reason: describeError(error) }, 'could not reopen the server stream'));
+    this.refreshTools()
+      .then((tools) => this.options.onToolsChanged?.(tools))
+      .catch((error: unknown) => this.log.warn({ reason: describeError(error) }, 'could not refresh tools after an idle spell'));
+  }
+
   /** Ends the session: sends the Streamable HTTP DELETE, then closes the transport. */
   async close(): Promise<void> {
     if (this.isClosed) return;
@@ -210,7 +236,9 @@ export class Client {
   private async openSession(signal?: AbortSignal): Promise<Session> {
     const url = new URL(this.options.server.baseURL);
     try {
-      return await this.initialize('streamable-http', (fetch) => new StreamableHTTPClientTransport(url, { fetch }), signal);
+      const streamGate = new ServerStreamGate();
+      if (this.serverStreamPaused) streamGate.close();
+      return await this.initialize('streamable-http', (fetch) => new StreamableHTTPClientTransport(url, { fetch: streamGate.wrap(fetch) }), signal, streamGate);
     } catch (error) {
       if (!speaksOnlySse(error)) throw error;
       this.log.debug({ reason: describeError(error) }, 'Streamable HTTP refused; falling back to SSE');
@@ -218,7 +246,7 @@ export class Client {
     }
   }
 
-  private async initialize(kind: TransportKind, makeTransport: (fetch: FetchLike) => Transport, signal?: AbortSignal): Promise<Session> {
+  private async initialize(kind: TransportKind, makeTransport: (fetch: FetchLike) => Transport, signal?: AbortSignal, streamGate?: ServerStreamGate): Promise<Session> {
     const deadline = linkedSignal(signal, this.connectTimeoutMs);
     let handshaking = true;
     // Requests of the handshake end with its deadline, so the server's circuit breaker sees a timeout, not a closed transport.
@@ -229,7 +257,7 @@ export class Client {
       ...(this.options.schemaValidator && { jsonSchemaValidator: this.options.schemaValidator }),
     });
     if (onElicitation) sdk.setRequestHandler(ElicitRequestSchema, (request) => onElicitation(request.params));
-    const session: Session = { sdk, transport, kind, closed: false };
+    const session: Session = { sdk, transport, kind, closed: false, ...(streamGate && { streamGate }) };
     sdk.onclose = () => {
       session.closed = true;
     };

@@ -11,11 +11,13 @@ export class ServerStreamGate {
   private closed = false;
   private current: { readonly controller: AbortController; readonly unlink: () => void } | undefined;
 
-  constructor(private readonly base: FetchLike) {}
+  /** The transport's fetch over `base`: POST and DELETE pass through; a GET opens the stream unless it is closed. */
+  wrap(base: FetchLike): FetchLike {
+    return (url, init) => this.send(base, url, init);
+  }
 
-  /** For the transport: POST and DELETE pass through; a GET opens the stream unless it is closed. */
-  readonly fetch: FetchLike = (url, init) => {
-    if ((init?.method ?? 'GET').toUpperCase() !== 'GET') return this.base(url, init);
+  private send(base: FetchLike, url: string | URL, init?: RequestInit): Promise<Response> {
+    if ((init?.method ?? 'GET').toUpperCase() !== 'GET') return base(url, init);
     if (this.closed) return Promise.resolve(new Response(null, { status: 405, statusText: 'Stream closed while the user is idle' }));
     // A GET replaces the stream before it (the SDK reconnects after a drop): only the newest can be closed.
     this.current?.unlink();
@@ -25,8 +27,8 @@ export class ServerStreamGate {
     if (outer?.aborted) controller.abort(outer.reason);
     else outer?.addEventListener('abort', forward, { once: true });
     this.current = { controller, unlink: () => outer?.removeEventListener('abort', forward) };
-    return this.base(url, { ...init, signal: controller.signal });
-  };
+    return base(url, { ...init, signal: controller.signal });
+  }
 
   get isClosed(): boolean {
     return this.closed;

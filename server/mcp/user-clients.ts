@@ -4,7 +4,8 @@ import type { ServerConfig } from '../config/schema.js';
 import { sameServerConfig } from '../config/schema.js';
 import { Client, type CallToolOptions, type ClientOptions } from './client.js';
 import { backoffDelayMs } from './backoff.js';
-import { McpClientError, ServerNotAvailableError, ServerUnavailableError, ToolNotFoundError, describeError } from './errors.js';
+import type { ConnectLimiter } from './connect-limiter.js';
+import { McpClientError, ServerConnectError, ServerNotAvailableError, ServerUnavailableError, ToolNotFoundError, describeError } from './errors.js';
 import type { FetchLike } from './request-headers.js';
 import type { ServerBreakers } from './server-breakers.js';
 import type { SharedToolLists } from './shared-tool-lists.js';
@@ -23,6 +24,8 @@ export interface UserClientsDeps {
   readonly toolLists?: SharedToolLists;
   /** Circuit breakers per server, shared by every user (the manager holds one); without them each user dials alone. */
   readonly breakers?: ServerBreakers;
+  /** Bounds the handshakes running at once over every user (the manager holds one); without it, unbounded. */
+  readonly connectLimiter?: ConnectLimiter;
   /** Seam for connecting (tests may count connections); defaults to `Client.connect`. */
   readonly connect?: (options: ClientOptions, signal?: AbortSignal) => Promise<Client>;
 }
@@ -38,6 +41,7 @@ export class UserClients {
   private readonly slots = new Map<string, Slot>();
   private names: ToolNameMap | undefined;
   private closed = false;
+  private serverStreamsPaused = false;
   private readonly log: Logger;
   private readonly now: () => number;
 
@@ -127,6 +131,18 @@ export class UserClients {
     for (const name of [...this.slots.keys()]) if (!serverName || name === serverName) this.drop(name);
   }
 
+  /** Closes the server streams of every connection while the user is idle (see `Client.pauseServerStream`). */
+  pauseServerStreams(): void {
+    this.serverStreamsPaused = true;
+    for (const client of this.connectedClients()) client.pauseServerStream();
+  }
+
+  /** Opens them again, and each client lists its tools afresh. */
+  resumeServerStreams(): void {
+    this.serverStreamsPaused = false;
+    for (const client of this.connectedClients()) client.resumeServerStream();
+  }
+
   get connectedCount(): number {
     return [...this.slots.values()].filter((s) => s.state === 'connected').length;
   }
@@ -160,12 +176,20 @@ export class UserClients {
       ...(this.deps.schemaValidator && { schemaValidator: this.deps.schemaValidator }),
       ...(this.deps.toolLists && { toolLists: this.deps.toolLists }),
     };
-    const ready = connect(options, abort.signal).then(
+    const attempt = () => connect(options, abort.signal);
+    const limited = this.deps.connectLimiter
+      ? this.deps.connectLimiter.run(attempt, abort.signal).catch((error: unknown) => {
+          // Superseded while waiting for its turn: the same error as a handshake cancelled on the way.
+          throw error === abort.signal.reason ? new ServerConnectError(server.name, 'cancelled', { cause: error }) : error;
+        })
+      : attempt();
+    const ready = limited.then(
       (client) => {
         if (!this.isCurrent(server.name, abort)) {
           void client.close();
           return new ServerNotAvailableError(server.name);
         }
+        if (this.serverStreamsPaused) client.pauseServerStream();
         this.slots.set(server.name, { state: 'connected', config: server, client });
         this.rebuildNames();
         return client;

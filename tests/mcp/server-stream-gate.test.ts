@@ -15,8 +15,8 @@ afterEach(async () => {
 async function session(): Promise<{ server: TestMcpServer; gate: ServerStreamGate; transport: StreamableHTTPClientTransport; gets: () => number }> {
   const server = await startMcpServer({ tools: [echoTool] });
   open.push(server);
-  const gate = new ServerStreamGate(fetch);
-  const transport = new StreamableHTTPClientTransport(new URL(server.url), { fetch: gate.fetch });
+  const gate = new ServerStreamGate();
+  const transport = new StreamableHTTPClientTransport(new URL(server.url), { fetch: gate.wrap(fetch) });
   const sdk = new SdkClient({ name: 'gate-test', version: '0' });
   await sdk.connect(transport);
   open.unshift(sdk);
@@ -38,7 +38,7 @@ describe('ServerStreamGate', () => {
     // The SDK retries a dropped stream after about a second; the retry never reaches the server.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(gets()).toBe(1);
-    const response = await gate.fetch(server.url, { method: 'GET' });
+    const response = await gate.wrap(fetch)(server.url, { method: 'GET' });
     expect(response.status).toBe(405);
   });
 
@@ -46,7 +46,7 @@ describe('ServerStreamGate', () => {
     const { server, gate, transport, gets } = await session();
     await eventually(() => expect(gets()).toBe(1));
     gate.close();
-    const post = await gate.fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: '{}' });
+    const post = await gate.wrap(fetch)(server.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: '{}' });
     expect(post.status).not.toBe(405);
     await post.body?.cancel();
     expect(gate.open()).toBe(true);
