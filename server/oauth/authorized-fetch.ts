@@ -48,8 +48,15 @@ export function authorizedFetch(base: FetchLike, options: AuthorizedFetchOptions
     }
   };
   return async (url, init) => {
-    let token = await tokenFor();
+    // Whether the server wants a token at all shows only in its answer: a server that needs none keeps working
+    // while the store or the authorization server is down; one that does gets told why there is none.
+    let unavailable: TokenUnavailableError | undefined;
+    let token = await tokenFor().catch((error: TokenUnavailableError) => void (unavailable = error));
     let response = await send(url, init, token);
+    if (response.status === 401 && unavailable) {
+      await response.body?.cancel().catch(() => undefined);
+      throw unavailable;
+    }
     if (response.status === 401 && token) {
       const fresh = await tokenFor(token).catch(async (error: unknown) => {
         await response.body?.cancel().catch(() => undefined);

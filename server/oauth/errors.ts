@@ -193,6 +193,14 @@ export class AuthorizationServerUnavailableError extends OAuthError {
   }
 }
 
+/** Another holder of the refresh lease (a replica) is still refreshing the same tokens after the wait. */
+export class RefreshInProgressError extends OAuthError {
+  readonly code = 'ERR_OAUTH_REFRESH_IN_PROGRESS';
+  constructor(readonly serverName: string) {
+    super(`Another refresh of the connection to ${serverName} is still under way.`);
+  }
+}
+
 /**
  * The user's stored connection to a server could not be used right now: its refresh failed at an unavailable
  * authorization server, or the store could not be read. Nothing is forgotten; the next attempt may work.
@@ -200,10 +208,12 @@ export class AuthorizationServerUnavailableError extends OAuthError {
 export class TokenUnavailableError extends OAuthError {
   readonly code = 'ERR_OAUTH_TOKEN_UNAVAILABLE';
   constructor(readonly serverName: string, cause: unknown) {
-    const store = typeof (cause as { code?: unknown } | null)?.code === 'string' && (cause as { code: string }).code.startsWith('ERR_STORE');
-    super(store
+    const code = (cause as { code?: unknown } | null)?.code;
+    super(typeof code === 'string' && code.startsWith('ERR_STORE')
       ? `Server ${serverName}: your connection could not be read because the plugin's storage is unavailable. Nothing was lost; try again in a minute.`
-      : `Server ${serverName}: your connection could not be renewed because the authorization server did not answer (${cause instanceof Error ? cause.message : String(cause)}). You stay connected; try again in a minute.`, { cause });
+      : code === 'ERR_OAUTH_REFRESH_IN_PROGRESS'
+        ? `Server ${serverName}: your connection is being renewed right now; try again in a moment.`
+        : `Server ${serverName}: your connection could not be renewed because the authorization server did not answer (${cause instanceof Error ? cause.message : String(cause)}). You stay connected; try again in a minute.`, { cause });
   }
 }
 

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/schema.js';
-import { RecordDecryptionError, StoreUnavailableError, type RecordStore, type Store } from '../store/index.js';
+import { RecordDecryptionError, StoreUnavailableError, type Lease, type RecordStore, type Store } from '../store/index.js';
 import type { ClientIdentities } from './client-identities.js';
-import { OAuthTokenError } from './errors.js';
+import { OAuthTokenError, RefreshInProgressError } from './errors.js';
 import type { HttpOptions } from './http.js';
 import { refreshLeaseKey, tokensKey, type StoredTokens } from './records.js';
 import { refreshAccessToken } from './token-endpoint.js';
@@ -39,6 +39,8 @@ export class TokenVault {
    * replaced by the store's older copy, and written as soon as the store takes them.
    */
   private readonly unsaved = new Map<string, { stored: StoredTokens; triedAt: number }>();
+  /** Refresh leases the store could not take back: given back once it answers again, not left to block refreshes. */
+  private readonly unreleased = new Set<Lease>();
 
   constructor(private readonly options: TokenVaultOptions) {
     this.records = options.store.records<StoredTokens>('tokens');
@@ -46,6 +48,7 @@ export class TokenVault {
 
   async get(userId: string, serverName: string, { fresh = false } = {}): Promise<StoredTokens | undefined> {
     const key = tokensKey(userId, serverName);
+    if (fresh) this.releaseLeft();
     const pending = this.unsaved.get(key);
     if (pending) {
       if (fresh || this.now() - pending.triedAt >= UNSAVED_RETRY_MS) await this.write(key, pending.stored, userId, serverName);
@@ -76,11 +79,16 @@ export class TokenVault {
     try {
       await this.records.set(key, stored);
       if (this.unsaved.get(key)?.stored === stored) this.unsaved.delete(key);
+      this.releaseLeft();
     } catch (error) {
       if (!(error instanceof StoreUnavailableError)) throw error;
       if (!this.unsaved.has(key)) this.options.logger.warn({ userId, server: serverName, reason: error.message }, 'tokens kept in memory until the store is back');
       this.unsaved.set(key, { stored, triedAt: this.now() });
     }
+  }
+
+  private releaseLeft(): void {
+    for (const lease of this.unreleased) void lease.release().then(() => this.unreleased.delete(lease), () => undefined);
   }
 
   async delete(userId: string, serverName: string): Promise<void> {
@@ -101,20 +109,20 @@ export class TokenVault {
    * the user has to authorize (again).
    */
   async accessToken(userId: string, server: ServerConfig, rejected?: string): Promise<string | undefined> {
-    let stored = await this.get(userId, server.name, { fresh: rejected !== undefined });
+    const stored = await this.get(userId, server.name, { fresh: rejected !== undefined });
     if (!stored || stored.serverURL !== server.baseURL) return undefined;
-    if (rejected !== undefined ? stored.tokens.accessToken === rejected : this.expiresSoon(stored)) {
-      const current = stored;
-      try {
-        stored = await this.refresh(userId, server, current.tokens.accessToken);
-      } catch (error) {
-        // An early refresh that could not happen (store or authorization server down) leaves a token that still works.
-        if (rejected !== undefined || current.tokens.expiresAt === undefined || current.tokens.expiresAt <= this.now()) throw error;
+    const token = stored.tokens.accessToken;
+    if (rejected !== undefined ? token !== rejected : !this.expiresSoon(stored)) return token;
+    const expiresAt = stored.tokens.expiresAt;
+    if (rejected === undefined && expiresAt !== undefined && expiresAt > this.now()) {
+      // Still valid: refresh in the background (once per user and server) and answer now, so a slow or dead
+      // authorization server costs this request nothing; a failed refresh leaves the token in use until it expires.
+      void this.refresh(userId, server, token).catch((error: unknown) => {
         this.options.logger.warn({ userId, server: server.name, reason: error instanceof Error ? error.message : String(error) }, 'early token refresh failed; using the current token');
-        return current.tokens.accessToken;
-      }
+      });
+      return token;
     }
-    return stored?.tokens.accessToken;
+    return (await this.refresh(userId, server, token))?.tokens.accessToken;
   }
 
   private expiresSoon(stored: StoredTokens): boolean {
@@ -141,11 +149,18 @@ export class TokenVault {
       const current = await this.get(userId, server.name, { fresh: true });
       if (!current) return undefined;
       if (current.tokens.accessToken !== staleAccessToken && !this.expiresSoon(current)) return current;
-      if (!lease) return current.tokens.expiresAt !== undefined && current.tokens.expiresAt > this.now() ? current : undefined;
+      if (!lease) {
+        // Another holder is still refreshing: the tokens are there, so this is "try again", not "connect again".
+        if (current.tokens.expiresAt !== undefined && current.tokens.expiresAt > this.now()) return current;
+        throw new RefreshInProgressError(server.name);
+      }
       return await this.refreshNow(userId, server, current);
     } finally {
-      // A lease that cannot be released (the store went away) expires by itself; the refresh itself succeeded.
-      await lease?.release().catch((error: unknown) => this.options.logger.warn({ userId, server: server.name, reason: error instanceof Error ? error.message : String(error) }, 'refresh lease not released'));
+      // A lease the store cannot take back now (it went away) is given back with the next write; the refresh itself succeeded.
+      await lease?.release().catch((error: unknown) => {
+        this.unreleased.add(lease);
+        this.options.logger.warn({ userId, server: server.name, reason: error instanceof Error ? error.message : String(error) }, 'refresh lease not released yet');
+      });
     }
   }
 

@@ -31,13 +31,16 @@ export async function acquireLease(locks: KindStorage, guard: Guard, key: string
 }
 
 function heldLease(locks: KindStorage, guard: Guard, key: string, held: string): Lease {
-  let released = false;
+  let releasing: Promise<void> | undefined;
   return {
     key,
-    async release() {
-      if (released) return;
-      released = true;
-      await guard('release lease', () => locks.deleteIfEquals(key, held));
+    // Concurrent calls share one release; one that failed (the store was away) can be tried again.
+    release() {
+      releasing ??= guard('release lease', () => locks.deleteIfEquals(key, held)).then(() => undefined, (error: unknown) => {
+        releasing = undefined;
+        throw error;
+      });
+      return releasing;
     },
   };
 }

@@ -1,18 +1,21 @@
 /**
  * Serves a real handler (oidc-provider's, a test MCP server's) on a fixed 127.0.0.1 port and breaks it on
  * demand, per path: `drop` closes the connection without an answer (a crashed process behind a balancer),
- * `hang` never answers (a stuck server), `unavailable` answers 503, `up` serves normally.
+ * `hang` never answers (a stuck server), `hold` keeps requests until the fault is lifted and then serves them
+ * (a slow answer whose timing the test controls), `unavailable` answers 503, `up` serves normally.
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
-export type HostFault = 'up' | 'drop' | 'hang' | 'unavailable';
+export type HostFault = 'up' | 'drop' | 'hang' | 'hold' | 'unavailable';
 
 export interface FaultyHost {
   readonly port: number;
   /** `METHOD /path` of every request received, in order, whatever the fault. */
   readonly requests: readonly string[];
+  /** Requests held by `hold` right now. */
+  readonly held: number;
   /** Applies `fault` to requests for one of `paths` (every path when none is given). */
   set(fault: HostFault, ...paths: string[]): void;
   close(): Promise<void>;
@@ -23,6 +26,7 @@ export async function startFaultyHost(port: number, handler: RequestListener): P
   const requests: string[] = [];
   const sockets = new Set<Socket>();
   const hung = new Set<ServerResponse>();
+  const held: Array<[IncomingMessage, ServerResponse]> = [];
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://host').pathname;
     requests.push(`${req.method} ${path}`);
@@ -33,6 +37,9 @@ export async function startFaultyHost(port: number, handler: RequestListener): P
         return;
       case 'hang':
         hung.add(res);
+        return;
+      case 'hold':
+        held.push([req, res]);
         return;
       case 'unavailable':
         res.writeHead(503, { 'content-type': 'text/plain' }).end('Service Unavailable');
@@ -50,10 +57,17 @@ export async function startFaultyHost(port: number, handler: RequestListener): P
   return {
     port,
     requests,
+    get held() {
+      return held.length;
+    },
     set(fault, ...paths) {
       // The newest rule for a path wins; `up` without paths clears every fault.
       rules = fault === 'up' && paths.length === 0 ? [] : [{ fault, paths }, ...rules.filter((r) => r.paths.join() !== paths.join())];
-      if (fault === 'up') for (const res of hung) res.destroy();
+      if (fault === 'up') {
+        for (const res of hung) res.destroy();
+        hung.clear();
+        for (const [req, res] of held.splice(0)) handler(req, res);
+      }
     },
     async close() {
       for (const socket of sockets) socket.destroy();
