@@ -129,7 +129,7 @@ func activateExternal(t *testing.T, extra map[string]any) (*harness, *fakeSideca
 	settings := map[string]any{
 		"config":             map[string]any{"servers": []any{}},
 		"idletimeoutminutes": 30,
-		"sidecarurl":         "unix:" + fake.socket,
+		"sidecarurl":         fake.address,
 		"sidecarsecret":      testExternalSecret,
 	}
 	for k, v := range extra {
@@ -185,6 +185,7 @@ type recorded struct {
 // fakeSidecar stands in for the Node sidecar: it checks the secret like the real one, records
 // every authorized request, and answers 200 {} unless a test installs a handler.
 type fakeSidecar struct {
+	address      string // as SidecarURL: unix:/path or http://127.0.0.1:port
 	socket       string
 	secret       string
 	mu           sync.Mutex
@@ -195,14 +196,31 @@ type fakeSidecar struct {
 
 func startFakeSidecar(t *testing.T, secret string) *fakeSidecar {
 	t.Helper()
-	f := &fakeSidecar{
-		socket:   shortTempDir(t) + "/sidecar.sock",
-		secret:   secret,
-		handlers: map[string]http.HandlerFunc{},
-	}
-	listener, err := net.Listen("unix", f.socket)
+	socket := shortTempDir(t) + "/sidecar.sock"
+	listener, err := net.Listen("unix", socket)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return serveFakeSidecar(t, listener, secret, "unix:"+socket)
+}
+
+// startFakeSidecarTCP listens on 127.0.0.1, for external mode with an http:// SidecarURL.
+func startFakeSidecarTCP(t *testing.T, secret string) *fakeSidecar {
+	t.Helper()
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return serveFakeSidecar(t, listener, secret, "http://"+listener.Addr().String())
+}
+
+func serveFakeSidecar(t *testing.T, listener net.Listener, secret, address string) *fakeSidecar {
+	t.Helper()
+	f := &fakeSidecar{
+		address:  address,
+		socket:   strings.TrimPrefix(address, "unix:"),
+		secret:   secret,
+		handlers: map[string]http.HandlerFunc{},
 	}
 	server := &http.Server{Handler: f}
 	go func() { _ = server.Serve(listener) }()
@@ -235,6 +253,12 @@ func (f *fakeSidecar) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = io.WriteString(w, "{}")
+}
+
+func (f *fakeSidecar) unauthorizedCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.unauthorized
 }
 
 // requestsTo lists the requests recorded for one path, oldest first.
