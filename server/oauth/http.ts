@@ -8,6 +8,8 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
 /** Metadata, registration and token answers are small; a larger body is refused, not buffered. */
 export const MAX_BODY_BYTES = 256 * 1024;
 const SNIPPET_CHARS = 200;
+const MAX_REDIRECTS = 5;
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /** Options every function that does I/O accepts. */
 export interface HttpOptions {
@@ -32,14 +34,26 @@ export interface HttpResult {
  * an abort by the caller rethrows the caller's reason.
  */
 export async function httpRequest(url: URL | string, init: RequestInit, options: HttpOptions = {}): Promise<HttpResult> {
-  const target = String(url);
+  let target = String(url);
   const timeout = AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
   const doFetch = options.fetch ?? globalThis.fetch;
+  // Redirects are followed here, not by fetch, so every hop meets the URL policy (a metadata document fetched
+  // over plain HTTP off loopback could send users and credentials anywhere). `redirect: 'manual'` callers see them.
+  const follow = init.redirect !== 'manual';
   try {
-    const response = await doFetch(target, { ...init, signal });
-    const text = await readBounded(response, target);
-    return { url: target, status: response.status, headers: response.headers, text };
+    for (let hops = 0; ; hops++) {
+      const response = await doFetch(target, { ...init, signal, redirect: 'manual' });
+      const location = response.headers.get('location');
+      if (follow && REDIRECTS.has(response.status) && location !== null) {
+        await response.body?.cancel().catch(() => undefined);
+        if (hops >= MAX_REDIRECTS) throw new UnexpectedResponseError(target, response.status, `more than ${MAX_REDIRECTS} redirects`);
+        target = assertSecureURL(new URL(location, target).href, 'redirect location').href;
+        continue;
+      }
+      const text = await readBounded(response, target);
+      return { url: target, status: response.status, headers: response.headers, text };
+    }
   } catch (error) {
     if (options.signal?.aborted) throw options.signal.reason;
     // Our own refusals (a body too large, an origin whose circuit is open) are already typed.

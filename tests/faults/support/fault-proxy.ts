@@ -1,12 +1,13 @@
 /**
  * An HTTP reverse proxy on 127.0.0.1:0 in front of a real test server, that can break chosen requests:
- * drop the connection without an answer (as a crashing server or a reset would), or hold them unanswered.
+ * drop the connection without an answer (as a crashing server or a reset would), hold them unanswered, or
+ * redirect them elsewhere (307).
  */
 import { once } from 'node:events';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type Fault = 'drop' | 'hang' | undefined;
+export type Fault = 'drop' | 'hang' | { readonly redirect: string } | undefined;
 
 export interface FaultProxy {
   /** The target URL with the proxy's origin. */
@@ -27,6 +28,7 @@ export async function startFaultProxy(targetURL: string): Promise<FaultProxy> {
     const fault = choose(req);
     if (fault === 'drop') return void req.socket.destroy();
     if (fault === 'hang') return;
+    if (fault) return void res.writeHead(307, { location: fault.redirect }).end();
     const upstream = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
