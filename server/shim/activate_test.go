@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mattermost/mattermost/server/public/model"
 )
 
 func TestExternalMode(t *testing.T) {
@@ -71,6 +73,29 @@ func TestExternalMode(t *testing.T) {
 		eventually(t, "the configuration is pushed again", func() bool {
 			return len(fake.requestsTo("/hooks/OnConfigurationChange")) == 2
 		})
+	})
+}
+
+func TestChangingTheSidecarSettingsRestartsTheConnection(t *testing.T) {
+	h, first := activateExternal(t, nil)
+	second := startFakeSidecar(t, testExternalSecret+"-2")
+	h.setSettings(map[string]any{"config": `{"servers":[]}`, "sidecarurl": second.address, "sidecarsecret": testExternalSecret + "-2"})
+	if err := h.plugin.OnConfigurationChange(); err != nil {
+		t.Fatal(err)
+	}
+	if len(first.requestsTo("/hooks/OnDeactivate")) != 1 || len(second.requestsTo("/hooks/OnConfigurationChange")) != 1 {
+		t.Fatal("the old sidecar was not released or the new one not configured")
+	}
+
+	t.Run("a failed restart is retried at the next configuration change", func(t *testing.T) {
+		h.setSettings(map[string]any{"sidecarurl": second.address}) // no secret: refused
+		if err := h.plugin.OnConfigurationChange(); err == nil || h.plugin.activeRun() != nil {
+			t.Fatalf("got %v", err)
+		}
+		h.setSettings(map[string]any{"sidecarurl": second.address, "sidecarsecret": testExternalSecret + "-2"})
+		if err := h.plugin.OnConfigurationChange(); err != nil || h.plugin.activeRun() == nil {
+			t.Fatalf("not active again: %v", err)
+		}
 	})
 }
 
@@ -137,6 +162,7 @@ func TestEmbeddedModeStartsAndStopsTheSidecar(t *testing.T) {
 		"MCP_SITE_URL":       "https://chat.example.com",
 		"MCP_STORE_URL":      "sqlite://" + filepath.Join(*h.config.FileSettings.Directory, "mattermost-mcp", "mcp.sqlite"),
 		"MCP_LOG_LEVEL":      "info",
+		"MCP_MATTERMOST_URL": "https://chat.example.com",
 	}
 	for name, value := range want {
 		if env[name] != value {
@@ -145,6 +171,9 @@ func TestEmbeddedModeStartsAndStopsTheSidecar(t *testing.T) {
 	}
 	if !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(env["MCP_SIDECAR_SECRET"]) {
 		t.Error("MCP_SIDECAR_SECRET is not 32 random bytes in hex")
+	}
+	if len(h.tokens) != 1 || env["MCP_MATTERMOST_TOKEN"] != h.tokens[0].Token {
+		t.Error("MCP_MATTERMOST_TOKEN is not the bot token the shim created")
 	}
 	for name := range env {
 		if strings.HasPrefix(name, "MM_") || strings.HasPrefix(name, "MATTERMOST_") {
@@ -198,9 +227,47 @@ func TestEmbeddedModeStartsAndStopsTheSidecar(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(h.bundle, "shim.sock")); !os.IsNotExist(err) {
 		t.Fatal("the reverse channel socket was left behind")
 	}
-	if strings.Contains(h.api.allLogs(), env["MCP_SIDECAR_SECRET"]) || strings.Contains(h.api.allLogs(), "hunter2") {
-		t.Fatal("a secret reached the log")
+	if len(h.revoked) != 1 || h.revoked[0] != h.tokens[0].Id {
+		t.Fatalf("revoked %v, want the activation's bot token", h.revoked)
 	}
+	for _, secret := range []string{env["MCP_SIDECAR_SECRET"], env["MCP_MATTERMOST_TOKEN"], "hunter2"} {
+		if strings.Contains(h.api.allLogs(), secret) {
+			t.Fatal("a secret reached the log")
+		}
+	}
+}
+
+func TestEmbeddedModeBotToken(t *testing.T) {
+	t.Run("a token left by a shim that died is revoked at the next activation", func(t *testing.T) {
+		h, _ := embeddedHarness(t, map[string]any{})
+		h.kv[botTokenKey()] = []byte("tokenid-left-behind")
+		h.activate()
+		if len(h.revoked) != 1 || h.revoked[0] != "tokenid-left-behind" {
+			t.Fatalf("revoked %v", h.revoked)
+		}
+		if string(h.kv[botTokenKey()]) != h.tokens[0].Id {
+			t.Fatal("the new token's id was not remembered")
+		}
+	})
+
+	t.Run("without a token the sidecar still starts, and is told nothing", func(t *testing.T) {
+		h, _ := embeddedHarness(t, map[string]any{})
+		h.tokenError = model.NewAppError("CreateUserAccessToken", "app.user_access_token.disabled", nil, "", http.StatusNotImplemented)
+		h.activate()
+		if _, set := sidecarEnv(t, h)["MCP_MATTERMOST_TOKEN"]; set {
+			t.Fatal("MCP_MATTERMOST_TOKEN set without a token")
+		}
+		if !strings.Contains(h.api.allLogs(), "admin routes will answer 503") {
+			t.Fatal("the missing token was not logged")
+		}
+	})
+
+	t.Run("external mode creates no token", func(t *testing.T) {
+		h, _ := activateExternal(t, nil)
+		if len(h.tokens) != 0 {
+			t.Fatal("a token was created for an external sidecar")
+		}
+	})
 }
 
 func TestEmbeddedModeUsesAFreshSecretPerActivation(t *testing.T) {
@@ -222,6 +289,16 @@ func TestEmbeddedModePassesTheAdminsStoreURL(t *testing.T) {
 	if got := sidecarEnv(t, h)["MCP_STORE_URL"]; got != "redis://cache:6379/2" {
 		t.Fatalf("MCP_STORE_URL = %q", got)
 	}
+	t.Run("and restarts the sidecar when it changes", func(t *testing.T) {
+		pid := h.plugin.activeRun().process.current.cmd.Process.Pid
+		h.setSettings(map[string]any{"storeurl": "postgres://db/mcp"})
+		if err := h.plugin.OnConfigurationChange(); err != nil {
+			t.Fatal(err)
+		}
+		if got := sidecarEnv(t, h)["MCP_STORE_URL"]; got != "postgres://db/mcp" || !processGone(pid) {
+			t.Fatalf("MCP_STORE_URL = %q; old child gone: %v", got, processGone(pid))
+		}
+	})
 }
 
 func TestEmbeddedModeRestartsACrashedSidecar(t *testing.T) {

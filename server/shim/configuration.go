@@ -38,9 +38,19 @@ func (s pluginSettings) forSidecar() map[string]any {
 	return out
 }
 
+// sidecarMode is what the shim itself reads from the settings: a change means a new activation.
+type sidecarMode struct{ url, secret, storeURL string }
+
+func modeOf(s pluginSettings) sidecarMode {
+	return sidecarMode{s.text(settingSidecarURL), s.text(settingSidecarSecret), s.text(settingStoreURL)}
+}
+
 // OnConfigurationChange remembers the settings and pushes them to the sidecar when it is up. It also
-// runs once before OnActivate; the push then happens once /healthz answers.
+// runs once before OnActivate; the push then happens once /healthz answers. A change of SidecarURL,
+// SidecarSecret or StoreURL restarts the sidecar (or reconnects) with the new values.
 func (p *Plugin) OnConfigurationChange() error {
+	p.lifecycle.Lock()
+	defer p.lifecycle.Unlock()
 	settings := pluginSettings{}
 	if err := p.API.LoadPluginConfiguration(&settings); err != nil {
 		return fmt.Errorf("load the plugin configuration: %w", err)
@@ -49,7 +59,16 @@ func (p *Plugin) OnConfigurationChange() error {
 	p.settings = settings
 	run := p.run
 	p.mu.Unlock()
-	if run != nil {
+	switch {
+	case !p.activated: // before OnActivate: it pushes these settings itself
+	case run == nil || run.mode != modeOf(settings): // changed, or the last restart failed
+		p.API.LogInfo("The MCP sidecar settings changed; restarting the sidecar connection")
+		p.deactivate(true)
+		if err := p.activate(); err != nil {
+			p.API.LogError("Could not restart MCP Tools with the new sidecar settings", "error", err.Error())
+			return err
+		}
+	default:
 		p.pushConfiguration(run)
 	}
 	return nil

@@ -1,6 +1,6 @@
 module github.com/mattermost-mcp/mattermost-mcp/server/shim
 
-go 1.26
+go 1.24.6
 
 require (
 	github.com/mattermost/mattermost/server/public v0.1.21

@@ -69,6 +69,11 @@ type harness struct {
 	settings map[string]any
 	config   *model.Config
 	commands chan *model.Command
+
+	kv         map[string][]byte
+	tokens     []*model.UserAccessToken // created, in order
+	revoked    []string                 // token ids, in order
+	tokenError *model.AppError          // CreateUserAccessToken fails with it when set
 }
 
 func newHarness(t *testing.T, settings map[string]any) *harness {
@@ -79,6 +84,7 @@ func newHarness(t *testing.T, settings map[string]any) *harness {
 		bundle:   shortTempDir(t),
 		settings: settings,
 		commands: make(chan *model.Command, 16),
+		kv:       map[string][]byte{},
 	}
 	h.config = &model.Config{}
 	h.config.SetDefaults()
@@ -98,11 +104,50 @@ func newHarness(t *testing.T, settings map[string]any) *harness {
 	h.api.On("RegisterCommand", mock.Anything).Run(func(args mock.Arguments) {
 		h.commands <- args.Get(0).(*model.Command)
 	}).Return(nil).Maybe()
+	h.mockBotTokens()
 	h.plugin = newPlugin()
 	h.plugin.SetAPI(h.api)
 	h.plugin.timing = testTiming
 	t.Cleanup(func() { h.plugin.deactivate(false) })
 	return h
+}
+
+// mockBotTokens backs the KV store and the bot's access tokens with the harness's fields.
+func (h *harness) mockBotTokens() {
+	h.api.On("KVGet", mock.Anything).Return(func(key string) ([]byte, *model.AppError) {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		return h.kv[key], nil
+	}).Maybe()
+	h.api.On("KVSet", mock.Anything, mock.Anything).Return(func(key string, value []byte) *model.AppError {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.kv[key] = value
+		return nil
+	}).Maybe()
+	h.api.On("KVDelete", mock.Anything).Return(func(key string) *model.AppError {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		delete(h.kv, key)
+		return nil
+	}).Maybe()
+	h.api.On("CreateUserAccessToken", mock.Anything).Return(func(t *model.UserAccessToken) (*model.UserAccessToken, *model.AppError) {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if h.tokenError != nil || t.UserId != testBotID {
+			return nil, h.tokenError
+		}
+		n := len(h.tokens) + 1
+		created := &model.UserAccessToken{Id: fmt.Sprintf("tokenid%d", n), Token: fmt.Sprintf("bot-token-value-%d", n), UserId: t.UserId, Description: t.Description, IsActive: true}
+		h.tokens = append(h.tokens, created)
+		return created, nil
+	}).Maybe()
+	h.api.On("RevokeUserAccessToken", mock.Anything).Return(func(id string) *model.AppError {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.revoked = append(h.revoked, id)
+		return nil
+	}).Maybe()
 }
 
 func (h *harness) setSettings(settings map[string]any) {

@@ -24,7 +24,7 @@ func TestConfigurationReachesTheSidecar(t *testing.T) {
 
 	t.Run("a later change is pushed with lower-cased keys", func(t *testing.T) {
 		h, fake := activateExternal(t, nil)
-		h.setSettings(map[string]any{"Config": map[string]any{"servers": []any{}}, "IdleTimeoutMinutes": 5, "sidecarurl": "unix:" + fake.socket})
+		h.setSettings(map[string]any{"Config": map[string]any{"servers": []any{}}, "IdleTimeoutMinutes": 5, "sidecarurl": fake.address, "sidecarsecret": testExternalSecret})
 		if err := h.plugin.OnConfigurationChange(); err != nil {
 			t.Fatal(err)
 		}

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http/httputil"
+	"os"
 	"sync"
 
+	"github.com/mattermost/mattermost/server/public/model"
 	"github.com/mattermost/mattermost/server/public/plugin"
 )
 
@@ -24,6 +26,9 @@ type Plugin struct {
 	nodePath     string
 	sidecarEntry string
 	timing       timing
+
+	lifecycle sync.Mutex // one activation, deactivation or restart at a time
+	activated bool       // between Mattermost's OnActivate and OnDeactivate, even if a restart failed
 
 	mu       sync.RWMutex
 	settings pluginSettings // last LoadPluginConfiguration, kept from before OnActivate
@@ -49,6 +54,9 @@ type activation struct {
 	stop    context.CancelFunc
 	done    sync.WaitGroup // background loops (external health watch)
 	botID   string
+	mode    sidecarMode            // the settings this activation was built from
+	tempDir string                 // private socket directory to remove, if one was made
+	token   *model.UserAccessToken // the embedded sidecar's bot token; nil in external mode
 }
 
 func (p *Plugin) activeRun() *activation {
@@ -60,6 +68,16 @@ func (p *Plugin) activeRun() *activation {
 // OnActivate starts (or reaches) the sidecar, then pushes the configuration, ensures the bot and
 // registers /mcp. Any failure undoes what was started.
 func (p *Plugin) OnActivate() error {
+	p.lifecycle.Lock()
+	defer p.lifecycle.Unlock()
+	if err := p.activate(); err != nil {
+		return err
+	}
+	p.activated = true
+	return nil
+}
+
+func (p *Plugin) activate() error {
 	botID, err := p.ensureBot()
 	if err != nil {
 		return err
@@ -107,7 +125,7 @@ func (p *Plugin) connectSidecar(botID string) (*activation, error) {
 	if err != nil {
 		return nil, err
 	}
-	run := &activation{client: client, botID: botID}
+	run := &activation{client: client, botID: botID, mode: modeOf(settings), tempDir: dirs.tempDir}
 	run.proxy = newSidecarProxy(client, p.API.LogError)
 	if run.reverse, err = startReverseChannel(p.API, dirs.shimSocket, secret, botID); err != nil {
 		return nil, err
@@ -121,10 +139,12 @@ func (p *Plugin) connectSidecar(botID string) (*activation, error) {
 		}
 		return run, nil
 	}
-	run.process = newSidecarProcess(p.API, p.sidecarCommand(dirs, secret), client, p.timing)
+	run.token = p.createBotToken(botID)
+	run.process = newSidecarProcess(p.API, p.sidecarCommand(dirs, secret, run.token), client, p.timing)
 	if err := run.process.start(ctx); err != nil {
 		run.process.stop()
 		run.reverse.close()
+		p.revokeBotToken(run.token)
 		return nil, fmt.Errorf("start the MCP sidecar (%s): %w", p.nodePath, err)
 	}
 	return run, nil
@@ -132,6 +152,9 @@ func (p *Plugin) connectSidecar(botID string) (*activation, error) {
 
 // OnDeactivate tells the sidecar, then stops it and closes the reverse channel.
 func (p *Plugin) OnDeactivate() error {
+	p.lifecycle.Lock()
+	defer p.lifecycle.Unlock()
+	p.activated = false
 	p.deactivate(true)
 	return nil
 }
@@ -158,5 +181,9 @@ func (p *Plugin) deactivate(notify bool) {
 	if run.process != nil {
 		run.process.stop()
 	}
+	p.revokeBotToken(run.token)
 	run.reverse.close()
+	if run.tempDir != "" {
+		_ = os.RemoveAll(run.tempDir)
+	}
 }

@@ -68,8 +68,9 @@ type processCommand struct {
 	env  []string
 }
 
-// sidecarCommand is `node <entry>` with the environment of docs/sidecar-protocol.md.
-func (p *Plugin) sidecarCommand(dirs pluginDirs, secret string) processCommand {
+// sidecarCommand is `node <entry>` with the environment of docs/sidecar-protocol.md. Without a bot
+// token, MCP_MATTERMOST_TOKEN is left out.
+func (p *Plugin) sidecarCommand(dirs pluginDirs, secret string, token *model.UserAccessToken) processCommand {
 	entry := p.sidecarEntry
 	if !filepath.IsAbs(entry) {
 		entry = filepath.Join(dirs.bundle, entry)
@@ -94,7 +95,11 @@ func (p *Plugin) sidecarCommand(dirs pluginDirs, secret string) processCommand {
 		"MCP_SITE_URL="+siteURL,
 		"MCP_STORE_URL="+storeURL,
 		"MCP_LOG_LEVEL=info",
+		"MCP_MATTERMOST_URL="+siteURL,
 	)
+	if token != nil {
+		env = append(env, "MCP_MATTERMOST_TOKEN="+token.Token)
+	}
 	return processCommand{path: p.nodePath, args: []string{entry}, env: env}
 }
 
