@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"reflect"
 	"strings"
 	"time"
@@ -119,11 +120,20 @@ func (p *Plugin) ConfigurationWillBeSaved(newCfg *model.Config) (*model.Config, 
 	var refused *hookError
 	switch {
 	case errors.As(err, &refused) && refused.Status == 400:
-		return nil, errors.New(refused.Message)
+		return nil, configurationRejected(refused.Message)
 	case err != nil:
 		p.API.LogWarn("MCP settings saved without validation: the sidecar did not answer", "error", err.Error())
 	}
 	return nil, nil
+}
+
+// configurationRejected is an AppError so Mattermost shows the admin this message: a plain error
+// would be wrapped as "An error occurred running the plugin hook on configuration save."
+func configurationRejected(message string) *model.AppError {
+	appErr := model.NewAppError("ConfigurationWillBeSaved", "plugin.mattermost_mcp.configuration_rejected", nil, "", http.StatusBadRequest)
+	appErr.Message = message
+	appErr.SkipTranslation = true
+	return appErr
 }
 
 // sameJSON compares two settings maps as their JSON would, so 30 and 30.0 are equal.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -65,8 +66,13 @@ func TestConfigurationWillBeSaved(t *testing.T) {
 			_, _ = w.Write([]byte(`{"error":"Server x: baseURL must be an http(s) URL","code":"ERR_CONFIG_INVALID"}`))
 		})
 		replaced, err := h.plugin.ConfigurationWillBeSaved(newConfig(h, changed))
-		if err == nil || err.Error() != "Server x: baseURL must be an http(s) URL" || replaced != nil {
-			t.Fatalf("got %v, %v", replaced, err)
+		var appErr *model.AppError
+		if !errors.As(err, &appErr) || replaced != nil {
+			t.Fatalf("got %v, %v; want an AppError (a plain error hides the message from the admin)", replaced, err)
+		}
+		appErr.Translate(func(id string, _ ...any) string { return id }) // what the API layer does
+		if appErr.Message != "Server x: baseURL must be an http(s) URL" || appErr.StatusCode != http.StatusBadRequest {
+			t.Fatalf("the admin would see %q (%d)", appErr.Message, appErr.StatusCode)
 		}
 		settings := decodeJSON(t, fake.last(t, "/hooks/ConfigurationWillBeSaved").Body)["settings"].(map[string]any)
 		if settings["config"] != changed["config"] || settings["sidecarsecret"] != nil {
