@@ -11,6 +11,13 @@ import (
 
 // ServeHTTP proxies every plugin route to the sidecar with the identity Mattermost vouched for.
 func (p *Plugin) ServeHTTP(_ *plugin.Context, w http.ResponseWriter, r *http.Request) {
+	// ReverseProxy aborts a stream that broke midway by panicking with ErrAbortHandler when it thinks
+	// an http.Server will recover it; nothing does in the plugin process, and the panic would kill it.
+	defer func() {
+		if v := recover(); v != nil && v != http.ErrAbortHandler { //nolint:errorlint // sentinel panic value
+			panic(v)
+		}
+	}()
 	run := p.activeRun()
 	if run == nil {
 		writeJSONError(w, http.StatusServiceUnavailable, "MCP Tools is starting or stopped; try again shortly.")

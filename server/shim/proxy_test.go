@@ -155,6 +155,27 @@ func TestProxyStreamsBeforeTheHandlerEnds(t *testing.T) {
 	}
 }
 
+func TestProxySurvivesASidecarThatDiesMidStream(t *testing.T) {
+	h, fake := activateExternal(t, nil)
+	fake.handle("/dies", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, "data: first\n\n")
+		w.(http.Flusher).Flush()
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			_ = conn.Close() // the chunked body ends without its terminator
+		}
+	})
+	// With http.ServerContextKey set, ReverseProxy panics on the broken copy.
+	ctx := context.WithValue(context.Background(), http.ServerContextKey, &http.Server{})
+	req := httptest.NewRequest(http.MethodGet, "/dies", nil).WithContext(ctx)
+	rec := httptest.NewRecorder()
+	h.plugin.ServeHTTP(nil, rec, req) // must return, not panic
+	if !strings.HasPrefix(rec.Body.String(), "data: first") {
+		t.Fatalf("body %q", rec.Body)
+	}
+}
+
 func TestProxyAnswers502WhenTheSidecarIsGone(t *testing.T) {
 	h, _ := activateExternal(t, nil)
 	bad, err := newSidecarClient("unix:"+shortTempDir(t)+"/missing.sock", testExternalSecret)
