@@ -39,17 +39,17 @@ export function goals(results: BenchResults): Goal[] {
   });
   const scale = results.scale;
   if (scale.ok) {
-    const s = scale.value;
-    const top = s.afterUsers.find((sample) => sample.users === s.ramp.target);
+    const { ramp, burst } = scale.value;
+    const top = ramp.afterUsers.find((sample) => sample.users === ramp.target);
     list.push({
-      name: `RSS with ${s.ramp.target.toLocaleString('en-US')} users on 3 servers`,
+      name: `RSS with ${ramp.target.toLocaleString('en-US')} users on 3 servers`,
       figure: 'RSS of the process holding the clients',
       limit: 512,
       unit: 'MiB',
-      ...(top ? { measured: top.rssMiB } : { missing: `stopped at ${s.ramp.users.toLocaleString('en-US')} users: ${s.ramp.firstError ?? 'no error'}` }),
+      ...(top ? { measured: top.rssMiB } : { missing: `the ramp stopped at ${ramp.users.toLocaleString('en-US')} users (${ramp.stoppedBecause ?? 'stopped'}), with ${Math.round(ramp.afterUsers.at(-1)?.rssMiB ?? 0)} MiB` }),
     });
-    list.push({ name: 'RSS after idle eviction', figure: 'RSS after evicting everyone / RSS before the first user', limit: 1.1, unit: '×', measured: s.afterEviction.rssMiB / s.baseline.rssMiB });
-    list.push({ name: `${s.burst.users.toLocaleString('en-US')} users connecting at once`, figure: 'users whose first listing failed', limit: 0, unit: 'errors', measured: s.burst.errors });
+    list.push({ name: 'RSS after idle eviction', figure: 'RSS after evicting everyone / RSS before the first user', limit: 1.1, unit: '×', measured: ramp.afterEviction.rssMiB / ramp.baseline.rssMiB });
+    list.push({ name: `${burst.burst.users.toLocaleString('en-US')} users connecting at once`, figure: 'users whose first listing failed', limit: 0, unit: 'errors', measured: burst.burst.errors });
   } else {
     for (const name of ['RSS with 10,000 users on 3 servers', 'RSS after idle eviction', '1,000 users connecting at once']) {
       list.push({ name, figure: '', limit: name.startsWith('RSS with') ? 512 : name.startsWith('RSS after') ? 1.1 : 0, unit: name.startsWith('RSS with') ? 'MiB' : name.startsWith('RSS after') ? '×' : 'errors', missing: scale.error });

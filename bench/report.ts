@@ -109,30 +109,35 @@ function toolListingSection(part: BenchResults['toolListing']): string[] {
 function scaleSection(part: BenchResults['scale']): string[] {
   const head = ['## 3. Scale', ''];
   if (!part.ok) return [...head, failed(part), ''];
-  const s = part.value;
-  const base = s.baseline.rssMiB;
+  const { ramp, burst: b, ...s } = part.value;
+  const base = ramp.baseline.rssMiB;
   const row = (label: string, sample: { rssMiB: number; heapUsedMiB: number; sockets: number; users: number }) =>
     `| ${label} | ${mib(sample.rssMiB)} | ${x(sample.rssMiB / base)} | ${mib(sample.heapUsedMiB)} | ${int(sample.sockets)} | ${sample.users > 0 ? int(((sample.rssMiB - base) * 1024) / sample.users) : '—'} |`;
+  const errors = (top: ReadonlyArray<readonly [string, number]>) => (top.length === 0 ? '' : ` (${top.map(([message, count]) => `${count} × “${message}”`).join('; ')})`);
+  const simulatedMinutes = Math.round((ramp.users / ramp.batch) * ramp.arrivalStepMs / 60_000);
   return [
     ...head,
-    `One \`ClientManager\` in a child process (\`--max-old-space-size=${s.maxOldSpaceMiB} --expose-gc\`, collected before each sample) and`,
-    `${s.servers} servers with ${s.toolsPerServer} tools each, one per host process. Users connect by their first \`getToolsForUser\`; eviction`,
-    'moves the manager\'s clock past the idle timeout and sweeps. This part took ' + Math.round(s.seconds) + ' s.',
+    `A \`ClientManager\` in a child process (\`--max-old-space-size=${s.maxOldSpaceMiB} --expose-gc\`, collected before each sample) and ${s.servers} servers`,
+    `with ${s.toolsPerServer} tools each, one per host process. A user connects by their first \`getToolsForUser\`. They arrive in batches of`,
+    `${ramp.batch} while the manager's clock moves ${ramp.arrivalStepMs / 1000} s per batch and its sweep runs (${int(ramp.users)} users over ${simulatedMinutes} simulated minutes,`,
+    'within the 30-minute idle timeout), so users idle for 2 minutes have their server streams closed as in production. Eviction moves',
+    `the clock past the idle timeout. The ramp took ${Math.round(s.rampSeconds)} s, the burst ${Math.round(s.burstSeconds)} s (each with its own servers).`,
     '',
     '| | RSS MiB | RSS ratio to baseline | heap MiB | TCP sockets | KiB RSS per user |',
     '|---|---|---|---|---|---|',
-    row('before the first user (baseline)', s.baseline),
-    ...s.afterUsers.map((sample) => row(`${int(sample.users)} users connected`, sample)),
-    row(`after evicting everyone (${(s.afterEviction.drainMs / 1000).toFixed(1)} s to drain)`, s.afterEviction),
+    row('before the first user (baseline)', ramp.baseline),
+    ...ramp.afterUsers.map((sample) => row(`${int(sample.users)} users connected`, sample)),
+    row(`after evicting everyone (${(ramp.afterEviction.drainMs / 1000).toFixed(1)} s to drain)`, ramp.afterEviction),
     '',
-    `Connecting: ${int(s.burst.users)} users at once took ${s.burst.seconds.toFixed(1)} s with ${s.burst.errors} failed${s.burst.firstError ? ` (first: ${s.burst.firstError})` : ''};`,
-    `then ${int(s.ramp.users - s.burst.users)} more in batches of ${s.ramp.batch} took ${s.ramp.seconds.toFixed(1)} s with ${s.ramp.errors} failed${s.ramp.firstError ? ` (first: ${s.ramp.firstError})` : ''}` +
-      `${s.ramp.users < s.ramp.target ? `, and the ramp stopped at ${int(s.ramp.users)} of ${int(s.ramp.target)}` : ''}. Sessions left on the servers after eviction: ${s.orphanedSessions}.`,
+    `Connecting ${int(ramp.users)} users took ${ramp.seconds.toFixed(1)} s with ${ramp.errors} failed${errors(ramp.topErrors)}` +
+      `${ramp.users < ramp.target ? `; the ramp stopped at ${int(ramp.users)} of ${int(ramp.target)} (${ramp.stoppedBecause ?? 'stopped'})` : ''}. Sessions left on the servers after eviction: ${ramp.orphanedSessions}.`,
+    '',
+    `${int(b.burst.users)} users connecting at once (a fresh process): ${b.burst.seconds.toFixed(1)} s in all, ${b.burst.errors} failed${errors(b.burst.topErrors)}.`,
     '',
     '| first listing, 3 servers | p50 ms | p99 ms | p99 / p50 | p50 ratio to one user alone |',
     '|---|---|---|---|---|',
-    `| one user alone (baseline, ${s.single.n} users one after another) | ${ms(s.single.p50)} | ${ms(s.single.p99)} | ${x(s.single.p99 / s.single.p50)} | 1.00× |`,
-    `| ${int(s.burst.users)} users at once | ${ms(s.burst.p50)} | ${ms(s.burst.p99)} | **${x(s.burst.p99 / s.burst.p50)}** | ${x(s.burst.p50 / s.single.p50)} |`,
+    `| one user alone (baseline, ${b.single.n} users one after another) | ${ms(b.single.p50)} | ${ms(b.single.p99)} | ${x(b.single.p99 / b.single.p50)} | 1.00× |`,
+    `| ${int(b.burst.users)} users at once | ${ms(b.burst.p50)} | ${ms(b.burst.p99)} | **${x(b.burst.p99 / b.burst.p50)}** | ${x(b.burst.p50 / b.single.p50)} |`,
     '',
   ];
 }

@@ -1,7 +1,8 @@
 /**
  * `make bench`: runs every benchmark once, in order, and writes docs/benchmarks.md and docs/benchmarks.svg
  * (raw results: bench/results/latest.json). `BENCH_ONLY=store,listing` runs some parts only (the page then
- * says the others were skipped); `BENCH_USERS=1000,10000` sets the scale steps; `--report-only` writes the page and
+ * says the others were skipped); `BENCH_USERS=1000,10000` sets the scale steps and `BENCH_RAMP_SECONDS=300` the ramp's
+ * wall-clock budget; `--report-only` writes the page and
  * plot again from the last results.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -53,7 +54,8 @@ async function main(): Promise<void> {
   } finally {
     await host.close();
   }
-  const scale = await part('scale', () => measureScale({ users, burst: Math.min(1_000, ...users) }));
+  const rampSeconds = Number(process.env.BENCH_RAMP_SECONDS ?? 300);
+  const scale = await part('scale', () => measureScale({ users, burst: Math.min(1_000, ...users), rampSeconds }));
   const store = await part('store', () => measureStoreThroughput());
   machine.loadAverageAtEnd = loadAverageNow();
   const results: BenchResults = { startedAt, seconds: (nowMs() - started) / 1000, machine, toolCall, toolListing, scale, store };

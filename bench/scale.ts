@@ -1,8 +1,10 @@
 /**
- * Scale: RSS of the process holding the clients after connecting 1,000 and 10,000 users to 3 servers and
- * after idle eviction, against the same process's RSS before any user; 1,000 users connecting at once
- * against one user connecting alone. Runs in its own child process (bigger heap, --expose-gc) with each
- * server in a host process of its own (so no process holds more than one side of the sockets).
+ * Scale, in two child processes of their own (bigger heap, --expose-gc), each with the 3 servers in host
+ * processes of their own (no process holds both ends of the sockets):
+ * - ramp: RSS of the process holding the clients after connecting 1,000 and 10,000 users and after idle
+ *   eviction, against its RSS before the first user. Users arrive in batches while the manager's clock moves
+ *   on, so those idle for a while have their server streams closed, as in production.
+ * - burst: 1,000 users connecting at once, in a fresh process, against one user connecting alone.
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +18,8 @@ import { quietAbortListenerWarnings } from './warnings.js';
 export const SCALE_SERVERS = 3;
 const TOOLS_PER_SERVER = 20;
 const IDLE_TIMEOUT_MINUTES = 30;
+/** Simulated time between two batches of the ramp (40 batches of 250: 20 minutes, within the idle timeout). */
+export const ARRIVAL_STEP_MS = 30_000;
 const MIB = 1024 * 1024;
 
 export interface MemorySample {
@@ -23,24 +27,44 @@ export interface MemorySample {
   readonly rssMiB: number;
   readonly heapUsedMiB: number;
   readonly externalMiB: number;
-  /** Open TCP sockets in the process (libuv handles). */
+  /** Open TCP sockets in the process (libuv handles): open server streams, pooled connections. */
   readonly sockets: number;
+}
+
+/** The most frequent failure messages, with how often each occurred. */
+export type ErrorCounts = ReadonlyArray<readonly [message: string, count: number]>;
+
+export interface RampResult {
+  readonly baseline: MemorySample;
+  readonly afterUsers: readonly MemorySample[];
+  readonly afterEviction: MemorySample & { readonly drainMs: number };
+  readonly target: number;
+  readonly users: number;
+  readonly batch: number;
+  readonly arrivalStepMs: number;
+  readonly seconds: number;
+  readonly errors: number;
+  readonly topErrors: ErrorCounts;
+  /** Why the ramp ended before its target, if it did. */
+  readonly stoppedBecause?: string;
+  /** Sessions the servers still held after eviction (handshakes the client gave up on are never deleted). */
+  readonly orphanedSessions: number;
+}
+
+export interface BurstResult {
+  /** One user after another (the baseline). */
+  readonly single: Summary;
+  readonly burst: Summary & { readonly users: number; readonly errors: number; readonly topErrors: ErrorCounts; readonly seconds: number };
 }
 
 export interface ScaleResult {
   readonly servers: number;
   readonly toolsPerServer: number;
-  readonly baseline: MemorySample;
-  readonly afterUsers: readonly MemorySample[];
-  readonly afterEviction: MemorySample & { readonly drainMs: number };
-  readonly single: Summary;
-  readonly burst: Summary & { readonly users: number; readonly errors: number; readonly seconds: number; readonly firstError?: string };
-  /** Connecting the rest in batches; stops early when more than 1% of a batch fails. */
-  readonly ramp: { readonly target: number; readonly users: number; readonly batch: number; readonly seconds: number; readonly errors: number; readonly firstError?: string };
-  /** Sessions the servers still held after eviction (handshakes the client gave up on are never deleted). */
-  readonly orphanedSessions: number;
   readonly maxOldSpaceMiB: number;
-  readonly seconds: number;
+  readonly ramp: RampResult;
+  readonly burst: BurstResult;
+  readonly rampSeconds: number;
+  readonly burstSeconds: number;
 }
 
 export interface ScaleOptions {
@@ -48,38 +72,61 @@ export interface ScaleOptions {
   readonly burst?: number;
   readonly batch?: number;
   readonly maxOldSpaceMiB?: number;
+  /** Wall-clock budget of the ramp; it stops at the first step boundary past it (default 300 s). */
+  readonly rampSeconds?: number;
 }
 
-/** Runs the scale benchmark in a child process and returns what it measured. */
-export function measureScale(options: ScaleOptions = {}): Promise<ScaleResult> {
+type ChildJob = { kind: 'ramp'; users: readonly number[]; batch: number; seconds: number } | { kind: 'burst'; users: number };
+
+/** Runs the ramp and the burst, each in a child process, and returns what they measured. */
+export async function measureScale(options: ScaleOptions = {}): Promise<ScaleResult> {
   const maxOldSpaceMiB = options.maxOldSpaceMiB ?? 2048;
-  const child = fork(fileURLToPath(import.meta.url), ['--child', JSON.stringify({ ...options, maxOldSpaceMiB })], {
+  let start = nowMs();
+  const ramp = await inChild<RampResult>({ kind: 'ramp', users: options.users ?? [1_000, 10_000], batch: options.batch ?? 250, seconds: options.rampSeconds ?? 300 }, maxOldSpaceMiB);
+  const rampSeconds = (nowMs() - start) / 1000;
+  start = nowMs();
+  const burst = await inChild<BurstResult>({ kind: 'burst', users: options.burst ?? 1_000 }, maxOldSpaceMiB);
+  return { servers: SCALE_SERVERS, toolsPerServer: TOOLS_PER_SERVER + 1, maxOldSpaceMiB, ramp, burst, rampSeconds, burstSeconds: (nowMs() - start) / 1000 };
+}
+
+function inChild<T>(job: ChildJob, maxOldSpaceMiB: number): Promise<T> {
+  const child = fork(fileURLToPath(import.meta.url), ['--child', JSON.stringify(job)], {
     execArgv: [`--max-old-space-size=${maxOldSpaceMiB}`, '--expose-gc'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
-    let result: ScaleResult | undefined;
-    child.on('message', (message: { result?: ScaleResult; error?: string }) => {
-      if (message.error) reject(new Error(`scale benchmark: ${message.error}`));
+    let result: T | undefined;
+    let failure: string | undefined;
+    child.on('message', (message: { result?: T; error?: string }) => {
+      if (message.error) failure = message.error;
       else result = message.result;
     });
-    child.once('exit', (code) => (result ? resolve(result) : reject(new Error(`scale benchmark exited with code ${code} and no result`))));
+    child.once('exit', (code) => (result ? resolve(result) : reject(new Error(`scale ${job.kind}: ${failure ?? `exited with code ${code} and no result`}`))));
   });
 }
 
-async function run(options: Required<ScaleOptions>): Promise<ScaleResult> {
-  const started = nowMs();
+/** Three servers in host processes of their own and a manager over them, with a clock the caller moves. */
+async function setUp(): Promise<{ manager: ClientManager; hosts: ServerHost[]; advance: (ms: number) => void; liveSessions: () => Promise<number> }> {
   const hosts: ServerHost[] = [];
+  for (let i = 0; i < SCALE_SERVERS; i++) hosts.push(await startServerHost(['--max-old-space-size=4096']));
+  const urls = (await Promise.all(hosts.map((host) => host.start({ count: 1, tools: TOOLS_PER_SERVER })))).flat();
   let skewMs = 0;
+  const config = parseConfig({ idleTimeoutMinutes: IDLE_TIMEOUT_MINUTES, servers: urls.map((baseURL, i) => ({ name: `s${i}`, baseURL })) });
+  const manager = new ClientManager(config, { logger: silentLogger(), now: () => Date.now() + skewMs });
+  return {
+    manager,
+    hosts,
+    advance: (ms) => void (skewMs += ms),
+    liveSessions: async () => (await Promise.all(hosts.map((host) => host.liveSessions()))).reduce((a, b) => a + b, 0),
+  };
+}
+
+async function ramp(users: readonly number[], batchSize: number, budgetSeconds: number): Promise<RampResult> {
+  const { manager, hosts, advance, liveSessions } = await setUp();
   try {
-    for (let i = 0; i < SCALE_SERVERS; i++) hosts.push(await startServerHost(['--max-old-space-size=4096']));
-    const urls = (await Promise.all(hosts.map((host) => host.start({ count: 1, tools: TOOLS_PER_SERVER })))).flat();
-    const config = parseConfig({ idleTimeoutMinutes: IDLE_TIMEOUT_MINUTES, servers: urls.map((baseURL, i) => ({ name: `s${i}`, baseURL })) });
-    const manager = new ClientManager(config, { logger: silentLogger(), now: () => Date.now() + skewMs });
-    const liveSessions = async () => (await Promise.all(hosts.map((host) => host.liveSessions()))).reduce((a, b) => a + b, 0);
     // Evicts everyone, then waits until this process has no socket left and the servers' session count settled.
     const evictAll = async () => {
-      skewMs += (IDLE_TIMEOUT_MINUTES + 1) * 60_000;
+      advance((IDLE_TIMEOUT_MINUTES + 1) * 60_000);
       manager.sweepIdle();
       const start = nowMs();
       let previous = -1;
@@ -92,53 +139,53 @@ async function run(options: Required<ScaleOptions>): Promise<ScaleResult> {
       }
       return nowMs() - start;
     };
-
-    // One user at a time: the baseline for the burst, and warm code paths before the baseline RSS.
-    const singles: number[] = [];
-    for (let i = 0; i < 30; i++) singles.push(await timed(() => connectUser(manager, `single${i}`)));
+    // Warm the code paths before the baseline.
+    for (let i = 0; i < 20; i++) await connectUser(manager, `warm${i}`);
     await evictAll();
     const baseline = await memory(0);
 
-    const burstErrors: string[] = [];
-    const burstStart = nowMs();
-    const burstSamples = await Promise.all(
-      Array.from({ length: options.burst }, (_, i) => timed(() => connectUser(manager, `user${i}`).catch((e: unknown) => void burstErrors.push(describe(e))))),
-    );
-    const burstSeconds = (nowMs() - burstStart) / 1000;
     const afterUsers: MemorySample[] = [];
-    let connected = options.burst;
-    const rampErrors: string[] = [];
-    const rampStart = nowMs();
-    let stopped = false;
-    for (const target of options.users) {
-      while (connected < target && !stopped) {
-        const batch = Math.min(options.batch, target - connected);
-        const before = rampErrors.length;
-        await Promise.all(Array.from({ length: batch }, (_, i) => connectUser(manager, `user${connected + i}`).catch((e: unknown) => void rampErrors.push(describe(e)))));
+    const errors: string[] = [];
+    const start = nowMs();
+    let connected = 0;
+    let stoppedBecause: string | undefined;
+    for (const target of users) {
+      while (connected < target && !stoppedBecause) {
+        const batch = Math.min(batchSize, target - connected);
+        const before = errors.length;
+        await Promise.all(Array.from({ length: batch }, (_, i) => connectUser(manager, `user${connected + i}`).catch((e: unknown) => void errors.push(describe(e)))));
         connected += batch;
-        stopped = rampErrors.length - before > batch / 100;
+        if (errors.length - before > batch / 100) stoppedBecause = `more than 1% of a batch failed`;
+        else if (nowMs() - start > budgetSeconds * 1000) stoppedBecause = `its ${budgetSeconds} s budget ran out`;
+        // Users arrive over time: the manager's clock moves on and its sweep runs, as its timer would.
+        advance(ARRIVAL_STEP_MS);
+        manager.sweepIdle();
       }
       afterUsers.push(await memory(connected));
-      if (stopped) break;
+      if (stoppedBecause) break;
     }
-    const rampSeconds = (nowMs() - rampStart) / 1000;
+    const seconds = (nowMs() - start) / 1000;
     const drainMs = await evictAll();
     const orphanedSessions = await liveSessions();
     const afterEviction = { ...(await memory(0)), drainMs };
     await manager.close();
-    return {
-      servers: SCALE_SERVERS,
-      toolsPerServer: TOOLS_PER_SERVER + 1,
-      baseline,
-      afterUsers,
-      afterEviction,
-      single: summarize(singles.slice(5)),
-      burst: { ...summarize(burstSamples), users: options.burst, errors: burstErrors.length, seconds: burstSeconds, ...(burstErrors[0] && { firstError: burstErrors[0] }) },
-      ramp: { target: Math.max(...options.users), users: connected, batch: options.batch, seconds: rampSeconds, errors: rampErrors.length, ...(rampErrors[0] && { firstError: rampErrors[0] }) },
-      orphanedSessions,
-      maxOldSpaceMiB: options.maxOldSpaceMiB,
-      seconds: (nowMs() - started) / 1000,
-    };
+    return { baseline, afterUsers, afterEviction, target: Math.max(...users), users: connected, batch: batchSize, arrivalStepMs: ARRIVAL_STEP_MS, seconds, errors: errors.length, topErrors: topErrors(errors), ...(stoppedBecause && { stoppedBecause }), orphanedSessions };
+  } finally {
+    await Promise.all(hosts.map((host) => host.close()));
+  }
+}
+
+async function burst(users: number): Promise<BurstResult> {
+  const { manager, hosts } = await setUp();
+  try {
+    const singles: number[] = [];
+    for (let i = 0; i < 30; i++) singles.push(await timed(() => connectUser(manager, `single${i}`)));
+    const errors: string[] = [];
+    const start = nowMs();
+    const samples = await Promise.all(Array.from({ length: users }, (_, i) => timed(() => connectUser(manager, `user${i}`).catch((e: unknown) => void errors.push(describe(e))))));
+    const seconds = (nowMs() - start) / 1000;
+    await manager.close();
+    return { single: summarize(singles.slice(5)), burst: { ...summarize(samples), users, errors: errors.length, topErrors: topErrors(errors), seconds } };
   } finally {
     await Promise.all(hosts.map((host) => host.close()));
   }
@@ -165,6 +212,12 @@ function tcpSockets(): number {
   return process.getActiveResourcesInfo().filter((kind) => kind === 'TCPSocketWrap').length;
 }
 
+function topErrors(errors: readonly string[]): ErrorCounts {
+  const counts = new Map<string, number>();
+  for (const message of errors) counts.set(message, (counts.get(message) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1]).slice(0, 3);
+}
+
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -175,8 +228,8 @@ function sleep(ms: number): Promise<void> {
 
 if (process.argv[2] === '--child') {
   quietAbortListenerWarnings();
-  const options = JSON.parse(process.argv[3] ?? '{}') as ScaleOptions;
-  run({ users: options.users ?? [1_000, 10_000], burst: options.burst ?? 1_000, batch: options.batch ?? 250, maxOldSpaceMiB: options.maxOldSpaceMiB ?? 2048 })
+  const job = JSON.parse(process.argv[3] ?? '{}') as ChildJob;
+  (job.kind === 'ramp' ? ramp(job.users, job.batch, job.seconds) : burst(job.users))
     .then((result) => process.send!({ result }))
     .catch((error: unknown) => process.send!({ error: error instanceof Error ? error.stack ?? error.message : String(error) }))
     .finally(() => process.disconnect());
