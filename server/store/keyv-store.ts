@@ -6,8 +6,8 @@ import { acquireLease } from './leases.js';
 import { sealedRecords } from './sealed-records.js';
 import type { Lease, RecordKind, RecordStore, Store } from './types.js';
 
-/** Kinds whose values are sealed at rest: tokens, and client registrations (they hold client secrets). */
-export const SEALED_KINDS: ReadonlySet<RecordKind> = new Set<RecordKind>(['tokens', 'clients']);
+/** Kinds whose values are sealed at rest: tokens, client registrations and the config (they hold client secrets, header values). */
+export const SEALED_KINDS: ReadonlySet<RecordKind> = new Set<RecordKind>(['tokens', 'clients', 'config']);
 
 /** The `Store` over one backend; `records(kind)` seals the kinds in `SEALED_KINDS` with `keyring`. */
 export class KeyvStore implements Store {
@@ -34,6 +34,10 @@ export class KeyvStore implements Store {
 
   acquireLease(key: string, leaseMs: number, waitMs: number): Promise<Lease | undefined> {
     return acquireLease(this.backend.storage('locks'), this.guard, key, leaseMs, waitMs);
+  }
+
+  purgeExpired(): Promise<number> {
+    return this.guard('purge expired records', () => this.backend.purgeExpired(Date.now()));
   }
 
   async close(): Promise<void> {

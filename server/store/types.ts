@@ -7,7 +7,8 @@ export type RecordKind =
   | 'tokens' // OAuth tokens, per user and server (encrypted)
   | 'oauth-state' // pending authorization requests, single-use, short TTL
   | 'discovery' // cached discovery documents, per server
-  | 'locks'; // leases for single-flight work across replicas
+  | 'locks' // leases for single-flight work across replicas
+  | 'config'; // the plugin config last applied by a replica, versioned, for the others to adopt (encrypted)
 
 export interface RecordStore<T> {
   get(key: string): Promise<T | undefined>;
@@ -26,12 +27,17 @@ export interface Lease {
 
 export interface Store {
   /**
-   * The records of one kind. `tokens` and `clients` are sealed at rest (JWE, see `sealed-records.ts`): a value
+   * The records of one kind. `tokens`, `clients` and `config` are sealed at rest (JWE, see `sealed-records.ts`): a value
    * that cannot be opened makes get/take throw `RecordDecryptionError`. Values must be JSON-serialisable.
    * `locks` holds the leases of `acquireLease`; do not write it directly.
    */
   records<T>(kind: RecordKind): RecordStore<T>;
   /** Takes a lease on `key` for `leaseMs`, waiting up to `waitMs`; undefined when another holder kept it. */
   acquireLease(key: string, leaseMs: number, waitMs: number): Promise<Lease | undefined>;
+  /**
+   * Deletes this namespace's expired records and returns how many. SQL backends keep an expired row until
+   * something reads it (flows never finished, lapsed leases); Redis expires keys itself and always returns 0.
+   */
+  purgeExpired(): Promise<number>;
   close(): Promise<void>;
 }

@@ -22,6 +22,8 @@ export interface Backend {
   /** Which server or file, for messages: never with credentials. */
   readonly where: string;
   storage(kind: RecordKind): KindStorage;
+  /** Deletes the layout's records that expired before `now` (epoch ms); returns how many. */
+  purgeExpired(now: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -37,7 +39,7 @@ export interface BackendLayout {
   readonly onBackgroundError: (error: unknown) => void;
 }
 
-export const RECORD_KINDS: readonly RecordKind[] = ['clients', 'tokens', 'oauth-state', 'discovery', 'locks'];
+export const RECORD_KINDS: readonly RecordKind[] = ['clients', 'tokens', 'oauth-state', 'discovery', 'locks', 'config'];
 
 export function kindNamespace(layout: BackendLayout, kind: RecordKind): string {
   return `${layout.namespace}:${kind}`;

@@ -2,7 +2,7 @@ import { KeyvPostgres } from '@keyv/postgres';
 import type { RecordKind } from '../types.js';
 import { kindNamespace, RECORD_KINDS, strictKeyv, type Backend, type BackendLayout, type KindStorage } from './backend.js';
 import { newPgPool, type PgPool } from './pg-driver.js';
-import { sqlKindStorage, type SqlDialect, type SqlQuery } from './sql-kind.js';
+import { purgeExpiredRows, sqlKindStorage, type SqlDialect, type SqlQuery } from './sql-kind.js';
 
 const CONNECT_TIMEOUT_MS = 5000;
 const KEY_SIZE = 1024; // keyv's default VARCHAR(255) is too short for user + server + issuer keys
@@ -55,6 +55,7 @@ export async function openPostgres(url: string, where: string, layout: BackendLa
       name: 'postgres',
       where,
       storage: (kind) => storages.get(kind)!,
+      purgeExpired: (now) => purgeExpiredRows(query, table, postgresDialect, `${layout.namespace}:`, now),
       close: () => pool.end(),
     };
   } catch (error) {

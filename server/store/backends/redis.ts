@@ -59,6 +59,7 @@ export async function openRedis(url: string, where: string, layout: BackendLayou
     name: 'redis',
     where,
     storage: (kind) => storages.get(kind)!,
+    purgeExpired: async () => 0, // Redis expires keys itself (PX)
     close: async () => {
       if (client.isOpen) await client.close();
     },

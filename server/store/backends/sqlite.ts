@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { KeyvSqlite } from '@keyv/sqlite';
 import type { RecordKind } from '../types.js';
 import { kindNamespace, RECORD_KINDS, strictKeyv, type Backend, type BackendLayout, type KindStorage } from './backend.js';
-import { sqlKindStorage, type SqlDialect, type SqlQuery } from './sql-kind.js';
+import { purgeExpiredRows, sqlKindStorage, type SqlDialect, type SqlQuery } from './sql-kind.js';
 
 const BUSY_TIMEOUT_MS = 5000; // each kind has its own connection; writers wait for each other instead of failing
 
@@ -40,10 +40,12 @@ export async function openSqlite(path: string, layout: BackendLayout): Promise<B
       const query: SqlQuery = (sql, params) => adapter.query(sql, ...params) as Promise<Array<Record<string, unknown>>>;
       storages.set(kind, sqlKindStorage(keyv, query, layout.table, sqliteDialect));
     });
+    const purgeQuery: SqlQuery = (sql, params) => first.query(sql, ...params) as Promise<Array<Record<string, unknown>>>;
     return {
       name: 'sqlite',
       where: path,
       storage: (kind) => storages.get(kind)!,
+      purgeExpired: (now) => purgeExpiredRows(purgeQuery, layout.table, sqliteDialect, `${layout.namespace}:`, now),
       close: async () => {
         await Promise.all(adapters.map((adapter) => adapter.disconnect()));
       },
