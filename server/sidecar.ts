@@ -2,6 +2,7 @@ import { chmodSync, existsSync, rmSync } from 'node:fs';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { ConfigSync } from './config/config-sync.js';
 import type { Config } from './config/schema.js';
 import { createApp } from './http/app.js';
 import { createMattermostSurfaces, type MattermostOptions } from './mattermost/surfaces.js';
@@ -10,7 +11,7 @@ import type { UserClientsDeps } from './mcp/user-clients.js';
 import { createMetrics } from './observability/metrics.js';
 import { publishConnectionChanges } from './mattermost/connection-events.js';
 import { OAuthManager } from './oauth/oauth-manager.js';
-import type { Store } from './store/types.js';
+import { StoreClosedError, type Store } from './store/index.js';
 
 export interface SidecarOptions {
   readonly config: Config;
@@ -26,6 +27,10 @@ export interface SidecarOptions {
   readonly store?: Store;
   /** Where browsers reach the plugin's routes, `${siteURL}/plugins/<id>`; default: the sidecar's own address. */
   readonly publicBaseURL?: string;
+  /** With a store: how often the config shared by the replicas is read (default 5 s; `server/config/config-sync.ts`). */
+  readonly configPollMs?: number;
+  /** With a store: how often its expired records are deleted (default 5 minutes). */
+  readonly purgeIntervalMs?: number;
 }
 
 export interface Sidecar {
@@ -37,6 +42,7 @@ export interface Sidecar {
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+export const DEFAULT_PURGE_INTERVAL_MS = 5 * 60_000;
 
 /** Wires the client manager and the HTTP surface and starts listening. */
 export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
@@ -66,7 +72,12 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
       })
     : undefined;
   const auth = options.clientDeps?.auth ?? oauth;
-  manager = new ClientManager(options.config, { logger, ...options.clientDeps, ...(auth && { auth }) });
+  // Replicas share one config through the store: start with the one Mattermost pushed last, if any.
+  const configSync = options.store
+    ? new ConfigSync({ store: options.store, logger, apply: (next) => manager?.reInit(next), ...(options.configPollMs !== undefined && { intervalMs: options.configPollMs }) })
+    : undefined;
+  const config = configSync ? await configSync.adopt(options.config) : options.config;
+  manager = new ClientManager(config, { logger, ...options.clientDeps, ...(auth && { auth }) });
   const connections = oauth ? { disconnect: async (userId: string, serverName: string) => {
     const serverConfig = manager!.currentConfig.servers.find((s) => s.name === serverName);
     if (serverConfig) await oauth.disconnect(userId, serverConfig);
@@ -75,19 +86,35 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   const metrics = createMetrics(() => manager);
   const mattermost = createMattermostSurfaces({ ...(connections && { connections }), ...mattermostOptions }, { secret: options.secret, logger, fetch: options.clientDeps?.fetch, auth });
   announce = shimEvents(mattermost.shim);
-  handle = createApp({ manager, metrics, logger, secret: options.secret, mattermost, ...(oauth && { oauth }) });
-  logger.info({ address, servers: options.config.servers.map((s) => s.name), oauth: Boolean(oauth) }, 'MCP sidecar listening');
+  handle = createApp({ manager, metrics, logger, secret: options.secret, mattermost, ...(oauth && { oauth }), ...(configSync && { configPublisher: configSync }) });
+  configSync?.start();
+  const stopPurging = options.store ? purgeExpiredPeriodically(options.store, logger, options.purgeIntervalMs ?? DEFAULT_PURGE_INTERVAL_MS) : undefined;
+  logger.info({ address, servers: config.servers.map((s) => s.name), oauth: Boolean(oauth) }, 'MCP sidecar listening');
   return {
     manager,
     ...(oauth && { oauth }),
     address,
     async close() {
+      configSync?.close();
+      stopPurging?.();
       await manager!.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       if (options.listen.startsWith('unix:')) rmSync(options.listen.slice(5), { force: true });
     },
   };
+}
+
+/** SQL stores keep expired rows (abandoned flows, lapsed leases) until read: delete them now and then. */
+function purgeExpiredPeriodically(store: Store, logger: Logger, intervalMs: number): () => void {
+  const timer = setInterval(() => {
+    store.purgeExpired().then(
+      (purged) => purged > 0 && logger.debug({ purged }, 'expired store records deleted'),
+      (error: unknown) => error instanceof StoreClosedError || logger.warn({ reason: error instanceof Error ? error.message : String(error) }, 'could not delete expired store records'),
+    );
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 function formatAddress(address: AddressInfo): string {

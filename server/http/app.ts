@@ -9,7 +9,7 @@ import { adminRouter } from './routes/admin.js';
 import { autocompleteRouter } from './routes/autocomplete.js';
 import { botToolsRouter } from './routes/bot-tools.js';
 import { commandsRouter } from './routes/commands.js';
-import { hooksRouter } from './routes/hooks.js';
+import { hooksRouter, type ConfigPublisher } from './routes/hooks.js';
 import { oauthRouter } from './routes/oauth.js';
 import type { OAuthManager } from '../oauth/oauth-manager.js';
 import { userToolsRouter } from './routes/user-tools.js';
@@ -23,13 +23,15 @@ export interface AppDeps {
   readonly mattermost?: MattermostSurfaces;
   /** Per-user OAuth (start, callback, disconnect routes); without it servers needing OAuth report an error. */
   readonly oauth?: OAuthManager;
+  /** Shares configs pushed to this replica with the others (with a store; see `server/config/config-sync.ts`). */
+  readonly configPublisher?: ConfigPublisher;
 }
 
 /**
  * The sidecar's HTTP surface. Every route needs the shim's secret; user routes also need the
  * `X-Mattermost-UserID` the shim set from Mattermost's own session.
  */
-export function createApp({ manager, metrics, logger, secret, mattermost = { discover: { logger } }, oauth }: AppDeps): Express {
+export function createApp({ manager, metrics, logger, secret, mattermost = { discover: { logger } }, oauth, configPublisher }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
@@ -42,7 +44,7 @@ export function createApp({ manager, metrics, logger, secret, mattermost = { dis
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
-  app.use(hooksRouter(manager, metrics, logger));
+  app.use(hooksRouter(manager, metrics, logger, configPublisher));
   app.use(commandsRouter(manager, mattermost, logger));
   app.use(autocompleteRouter(manager));
   app.use(adminRouter(manager, mattermost));

@@ -1,11 +1,17 @@
 import { Router } from 'express';
 import type { Logger } from 'pino';
 import { configFromPluginSettings } from '../../config/plugin-settings.js';
+import type { Config } from '../../config/schema.js';
 import type { ClientManager } from '../../mcp/client-manager.js';
 import type { Metrics } from '../../observability/metrics.js';
 
+/** Shares a config applied here with the other replicas (`ConfigSync`); never rejects. */
+export interface ConfigPublisher {
+  publish(config: Config): Promise<void>;
+}
+
 /** Plugin hooks the shim forwards as `POST /hooks/<Name>` (docs/sidecar-protocol.md). */
-export function hooksRouter(manager: ClientManager, metrics: Metrics, logger: Logger): Router {
+export function hooksRouter(manager: ClientManager, metrics: Metrics, logger: Logger, configPublisher?: ConfigPublisher): Router {
   const router = Router();
 
   // Validation before Mattermost saves: a 400 makes the shim refuse the save with this message.
@@ -15,18 +21,22 @@ export function hooksRouter(manager: ClientManager, metrics: Metrics, logger: Lo
   });
 
   // A refused config leaves the running one in place (the error handler answers 400 naming the field).
-  router.post('/hooks/OnConfigurationChange', (req, res) => {
+  // Only a config that passed validation is published; the other replicas pick it up at their next poll.
+  router.post('/hooks/OnConfigurationChange', async (req, res) => {
+    let shared: Promise<void> | undefined;
     try {
       const config = configFromPluginSettings(req.body?.settings);
       manager.reInit(config);
+      shared = configPublisher?.publish(config); // in the same tick as reInit: no poll can slip in between
       metrics.configChanges.inc({ outcome: 'applied' });
       logger.info({ servers: config.servers.map((s) => s.name), enabled: config.enabled }, 'MCP configuration applied');
-      res.json({});
     } catch (error) {
       metrics.configChanges.inc({ outcome: 'rejected' });
       logger.warn({ reason: error instanceof Error ? error.message : String(error) }, 'MCP configuration refused; keeping the running one');
       throw error;
     }
+    await shared;
+    res.json({});
   });
 
   router.post('/hooks/UserHasBeenDeactivated', (req, res) => {
