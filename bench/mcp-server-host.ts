@@ -3,6 +3,7 @@
  * process being measured holds only the client side. The parent asks for servers over IPC.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { Server as HttpServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { startMcpServer, type TestMcpServer } from '../tests/support/mcp-test-server.js';
 import { realisticTools } from './realistic-tools.js';
@@ -60,7 +61,21 @@ async function stopHost(child: ChildProcess, ask: (request: Request) => Promise<
   clearTimeout(killer);
 }
 
+/**
+ * Servers in front of real MCP deployments keep idle connections far longer than Node's 5 s default (nginx 75 s,
+ * AWS ALB 60 s). With 5 s, a run that starves these processes of CPU closes pooled connections just as the client
+ * reuses them ("other side closed"), which measures the harness, not the sidecar.
+ */
+function keepConnectionsLikeAProxy(): void {
+  const listen = HttpServer.prototype.listen;
+  HttpServer.prototype.listen = function (this: HttpServer, ...args: unknown[]) {
+    this.keepAliveTimeout = 65_000;
+    return (listen as (...a: unknown[]) => HttpServer).apply(this, args);
+  } as typeof listen;
+}
+
 async function serve(): Promise<void> {
+  keepConnectionsLikeAProxy();
   const servers: TestMcpServer[] = [];
   process.on('message', async (request: Request) => {
     const reply = (body: Omit<Reply, 'id'>) => process.send!({ id: request.id, ...body });

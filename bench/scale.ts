@@ -167,7 +167,7 @@ async function ramp(users: readonly number[], batchSize: number, budgetSeconds: 
     const seconds = (nowMs() - start) / 1000;
     const drainMs = await evictAll();
     const orphanedSessions = await liveSessions();
-    const afterEviction = { ...(await memory(0)), drainMs };
+    const afterEviction = { ...(await settledMemory()), drainMs };
     await manager.close();
     return { baseline, afterUsers, afterEviction, target: Math.max(...users), users: connected, batch: batchSize, arrivalStepMs: ARRIVAL_STEP_MS, seconds, errors: errors.length, topErrors: topErrors(errors), ...(stoppedBecause && { stoppedBecause }), orphanedSessions };
   } finally {
@@ -206,6 +206,19 @@ async function memory(users: number): Promise<MemorySample> {
   }
   const usage = process.memoryUsage();
   return { users, rssMiB: usage.rss / MIB, heapUsedMiB: usage.heapUsed / MIB, externalMiB: usage.external / MIB, sockets: tcpSockets() };
+}
+
+/** Memory once RSS stops falling (V8 and the allocator hand pages back over seconds), within 20 s. */
+async function settledMemory(): Promise<MemorySample> {
+  let sample = await memory(0);
+  for (let waited = 0; waited < 20_000; waited += 2_000) {
+    await sleep(2_000);
+    const next = await memory(0);
+    const falling = next.rssMiB < sample.rssMiB - 1;
+    sample = next;
+    if (!falling) break;
+  }
+  return sample;
 }
 
 function tcpSockets(): number {
