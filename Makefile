@@ -24,7 +24,7 @@ run: build ## Start the sidecar on 127.0.0.1:8787 with a demo MCP server (secret
 typecheck: install ## Type-check everything (strict)
 	npx tsc -p tsconfig.json --noEmit
 
-test-node: install ## Jest suites (real MCP servers, stores, authorization server, browser)
+test-node: build ## Jest suites (real MCP servers, stores, authorization server, browser; tests/replicas runs dist/)
 	npm test --silent -- --ci
 
 test-shim: ## The Go shim's tests (plugintest + httptest)

@@ -32,6 +32,8 @@ export interface TestAuthorizationServer {
   readonly provider: Provider;
   /** How many token-endpoint requests arrived, for one grant type or all. */
   tokenRequests(grantType?: string): number;
+  /** Sets the lifetime of access tokens issued from now on (code and refresh grants), in seconds. */
+  setAccessTokenTTL(seconds: number): void;
   /** Revokes every grant of `accountId` (its access and refresh tokens); returns how many. */
   revokeGrants(accountId: string): Promise<number>;
   stop(): Promise<void>;
@@ -48,7 +50,7 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const signingKey = { ...(await exportJWK(privateKey)), kid: 'test-signing-key', alg: 'RS256', use: 'sig' };
   const resourceScope = (options.resourceScopes ?? ['mcp:tools', 'mcp:admin']).join(' ');
-  const accessTokenTTL = options.accessTokenTTL ?? 300;
+  let accessTokenTTL = options.accessTokenTTL ?? 300;
 
   const { Provider, errors } = await quietly(() => import('oidc-provider'));
   const provider = await quietly(async () => new Provider(issuer, {
@@ -78,7 +80,7 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
     rotateRefreshToken: options.rotateRefreshTokens ?? true,
     expiresWithSession: () => false,
     ttl: {
-      AccessToken: accessTokenTTL,
+      AccessToken: () => accessTokenTTL, // read per token: `setAccessTokenTTL` changes it between grants
       AuthorizationCode: 60,
       ClientCredentials: 600,
       DeviceCode: 600,
@@ -121,6 +123,9 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
     tokenRequests: (grantType) => grantType === undefined
       ? [...tokenRequestCounts.values()].reduce((a, b) => a + b, 0)
       : tokenRequestCounts.get(grantType) ?? 0,
+    setAccessTokenTTL(seconds) {
+      accessTokenTTL = seconds;
+    },
     async revokeGrants(accountId) {
       const grants = [...(grantsByAccount.get(accountId) ?? [])];
       for (const grantId of grants) {
