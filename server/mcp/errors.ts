@@ -80,5 +80,12 @@ export function describeError(error: unknown): string {
   // undici says only "fetch failed"; the network error under it (ECONNREFUSED, other side closed) is what helps.
   const cause = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
   if (message === 'fetch failed' && cause) message = `${typeof cause.code === 'string' ? cause.code : String(cause.message)}, fetch failed`;
+  // A server's HTML error page (often with its stack trace and file paths) is not for the bot or the log.
+  const page = message.search(/<!doctype html|<html/i);
+  if (page >= 0) message = `${message.slice(0, page).trimEnd()} (an HTML error page)`;
+  const status = (error as { code?: unknown } | null | undefined)?.code;
+  if (typeof status === 'number' && status >= 400 && status < 600 && !message.includes(String(status))) message = `HTTP ${status}: ${message}`;
+  // eslint-disable-next-line no-control-regex
+  message = message.replace(/[\x00-\x1f\x7f]+/g, ' ').trim();
   return message.length > 500 ? `${message.slice(0, 500)}…` : message;
 }
