@@ -54,7 +54,9 @@ export class TokenVault {
       if (fresh || this.now() - pending.triedAt >= UNSAVED_RETRY_MS) await this.write(key, pending.stored, userId, serverName);
       return pending.stored;
     }
-    if (!fresh && this.cache.has(key)) return this.cache.get(key) ?? undefined;
+    // Only tokens are cached: "none" is read again, since the user may connect through another replica.
+    const cached = this.cache.get(key);
+    if (!fresh && cached) return cached;
     let stored: StoredTokens | undefined;
     try {
       stored = await this.records.get(key);
