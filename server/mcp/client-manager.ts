@@ -13,6 +13,7 @@ const EMPTY: UserToolsResult = { tools: [], errors: { toolAuthErrors: [], errors
 const MAX_SWEEP_INTERVAL_MS = 60_000;
 /** How long a user may be idle before their server streams close (their sessions stay; see `ServerStreamGate`). */
 export const DEFAULT_SERVER_STREAM_IDLE_MS = 2 * 60_000;
+const MAX_CONCURRENT_EVICTIONS = 32;
 
 export interface ClientManagerDeps extends UserClientsDeps {
   /** Idle time after which a user's server streams close (default 2 minutes). */
@@ -47,6 +48,8 @@ export class ClientManager {
 
   private readonly deps: UserClientsDeps;
   private readonly serverStreamIdleMs: number;
+  /** Users whose sessions end at once: a sweep of thousands would otherwise open a connection per DELETE. */
+  private readonly closings = new ConnectLimiter(MAX_CONCURRENT_EVICTIONS);
 
   constructor(config: Config, deps: ClientManagerDeps) {
     this.config = config;
@@ -162,7 +165,7 @@ export class ClientManager {
     const entry = this.users.get(userId);
     if (!entry) return;
     this.users.delete(userId);
-    void entry.clients.close().catch((error: unknown) => this.deps.logger.warn({ userId, err: error }, 'closing idle user clients failed'));
+    void this.closings.run(() => entry.clients.close()).catch((error: unknown) => this.deps.logger.warn({ userId, err: error }, 'closing idle user clients failed'));
   }
 
   private get idleTimeoutMs(): number {

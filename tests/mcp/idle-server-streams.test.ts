@@ -92,3 +92,18 @@ describe('handshakes under a burst of users', () => {
     expect(most).toBe(2);
   });
 });
+
+describe('evicting many idle users at once', () => {
+  it('ends every session, a few users at a time', async () => {
+    const s = await server();
+    let now = Date.now();
+    const m = manager([s.url], { now: () => now });
+    await Promise.all(Array.from({ length: 80 }, (_, i) => m.getToolsForUser(`user${i}`)));
+    expect(s.liveSessions).toBe(80);
+    now += 31 * 60_000;
+    m.sweepIdle();
+    expect(m.stats().users).toBe(0);
+    await eventually(() => expect(s.liveSessions).toBe(0), 10_000);
+    expect(s.deletedSessions).toBe(80);
+  });
+});
