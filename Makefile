@@ -38,7 +38,7 @@ test-conformance: build ## The MCP conformance suite's client scenarios against 
 test: typecheck test-node test-shim test-conformance test-dist ## Everything CI runs
 
 test-slow: install ## Long fault and load suites (over a minute)
-	npm test --silent -- --ci --testPathIgnorePatterns=/node_modules/ tests/slow
+	npm test --silent -- --ci tests/slow --testPathIgnorePatterns /node_modules/
 
 check-style: typecheck ## Static checks
 

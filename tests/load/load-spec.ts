@@ -9,6 +9,9 @@ export function specifyLoad(options: LoadOptions & { readonly timeoutMs: number 
 
     beforeAll(async () => {
       report = await runLoad(options);
+      // The figures the fault-and-load table in docs/faults.md quotes.
+      const { users, listings, calls, errors, misdelivered, heapMiB, seconds } = report;
+      console.info(JSON.stringify({ users, listings, calls, errors: errors.length, misdelivered, heapMiB, seconds }));
     }, options.timeoutMs);
 
     it('serves every listing and every call without an error', () => {
