@@ -9,7 +9,8 @@ import { McpClientError, ServerConnectError, ServerNotAvailableError, ServerUnav
 import type { FetchLike } from './request-headers.js';
 import type { ServerBreakers } from './server-breakers.js';
 import type { SharedToolLists } from './shared-tool-lists.js';
-import { TOOL_NAME_SEPARATOR, ToolNameMap, sanitizeNamePart } from './tool-names.js';
+import { TOOL_NAME_SEPARATOR, sanitizeNamePart } from './tool-names.js';
+import { buildToolCatalog, type SharedToolCatalogs, type ToolCatalog } from './tool-catalogs.js';
 import type { ToolCallResult } from './tool-result.js';
 import { isAuthNeeded, type ClientAuthHooks, type Errors, type ServerError, type ServerState, type ToolAuthError, type UserTool, type UserToolsResult } from './types.js';
 
@@ -22,6 +23,8 @@ export interface UserClientsDeps {
   readonly schemaValidator?: jsonSchemaValidator;
   /** Keeps equal tool lists once for every client (the manager shares one). */
   readonly toolLists?: SharedToolLists;
+  /** Keeps the named tools of equal server/tool-list combinations once (the manager shares one). */
+  readonly toolCatalogs?: SharedToolCatalogs;
   /** Circuit breakers per server, shared by every user (the manager holds one); without them each user dials alone. */
   readonly breakers?: ServerBreakers;
   /** Bounds the handshakes running at once over every user (the manager holds one); without it, unbounded. */
@@ -39,16 +42,20 @@ type Slot =
 export class UserClients {
   private servers: readonly ServerConfig[] = [];
   private readonly slots = new Map<string, Slot>();
-  private names: ToolNameMap | undefined;
+  private catalog: ToolCatalog | undefined;
   private closed = false;
   private serverStreamsPaused = false;
-  private readonly log: Logger;
+  private logger: Logger | undefined;
   private readonly now: () => number;
 
   constructor(readonly userId: string, servers: readonly ServerConfig[], private readonly deps: UserClientsDeps) {
-    this.log = deps.logger.child({ userId });
     this.now = deps.now ?? Date.now;
     this.servers = servers.filter((s) => s.enabled);
+  }
+
+  /** Made on first use (see `Client`). */
+  private get log(): Logger {
+    return (this.logger ??= this.deps.logger.child({ userId: this.userId }));
   }
 
   /** Connects (in parallel) to every server not yet connected, then returns all tools and the errors. */
@@ -82,10 +89,10 @@ export class UserClients {
   }
 
   async callTool(exposedName: string, args: Record<string, unknown>, options?: CallToolOptions): Promise<ToolCallResult> {
-    let ref = this.names?.resolve(exposedName);
+    let ref = this.toolCatalog().names.resolve(exposedName);
     if (!ref) {
       await this.getTools();
-      ref = this.names?.resolve(exposedName);
+      ref = this.toolCatalog().names.resolve(exposedName);
     }
     if (!ref) throw this.failureBehind(exposedName) ?? new ToolNotFoundError(exposedName);
     const server = this.servers.find((s) => s.name === ref.serverName);
@@ -170,7 +177,7 @@ export class UserClients {
     const options: ClientOptions = {
       userId: this.userId,
       server,
-      logger: this.log,
+      logger: this.deps.logger,
       fetch: this.deps.auth ? this.deps.auth.fetchFor(this.userId, server, base) : base,
       onToolsChanged: () => this.rebuildNames(),
       ...(this.deps.schemaValidator && { schemaValidator: this.deps.schemaValidator }),
@@ -230,7 +237,7 @@ export class UserClients {
   }
 
   private rebuildNames(): void {
-    this.names = undefined;
+    this.catalog = undefined;
   }
 
   private connectedClients(): Client[] {
@@ -242,19 +249,15 @@ export class UserClients {
     return clients;
   }
 
-  private currentTools(): UserTool[] {
-    const clients = this.connectedClients();
-    this.names ??= new ToolNameMap(clients.flatMap((c) => c.tools.map((t) => ({ serverName: c.serverName, toolName: t.name }))));
-    const names = this.names;
-    return clients.flatMap((client) =>
-      client.tools.map((tool) => ({
-        name: names.exposedName({ serverName: client.serverName, toolName: tool.name }) ?? tool.name,
-        serverName: client.serverName,
-        toolName: tool.name,
-        description: tool.description ?? '',
-        inputSchema: tool.inputSchema as Record<string, unknown>,
-      })),
-    );
+  private currentTools(): readonly UserTool[] {
+    return this.toolCatalog().tools;
+  }
+
+  private toolCatalog(): ToolCatalog {
+    if (this.catalog) return this.catalog;
+    const servers = this.connectedClients().map((client) => ({ serverName: client.serverName, tools: client.tools }));
+    this.catalog = this.deps.toolCatalogs?.catalog(servers) ?? buildToolCatalog(servers);
+    return this.catalog;
   }
 }
 
