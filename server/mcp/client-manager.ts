@@ -5,13 +5,14 @@ import type { ToolCallResult } from './tool-result.js';
 import type { ServerState, UserToolsResult } from './types.js';
 import { SharedSchemaValidator } from './shared-schema-validator.js';
 import { SharedToolLists } from './shared-tool-lists.js';
+import { SharedToolCatalogs } from './tool-catalogs.js';
 import { ConnectLimiter } from './connect-limiter.js';
 import { ServerBreakers } from './server-breakers.js';
 import { UserClients, type UserClientsDeps } from './user-clients.js';
 
 const EMPTY: UserToolsResult = { tools: [], errors: { toolAuthErrors: [], errors: [] } };
 const MAX_SWEEP_INTERVAL_MS = 60_000;
-/** How long a user may be idle before their server streams close (their sessions stay; see `ServerStreamGate`). */
+/** How long a user may be idle before their server streams close (their sessions stay; see `ServerStream`). */
 export const DEFAULT_SERVER_STREAM_IDLE_MS = 2 * 60_000;
 const MAX_CONCURRENT_EVICTIONS = 32;
 
@@ -59,6 +60,7 @@ export class ClientManager {
       ...deps,
       schemaValidator: deps.schemaValidator ?? new SharedSchemaValidator(),
       toolLists: deps.toolLists ?? new SharedToolLists(),
+      toolCatalogs: deps.toolCatalogs ?? new SharedToolCatalogs(),
       // One circuit breaker per server for all users: a dead server is not dialled once per user.
       breakers: deps.breakers ?? new ServerBreakers({ ...(deps.now && { now: deps.now }) }),
       // Handshakes queue beyond a bound: a burst of users must not run them all at once and time out.

@@ -11,7 +11,7 @@ import { linkedSignal } from './linked-signal.js';
 import { ClientClosedError, ServerConnectError, ServerTimeoutError, ServerUnauthorizedError, ToolCallError, describeError } from './errors.js';
 import type { ElicitationHandler } from './elicitation.js';
 import { withServerHeaders, type FetchLike } from './request-headers.js';
-import { ServerStreamGate } from './server-stream-gate.js';
+import { ServerStream } from './server-stream.js';
 import type { SharedToolLists } from './shared-tool-lists.js';
 import { withResponseLimits, type ResponseLimits } from './response-limits.js';
 import { toToolCallResult, type ToolCallResult } from './tool-result.js';
@@ -52,30 +52,54 @@ export interface CallToolOptions {
   readonly onProgress?: (progress: { progress: number; total?: number; message?: string }) => void;
 }
 
+/** What a Streamable HTTP session needs to go on without a handshake: the server keeps the rest. */
+interface DormantSession {
+  readonly sessionId: string;
+  readonly protocolVersion: string | undefined;
+}
+
 interface Session {
   readonly sdk: SdkClient;
   readonly transport: Transport;
   readonly kind: TransportKind;
   closed: boolean;
   /** Streamable HTTP only: an SSE session's stream is its only channel and stays open. */
-  readonly streamGate?: ServerStreamGate;
+  readonly serverStream?: ServerStream;
 }
 
 /** One MCP server for one user: Streamable HTTP first, SSE as fallback; re-initializes expired sessions. */
 export class Client {
   private session: Session | undefined;
+  /** A session set aside while the user is idle (see `pauseServerStream`); woken by the next request. */
+  private dormant: DormantSession | undefined;
   private reconnecting: Promise<Session> | undefined;
+  /** Requests running on the session: a busy session is not set aside. */
+  private busy = 0;
   private toolList: readonly Tool[] = [];
   private listChangedTimer: NodeJS.Timeout | undefined;
   private isClosed = false;
   private serverStreamPaused = false;
   private readonly fetchWithHeaders: FetchLike;
-  private readonly log: Logger;
+  /** For the server stream, which bounds its events itself (see `ServerStream`). */
+  private readonly streamFetch: FetchLike;
+  private logger: Logger | undefined;
 
   private constructor(private readonly options: ClientOptions) {
     const bounded = withResponseLimits(options.fetch ?? fetch, options.responseLimits);
     this.fetchWithHeaders = withServerHeaders(bounded, options.userId, options.server.headers);
-    this.log = options.logger.child({ server: options.server.name });
+    this.streamFetch = withServerHeaders(options.fetch ?? fetch, options.userId, options.server.headers);
+  }
+
+  /** Debug lines, without making a child logger when debug is off. */
+  private debug(fields: Record<string, unknown> | string, message?: string): void {
+    if (!this.options.logger.isLevelEnabled('debug')) return;
+    if (typeof fields === 'string') this.log.debug(fields);
+    else this.log.debug(fields, message);
+  }
+
+  /** Made on first use: most clients never log, and a child logger per user and server adds up. */
+  private get log(): Logger {
+    return (this.logger ??= this.options.logger.child({ userId: this.options.userId, server: this.options.server.name }));
   }
 
   /** Connects, lists the tools (all pages), and returns a ready client. */
@@ -104,7 +128,12 @@ export class Client {
   }
 
   get transportKind(): TransportKind | undefined {
-    return this.session?.kind;
+    return this.session?.kind ?? (this.dormant && 'streamable-http');
+  }
+
+  /** True while the session is set aside for an idle user (no SDK client, transport or stream held). */
+  get isDormant(): boolean {
+    return this.dormant !== undefined;
   }
 
   get closed(): boolean {
@@ -162,22 +191,32 @@ export class Client {
   }
 
   /**
-   * Closes the session's server stream while the user is idle (a socket and ~60 KB less per user and server);
-   * requests still work. New sessions start without one until `resumeServerStream`.
+   * While the user is idle: closes the session's server stream (a socket less per user and server) and sets
+   * a Streamable HTTP session aside, keeping only its id and protocol version, so an idle user holds no SDK
+   * client or transport. The next request wakes it without a handshake (the server still has the session; if
+   * it forgot it, the 404 re-initializes as usual). New sessions start without a stream until `resumeServerStream`.
    */
   pauseServerStream(): void {
     if (this.serverStreamPaused) return;
     this.serverStreamPaused = true;
-    this.session?.streamGate?.close();
+    this.session?.serverStream?.close();
+    this.setAside();
   }
 
   /** Opens the server stream again and lists the tools, as a tools/list_changed sent meanwhile was missed. */
   resumeServerStream(): void {
     if (!this.serverStreamPaused) return;
     this.serverStreamPaused = false;
+    if (this.dormant) {
+      // Waking opens the stream; the listing wakes the session and catches up on a list_changed missed meanwhile.
+      this.refreshTools()
+        .then((tools) => this.options.onToolsChanged?.(tools))
+        .catch((error: unknown) => this.log.warn({ reason: describeError(error) }, 'could not refresh tools after an idle spell'));
+      return;
+    }
     const session = this.session;
-    if (!session?.streamGate?.open() || session.closed || this.isClosed) return;
-    (session.transport as StreamableHTTPClientTransport).resumeStream('').catch((error: unknown) => this.log.debug({ reason: describeError(error) }, 'could not reopen the server stream'));
+    if (!session?.serverStream?.open() || session.closed || this.isClosed) return;
+    this.openServerStream(session);
     this.refreshTools()
       .then((tools) => this.options.onToolsChanged?.(tools))
       .catch((error: unknown) => this.log.warn({ reason: describeError(error) }, 'could not refresh tools after an idle spell'));
@@ -189,8 +228,11 @@ export class Client {
     this.isClosed = true;
     clearTimeout(this.listChangedTimer);
     const session = this.session;
+    const dormant = this.dormant;
     this.session = undefined;
+    this.dormant = undefined;
     if (session) await this.endSession(session);
+    else if (dormant) await this.endDormantSession(dormant);
   }
 
   private get connectTimeoutMs(): number {
@@ -201,6 +243,7 @@ export class Client {
   private async withSession<T>(fn: (sdk: SdkClient) => Promise<T>, idempotent = true): Promise<T> {
     if (this.isClosed) throw new ClientClosedError(this.serverName);
     let session = this.session && !this.session.closed ? this.session : await this.reconnect(this.session);
+    this.busy++;
     try {
       return await fn(session.sdk);
     } catch (error) {
@@ -210,7 +253,23 @@ export class Client {
       this.log.info({ transport: session.kind }, 'MCP session expired or dropped; re-initializing');
       session = await this.reconnect(session);
       return await fn(session.sdk);
+    } finally {
+      this.busy--;
     }
+  }
+
+  /** Drops the SDK client and transport of an idle Streamable HTTP session, keeping what resumes it. */
+  private setAside(): void {
+    const session = this.session;
+    if (!session || session.closed || this.busy > 0 || this.reconnecting || session.kind !== 'streamable-http') return;
+    const transport = session.transport as StreamableHTTPClientTransport;
+    if (!transport.sessionId) return;
+    this.dormant = { sessionId: transport.sessionId, protocolVersion: transport.protocolVersion };
+    this.session = undefined;
+    clearTimeout(this.listChangedTimer);
+    // Closing the transport aborts its requests and stream; it sends no DELETE, so the server keeps the session.
+    session.closed = true;
+    void session.sdk.close().catch(() => undefined);
   }
 
   /** Replaces `stale` with a new session; concurrent callers share one reconnection. */
@@ -219,7 +278,9 @@ export class Client {
     this.reconnecting ??= (async () => {
       try {
         if (stale) void this.endSession(stale, false);
-        const fresh = await this.openSession();
+        const dormant = this.dormant;
+        this.dormant = undefined;
+        const fresh = dormant ? await this.wake(dormant) : await this.openSession();
         if (this.isClosed) {
           await this.endSession(fresh);
           throw new ClientClosedError(this.serverName);
@@ -233,36 +294,72 @@ export class Client {
     return this.reconnecting;
   }
 
+  /** A session set aside, with a new SDK client and transport and no handshake (the SDK skips it for a known session id). */
+  private async wake(dormant: DormantSession): Promise<Session> {
+    let transport: Transport | undefined;
+    const serverStream = this.newServerStream(() => transport);
+    const url = new URL(this.options.server.baseURL);
+    const streamable = new StreamableHTTPClientTransport(url, { fetch: serverStream.wrap(this.fetchWithHeaders), sessionId: dormant.sessionId });
+    transport = streamable;
+    if (dormant.protocolVersion) streamable.setProtocolVersion(dormant.protocolVersion);
+    const session = this.newSession('streamable-http', streamable, serverStream);
+    await session.sdk.connect(streamable);
+    // Output schemas and task support of the known tools, as a listing would have cached them (shared compiled validators).
+    (session.sdk as unknown as { cacheToolMetadata(tools: readonly Tool[]): void }).cacheToolMetadata(this.toolList);
+    if (!this.serverStreamPaused) this.openServerStream(session);
+    this.debug('MCP session woken after an idle spell');
+    return session;
+  }
+
+  /** Asks the transport for its server stream (which `ServerStream` then opens, and keeps open). */
+  private openServerStream(session: Session): void {
+    (session.transport as StreamableHTTPClientTransport).resumeStream('').catch((error: unknown) => this.debug({ reason: describeError(error) }, 'could not reopen the server stream'));
+  }
+
+  /**
+   * The server stream of a new session (closed while the user is idle). After a drop it comes back on its
+   * own, and the tools are listed again, as a tools/list_changed sent meanwhile may be lost.
+   */
+  private newServerStream(transport: () => Transport | undefined): ServerStream {
+    const stream = new ServerStream({
+      fetch: this.streamFetch,
+      deliver: (message) => transport()?.onmessage?.(message),
+      onError: (error) => this.debug({ reason: describeError(error) }, 'server stream error'),
+      onReconnect: () => this.scheduleToolRefresh(),
+      ...(this.options.responseLimits?.maxSseEventBytes !== undefined && { maxEventBytes: this.options.responseLimits.maxSseEventBytes }),
+    });
+    if (this.serverStreamPaused) stream.close();
+    return stream;
+  }
+
+  /** Ends a session set aside: a DELETE with its id, on a transport made for it alone. */
+  private async endDormantSession(dormant: DormantSession): Promise<void> {
+    const transport = new StreamableHTTPClientTransport(new URL(this.options.server.baseURL), { fetch: this.fetchWithHeaders, sessionId: dormant.sessionId });
+    if (dormant.protocolVersion) transport.setProtocolVersion(dormant.protocolVersion);
+    await transport.terminateSession().catch((error: unknown) => this.debug({ reason: describeError(error) }, 'session DELETE failed'));
+    await transport.close().catch(() => undefined);
+  }
+
   private async openSession(signal?: AbortSignal): Promise<Session> {
     const url = new URL(this.options.server.baseURL);
     try {
-      const streamGate = new ServerStreamGate();
-      if (this.serverStreamPaused) streamGate.close();
-      return await this.initialize('streamable-http', (fetch) => new StreamableHTTPClientTransport(url, { fetch: streamGate.wrap(fetch) }), signal, streamGate);
+      let transport: Transport | undefined;
+      const serverStream = this.newServerStream(() => transport);
+      return await this.initialize('streamable-http', (fetch) => (transport = new StreamableHTTPClientTransport(url, { fetch: serverStream.wrap(fetch) })), signal, serverStream);
     } catch (error) {
       if (!speaksOnlySse(error)) throw error;
-      this.log.debug({ reason: describeError(error) }, 'Streamable HTTP refused; falling back to SSE');
+      this.debug({ reason: describeError(error) }, 'Streamable HTTP refused; falling back to SSE');
       return await this.initialize('sse', (fetch) => new SSEClientTransport(url, { fetch }), signal);
     }
   }
 
-  private async initialize(kind: TransportKind, makeTransport: (fetch: FetchLike) => Transport, signal?: AbortSignal, streamGate?: ServerStreamGate): Promise<Session> {
+  private async initialize(kind: TransportKind, makeTransport: (fetch: FetchLike) => Transport, signal?: AbortSignal, serverStream?: ServerStream): Promise<Session> {
     const deadline = linkedSignal(signal, this.connectTimeoutMs);
     let handshaking = true;
     // Requests of the handshake end with its deadline, so the server's circuit breaker sees a timeout, not a closed transport.
     const transport = makeTransport(withDeadline(this.fetchWithHeaders, deadline.signal, () => handshaking));
-    const onElicitation = this.options.onElicitation;
-    const sdk = new SdkClient({ ...CLIENT_INFO }, {
-      capabilities: onElicitation ? { elicitation: {} } : {},
-      ...(this.options.schemaValidator && { jsonSchemaValidator: this.options.schemaValidator }),
-    });
-    if (onElicitation) sdk.setRequestHandler(ElicitRequestSchema, (request) => onElicitation(request.params));
-    const session: Session = { sdk, transport, kind, closed: false, ...(streamGate && { streamGate }) };
-    sdk.onclose = () => {
-      session.closed = true;
-    };
-    sdk.onerror = (error) => this.log.debug({ reason: describeError(error) }, 'MCP transport error');
-    sdk.setNotificationHandler(ToolListChangedNotificationSchema, () => this.scheduleToolRefresh());
+    const session = this.newSession(kind, transport, serverStream);
+    const sdk = session.sdk;
     try {
       await sdk.connect(transport, { signal: deadline.signal, timeout: this.connectTimeoutMs });
       return session;
@@ -276,10 +373,27 @@ export class Client {
     }
   }
 
+  /** An SDK client over `transport` with this client's capabilities and handlers (not connected yet). */
+  private newSession(kind: TransportKind, transport: Transport, serverStream?: ServerStream): Session {
+    const onElicitation = this.options.onElicitation;
+    const sdk = new SdkClient({ ...CLIENT_INFO }, {
+      capabilities: onElicitation ? { elicitation: {} } : {},
+      ...(this.options.schemaValidator && { jsonSchemaValidator: this.options.schemaValidator }),
+    });
+    if (onElicitation) sdk.setRequestHandler(ElicitRequestSchema, (request) => onElicitation(request.params));
+    const session: Session = { sdk, transport, kind, closed: false, ...(serverStream && { serverStream }) };
+    sdk.onclose = () => {
+      session.closed = true;
+    };
+    sdk.onerror = (error) => this.debug({ reason: describeError(error) }, 'MCP transport error');
+    sdk.setNotificationHandler(ToolListChangedNotificationSchema, () => this.scheduleToolRefresh());
+    return session;
+  }
+
   private async endSession(session: Session, terminate = true): Promise<void> {
     session.closed = true;
     if (terminate && session.transport instanceof StreamableHTTPClientTransport && session.transport.sessionId) {
-      await session.transport.terminateSession().catch((error: unknown) => this.log.debug({ reason: describeError(error) }, 'session DELETE failed'));
+      await session.transport.terminateSession().catch((error: unknown) => this.debug({ reason: describeError(error) }, 'session DELETE failed'));
     }
     await session.sdk.close().catch(() => undefined);
   }

@@ -39,7 +39,7 @@ describe('SharedToolLists', () => {
   it('forgets a list once no client holds it', async () => {
     const lists = new SharedToolLists();
     lists.intern([tool('gone')]);
-    for (let i = 0; i < 10 && lists.size > 0; i++) {
+    for (let i = 0; i < 100 && lists.size > 0; i++) {
       gc();
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
