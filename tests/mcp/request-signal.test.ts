@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { getEventListeners } from 'node:events';
+import { withResponseLimits, ResponseTooLargeError } from '../../server/mcp/response-limits.js';
+import { requestSignal } from '../../server/mcp/request-signal.js';
+
+let server: Server;
+let url: string;
+
+beforeAll(async () => {
+  // /json answers at once; /slow sends half an event stream and then nothing.
+  server = createServer((req, res) => {
+    if (req.url === '/slow') {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(': open\n\n');
+      return;
+    }
+    if (req.url === '/big') return void res.writeHead(200, { 'content-type': 'application/json' }).end('x'.repeat(5_000));
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+describe('a signal per request', () => {
+  it('leaves no listener on the session\'s signal once each response was read (undici would leave one per request)', async () => {
+    const session = new AbortController();
+    const bounded = withResponseLimits(fetch);
+    for (let i = 0; i < 50; i++) expect(await (await bounded(`${url}/json`, { signal: session.signal })).json()).toEqual({ ok: true });
+    expect(getEventListeners(session.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('still ends a response in flight when the session\'s signal aborts', async () => {
+    const session = new AbortController();
+    const response = await withResponseLimits(fetch)(`${url}/slow`, { signal: session.signal });
+    expect(getEventListeners(session.signal, 'abort')).toHaveLength(1);
+    const reading = response.text();
+    session.abort(new Error('session closed'));
+    await expect(reading).rejects.toThrow();
+  });
+
+  it('lets go of the session\'s signal when a body is refused for its size', async () => {
+    const session = new AbortController();
+    const response = await withResponseLimits(fetch, { maxResponseBytes: 1_000 })(`${url}/big`, { signal: session.signal });
+    await expect(response.text()).rejects.toBeInstanceOf(ResponseTooLargeError);
+    expect(getEventListeners(session.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('starts aborted when the session already is, and works without one', () => {
+    const gone = new AbortController();
+    gone.abort(new Error('gone'));
+    expect(requestSignal(gone.signal).signal.aborted).toBe(true);
+    const alone = requestSignal(undefined);
+    expect(alone.signal.aborted).toBe(false);
+    alone.release();
+  });
+});
