@@ -57,8 +57,9 @@ function toolCallSection(part: BenchResults['toolCall']): string[] {
     ...head,
     `The \`echo\` tool of one server, called ${int(plan.rounds * plan.callsPerRound)} times per path after ${plan.warmupCalls} warm-up calls, one call at a`,
     'time, in interleaved rounds of ' + plan.callsPerRound + '. The raw SDK client and the sidecar (with its `ClientManager`) live in one process, the',
-    'server in another: two processes either way. The middle row is the same `ClientManager` called in-process, which',
-    'splits the overhead into the MCP client layer and the HTTP hop (express, JSON, the loopback socket).',
+    'server in another: two processes either way. The sidecar listens on a unix socket, as it does for the shim in the bundle.',
+    'The middle row is the same `ClientManager` called in-process, which splits the overhead into the MCP client layer and',
+    'the HTTP hop (express, JSON, the socket).',
     '',
     '| path | p50 ratio | p99 ratio | p50 ms | p99 ms |',
     '|---|---|---|---|---|',
@@ -93,7 +94,7 @@ function toolListingSection(part: BenchResults['toolListing']): string[] {
     `| warm \`getToolsForUser\`, ${warm.servers} servers | **${ms(warm.manager.p50)}** | ${ms(warm.manager.p99)} | ${x(warm.manager.p50 / warm.rawListTools.p50)} |`,
     '',
     `Cold: a new user's first \`getToolsForUser\` (initialize, initialized, tools/list per server, in parallel) with servers`,
-    `that answer every request after ${cold.delayMs} ms; ${plan.coldIterations} users per row after 3 warm-up ones, rows interleaved.`,
+    `that answer every request after ${cold.delayMs} ms, each server in a process of its own; ${plan.coldIterations} users per row after 3 warm-up ones, rows interleaved.`,
     'Baselines: the same with 1 server, and raw SDK clients connecting + `listTools` to as many servers in parallel (what the',
     'machine itself charges for the fan-out, with clients and servers sharing its cores).',
     '',
@@ -111,8 +112,8 @@ function scaleSection(part: BenchResults['scale']): string[] {
   if (!part.ok) return [...head, failed(part), ''];
   const { ramp, burst: b, ...s } = part.value;
   const base = ramp.baseline.rssMiB;
-  const row = (label: string, sample: { rssMiB: number; heapUsedMiB: number; sockets: number; users: number }) =>
-    `| ${label} | ${mib(sample.rssMiB)} | ${x(sample.rssMiB / base)} | ${mib(sample.heapUsedMiB)} | ${int(sample.sockets)} | ${sample.users > 0 ? int(((sample.rssMiB - base) * 1024) / sample.users) : '—'} |`;
+  const row = (label: string, sample: { rssMiB: number; heapUsedMiB: number; heapTotalMiB?: number; sockets: number; users: number }) =>
+    `| ${label} | ${mib(sample.rssMiB)} | ${x(sample.rssMiB / base)} | ${mib(sample.heapUsedMiB)} | ${sample.heapTotalMiB === undefined ? '—' : mib(sample.heapTotalMiB)} | ${int(sample.sockets)} | ${sample.users > 0 ? int(((sample.rssMiB - base) * 1024) / sample.users) : '—'} |`;
   const errors = (top: ReadonlyArray<readonly [string, number]>) => (top.length === 0 ? '' : ` (${top.map(([message, count]) => `${count} × “${message}”`).join('; ')})`);
   const simulatedMinutes = Math.round((ramp.users / ramp.batch) * ramp.arrivalStepMs / 60_000);
   return [
@@ -123,8 +124,8 @@ function scaleSection(part: BenchResults['scale']): string[] {
     'within the 30-minute idle timeout), so users idle for 2 minutes have their server streams closed as in production. Eviction moves',
     `the clock past the idle timeout. The ramp took ${Math.round(s.rampSeconds)} s, the burst ${Math.round(s.burstSeconds)} s (each with its own servers).`,
     '',
-    '| | RSS MiB | RSS ratio to baseline | heap MiB | TCP sockets | KiB RSS per user |',
-    '|---|---|---|---|---|---|',
+    '| | RSS MiB | RSS ratio to baseline | heap used MiB | heap committed MiB | TCP sockets | KiB RSS per user |',
+    '|---|---|---|---|---|---|---|',
     row('before the first user (baseline)', ramp.baseline),
     ...ramp.afterUsers.map((sample) => row(`${int(sample.users)} users connected`, sample)),
     row(`after evicting everyone (${(ramp.afterEviction.drainMs / 1000).toFixed(1)} s to drain)`, ramp.afterEviction),

@@ -26,6 +26,8 @@ export interface MemorySample {
   readonly users: number;
   readonly rssMiB: number;
   readonly heapUsedMiB: number;
+  /** Heap V8 keeps committed (RSS follows it, not the heap in use). */
+  readonly heapTotalMiB: number;
   readonly externalMiB: number;
   /** Open TCP sockets in the process (libuv handles): open server streams, pooled connections. */
   readonly sockets: number;
@@ -142,7 +144,7 @@ async function ramp(users: readonly number[], batchSize: number, budgetSeconds: 
     // Warm the code paths before the baseline.
     for (let i = 0; i < 20; i++) await connectUser(manager, `warm${i}`);
     await evictAll();
-    const baseline = await memory(0);
+    const baseline = await settledMemory();
 
     const afterUsers: MemorySample[] = [];
     const errors: string[] = [];
@@ -161,7 +163,8 @@ async function ramp(users: readonly number[], batchSize: number, budgetSeconds: 
         advance(ARRIVAL_STEP_MS);
         manager.sweepIdle();
       }
-      afterUsers.push(await memory(connected));
+      // As after eviction: V8 hands freed pages back over seconds after a collection, so RSS is read once it settles.
+      afterUsers.push({ ...(await settledMemory()), users: connected });
       if (stoppedBecause) break;
     }
     const seconds = (nowMs() - start) / 1000;
@@ -205,7 +208,7 @@ async function memory(users: number): Promise<MemorySample> {
     await sleep(50);
   }
   const usage = process.memoryUsage();
-  return { users, rssMiB: usage.rss / MIB, heapUsedMiB: usage.heapUsed / MIB, externalMiB: usage.external / MIB, sockets: tcpSockets() };
+  return { users, rssMiB: usage.rss / MIB, heapUsedMiB: usage.heapUsed / MIB, heapTotalMiB: usage.heapTotal / MIB, externalMiB: usage.external / MIB, sockets: tcpSockets() };
 }
 
 /** Memory once RSS stops falling (V8 and the allocator hand pages back over seconds), within 20 s. */

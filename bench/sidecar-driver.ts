@@ -1,4 +1,4 @@
-/** Drives a running sidecar as the shim does: keep-alive HTTP, the secret and X-Mattermost-UserID on every request. */
+/** Drives a running sidecar as the shim does: keep-alive HTTP (over its unix socket or TCP), the secret and X-Mattermost-UserID on every request. */
 import { Agent, request } from 'node:http';
 
 export interface SidecarDriver {
@@ -7,14 +7,15 @@ export interface SidecarDriver {
   close(): void;
 }
 
+/** `address` is the sidecar's: `unix:<path>` (as the shim reaches a bundled sidecar) or `http://host:port`. */
 export function sidecarDriver(address: string, secret: string): SidecarDriver {
-  const { hostname, port } = new URL(address);
+  const target = address.startsWith('unix:') ? { socketPath: address.slice('unix:'.length) } : { host: new URL(address).hostname, port: Number(new URL(address).port) };
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const send = (method: string, path: string, userId: string, payload?: string) =>
     new Promise<unknown>((resolve, reject) => {
       const headers: Record<string, string> = { authorization: `Bearer ${secret}`, 'x-mattermost-userid': userId };
       if (payload !== undefined) headers['content-type'] = 'application/json';
-      const req = request({ host: hostname, port: Number(port), path, method, headers, agent }, (res) => {
+      const req = request({ ...target, path, method, headers, agent }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () => {

@@ -4,6 +4,9 @@
  * interleaved in rounds. `ClientManager.callTool` in-process splits the overhead into the MCP client layer
  * and the HTTP hop. A second server answers every request after 20 ms, as a remote server would.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client as SdkClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { parseConfig } from '../server/config/schema.js';
@@ -44,7 +47,8 @@ export async function measureToolCallOverhead(host: ServerHost, options: ToolCal
     config: parseConfig({ servers: [{ name: 'local', baseURL: localURL }, { name: 'remote', baseURL: remoteURL }] }),
     secret: SECRET,
     logger: silentLogger(),
-    listen: '127.0.0.1:0',
+    // The shim reaches a bundled sidecar over a unix socket: so does the benchmark.
+    listen: `unix:${join(mkdtempSync(join(tmpdir(), 'mcp-bench-')), 'sidecar.sock')}`,
   });
   const driver = sidecarDriver(sidecar.address, SECRET);
   const args = { message: 'hello from the benchmark' };
