@@ -12,6 +12,7 @@ import { ClientClosedError, ServerConnectError, ServerTimeoutError, ServerUnauth
 import type { ElicitationHandler } from './elicitation.js';
 import { withServerHeaders, type FetchLike } from './request-headers.js';
 import { ServerStream } from './server-stream.js';
+import { streamConnection } from './server-stream-dispatcher.js';
 import type { SharedToolLists } from './shared-tool-lists.js';
 import { withResponseLimits, type ResponseLimits } from './response-limits.js';
 import { toToolCallResult, type ToolCallResult } from './tool-result.js';
@@ -22,6 +23,8 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_TOOL_TIMEOUT_MS = 60_000;
 const MAX_TOOL_PAGES = 50;
 const LIST_CHANGED_DEBOUNCE_MS = 100;
+/** How long a new client waits for its server stream to open (the GET runs alongside the listing). */
+const SERVER_STREAM_WAIT_MS = 2_000;
 
 export type TransportKind = 'streamable-http' | 'sse';
 
@@ -108,6 +111,8 @@ export class Client {
     try {
       client.session = await client.openSession(signal);
       await client.refreshTools(signal);
+      // Listening before the client is handed out: a tools/list_changed sent after the listing is not missed.
+      await client.session?.serverStream?.listening(SERVER_STREAM_WAIT_MS);
       return client;
     } catch (error) {
       await client.close();
@@ -326,6 +331,7 @@ export class Client {
       deliver: (message) => transport()?.onmessage?.(message),
       onError: (error) => this.debug({ reason: describeError(error) }, 'server stream error'),
       onReconnect: () => this.scheduleToolRefresh(),
+      connection: streamConnection,
       ...(this.options.responseLimits?.maxSseEventBytes !== undefined && { maxEventBytes: this.options.responseLimits.maxSseEventBytes }),
     });
     if (this.serverStreamPaused) stream.close();

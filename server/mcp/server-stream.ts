@@ -1,4 +1,5 @@
 import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { StreamConnection } from './server-stream-dispatcher.js';
 import type { FetchLike } from './request-headers.js';
 import { ResponseTooLargeError, DEFAULT_MAX_SSE_EVENT_BYTES } from './response-limits.js';
 
@@ -24,6 +25,8 @@ export interface ServerStreamOptions {
   readonly onReconnect?: () => void;
   readonly maxEventBytes?: number;
   readonly reconnection?: ServerStreamReconnection;
+  /** A connection for each attempt (fetch's `dispatcher`), closed after it; default: fetch's own pool. */
+  readonly connection?: (url: string | URL) => StreamConnection;
 }
 
 const NOT_OFFERED = new Set([401, 403, 404, 405]);
@@ -45,6 +48,8 @@ const CONFLICT_RETRY_MS = 100;
 export class ServerStream {
   private closed = false;
   private current: AbortController | undefined;
+  /** Settles when the server first answers a GET (or the attempt fails or stops). */
+  private answered: { readonly promise: Promise<void>; readonly resolve: () => void } = deferred();
   private readonly maxEventBytes: number;
   private readonly reconnection: ServerStreamReconnection;
 
@@ -69,6 +74,17 @@ export class ServerStream {
   /** True while a stream is open or being (re)opened. */
   get isRunning(): boolean {
     return this.current !== undefined;
+  }
+
+  /**
+   * Waits (at most `timeoutMs`) until the server answered the stream's first GET, so that nothing it pushes
+   * after a caller's listing is missed. Resolves at once while no stream was asked for.
+   */
+  async listening(timeoutMs: number): Promise<void> {
+    if (!this.current) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.answered.promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
   }
 
   /** Closes the stream and refuses new ones; false when it was closed already. */
@@ -103,6 +119,7 @@ export class ServerStream {
     if (outer?.aborted) controller.abort(outer.reason);
     else outer?.addEventListener('abort', onOuterAbort, { once: true });
     void this.run(url, init, controller).finally(() => {
+      this.answered.resolve();
       outer?.removeEventListener('abort', onOuterAbort);
       if (this.current === controller) this.current = undefined;
     });
@@ -116,9 +133,11 @@ export class ServerStream {
       const headers = new Headers(init?.headers);
       if (state.lastEventId) headers.set('last-event-id', state.lastEventId);
       let stopAfter = false;
+      const connection = this.options.connection?.(url);
       try {
-        const response = await this.options.fetch(url, { ...init, headers, signal });
+        const response = await this.options.fetch(url, { ...init, headers, signal, ...(connection && { dispatcher: connection.dispatcher }) } as RequestInit);
         conflict = response.status === 409;
+        if (response.ok) this.answered.resolve();
         if (NOT_OFFERED.has(response.status)) {
           await response.body?.cancel().catch(() => undefined);
           return;
@@ -140,6 +159,8 @@ export class ServerStream {
         this.options.onError?.(error);
         if (stopAfter || error instanceof ResponseTooLargeError) return;
         failures++;
+      } finally {
+        connection?.close();
       }
       if (signal.aborted || failures > this.reconnection.maxRetries) return;
       await sleep(conflict ? CONFLICT_RETRY_MS * 2 ** (failures - 1) : this.delayMs(failures, state), signal);
@@ -266,6 +287,12 @@ function lineEnd(text: string, from: number): number {
     if (code === 0x0a || code === 0x0d) return i;
   }
   return -1;
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -65,6 +65,37 @@ describe('ServerStream', () => {
     expect(s.isRunning).toBe(true);
   });
 
+  it('tells when the server has answered the stream, so a caller listing tools misses nothing pushed after', async () => {
+    let answer: (() => void) | undefined;
+    const server = await sseServer((_req, res) => {
+      answer = () => res.writeHead(200, { 'content-type': 'text/event-stream' }).write(': open\n\n');
+    });
+    const { stream: s } = stream();
+    const idle = Date.now();
+    await s.listening(5_000); // no stream asked for: at once
+    expect(Date.now() - idle).toBeLessThan(1_000);
+    await s.wrap(fetch)(server.url, { method: 'GET' });
+    let listening = false;
+    const waiting = s.listening(10_000).then(() => (listening = true));
+    await eventually(() => expect(answer).toBeDefined());
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(listening).toBe(false);
+    answer!();
+    await waiting;
+    expect(listening).toBe(true);
+  });
+
+  it('waits no longer than it was told for a server that never answers the stream', async () => {
+    const server = await sseServer(() => undefined);
+    const { stream: s } = stream();
+    await s.wrap(fetch)(server.url, { method: 'GET' });
+    let listening = false;
+    const waiting = s.listening(200).then(() => (listening = true));
+    await eventually(() => expect(listening).toBe(true), 3_000);
+    await waiting;
+    expect(server.gets).toHaveLength(1);
+  });
+
   it('passes POST and DELETE through to the transport\'s fetch', async () => {
     const server = await sseServer((req, res) => res.end(req.method));
     const { stream: s } = stream();
