@@ -42,7 +42,7 @@ test-slow: install ## Long fault and load suites (over a minute)
 
 check-style: typecheck ## Static checks
 
-bench: build ## Benchmarks (own MCP servers on 127.0.0.1, real stores; a few minutes); results in docs/benchmarks.md
+bench: build ## Benchmarks (own MCP servers on 127.0.0.1, real stores; 15–25 minutes); results in docs/benchmarks.md
 	npx tsc -p tsconfig.bench.json
 	node dist/bench/run.js
 

@@ -1,7 +1,7 @@
 /**
  * `make bench`: runs every benchmark once, in order, and writes docs/benchmarks.md and docs/benchmarks.svg
  * (raw results: bench/results/latest.json). `BENCH_ONLY=store,listing` runs some parts only (the page then
- * says the others were skipped); `BENCH_USERS=1000,10000` sets the scale steps and `BENCH_RAMP_SECONDS=300` the ramp's
+ * says the others were skipped); `BENCH_USERS=1000,10000` sets the scale steps and `BENCH_RAMP_SECONDS=900` the ramp's
  * wall-clock budget; `--report-only` writes the page and
  * plot again from the last results.
  */
@@ -54,7 +54,7 @@ async function main(): Promise<void> {
   } finally {
     await host.close();
   }
-  const rampSeconds = Number(process.env.BENCH_RAMP_SECONDS ?? 300);
+  const rampSeconds = Number(process.env.BENCH_RAMP_SECONDS ?? 900);
   const scale = await part('scale', () => measureScale({ users, burst: Math.min(1_000, ...users), rampSeconds }));
   const store = await part('store', () => measureStoreThroughput());
   machine.loadAverageAtEnd = loadAverageNow();

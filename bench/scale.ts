@@ -74,7 +74,7 @@ export interface ScaleOptions {
   readonly burst?: number;
   readonly batch?: number;
   readonly maxOldSpaceMiB?: number;
-  /** Wall-clock budget of the ramp; it stops at the first step boundary past it (default 300 s). */
+  /** Wall-clock budget of the ramp; it stops at the first step boundary past it (default 900 s). */
   readonly rampSeconds?: number;
 }
 
@@ -84,7 +84,7 @@ type ChildJob = { kind: 'ramp'; users: readonly number[]; batch: number; seconds
 export async function measureScale(options: ScaleOptions = {}): Promise<ScaleResult> {
   const maxOldSpaceMiB = options.maxOldSpaceMiB ?? 2048;
   let start = nowMs();
-  const ramp = await inChild<RampResult>({ kind: 'ramp', users: options.users ?? [1_000, 10_000], batch: options.batch ?? 250, seconds: options.rampSeconds ?? 300 }, maxOldSpaceMiB);
+  const ramp = await inChild<RampResult>({ kind: 'ramp', users: options.users ?? [1_000, 10_000], batch: options.batch ?? 250, seconds: options.rampSeconds ?? 900 }, maxOldSpaceMiB);
   const rampSeconds = (nowMs() - start) / 1000;
   start = nowMs();
   const burst = await inChild<BurstResult>({ kind: 'burst', users: options.burst ?? 1_000 }, maxOldSpaceMiB);
