@@ -212,19 +212,13 @@ export class Client {
   resumeServerStream(): void {
     if (!this.serverStreamPaused) return;
     this.serverStreamPaused = false;
-    if (this.dormant) {
-      // Waking opens the stream; the listing wakes the session and catches up on a list_changed missed meanwhile.
-      this.refreshTools()
-        .then((tools) => this.options.onToolsChanged?.(tools))
-        .catch((error: unknown) => this.log.warn({ reason: describeError(error) }, 'could not refresh tools after an idle spell'));
-      return;
-    }
     const session = this.session;
-    if (!session?.serverStream?.open() || session.closed || this.isClosed) return;
-    this.openServerStream(session);
-    this.refreshTools()
-      .then((tools) => this.options.onToolsChanged?.(tools))
-      .catch((error: unknown) => this.log.warn({ reason: describeError(error) }, 'could not refresh tools after an idle spell'));
+    // A session set aside is woken by the listing, which opens its stream.
+    if (!this.dormant) {
+      if (!session?.serverStream?.open() || session.closed || this.isClosed) return;
+      this.openServerStream(session);
+    }
+    this.refreshToolsInBackground('an idle spell');
   }
 
   /** Ends the session: sends the Streamable HTTP DELETE, then closes the transport. */
@@ -406,12 +400,15 @@ export class Client {
 
   private scheduleToolRefresh(): void {
     clearTimeout(this.listChangedTimer);
-    this.listChangedTimer = setTimeout(() => {
-      this.refreshTools()
-        .then((tools) => this.options.onToolsChanged?.(tools))
-        .catch((error: unknown) => this.log.warn({ reason: describeError(error) }, 'could not refresh tools after list_changed'));
-    }, LIST_CHANGED_DEBOUNCE_MS);
+    this.listChangedTimer = setTimeout(() => this.refreshToolsInBackground('list_changed'), LIST_CHANGED_DEBOUNCE_MS);
     this.listChangedTimer.unref();
+  }
+
+  /** Lists the tools again and tells the owner; a failure is logged (the previous list stays). */
+  private refreshToolsInBackground(after: string): void {
+    this.refreshTools()
+      .then((tools) => this.options.onToolsChanged?.(tools))
+      .catch((error: unknown) => this.log.warn({ reason: describeError(error) }, `could not refresh tools after ${after}`));
   }
 
   private unauthorizedError(error: unknown): Error | undefined {
