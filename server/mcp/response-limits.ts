@@ -1,5 +1,5 @@
 import type { FetchLike } from './request-headers.js';
-import { requestSignal } from './request-signal.js';
+import { linkedSignal } from './linked-signal.js';
 
 /** Largest response body a server may send to one request (LibreChat uses 16 MiB too). */
 export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
@@ -23,32 +23,34 @@ export interface ResponseLimits {
 /**
  * Bounds what a server can make the sidecar buffer: a whole response body, and each event of an
  * SSE stream (long-lived streams are otherwise unbounded in total). Each request runs on a signal of its
- * own (see `requestSignal`), released when its body has been read.
+ * own, linked to the caller's and unlinked when its body has been read: undici adds an abort listener to every
+ * request's signal and drops it only when the request is collected, so requests on a session's long-lived signal
+ * piled up thousands of listeners on it.
  */
 export function withResponseLimits(base: FetchLike, limits: ResponseLimits = {}): FetchLike {
   const maxBody = limits.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const maxEvent = limits.maxSseEventBytes ?? DEFAULT_MAX_SSE_EVENT_BYTES;
   return async (url, init) => {
-    const own = requestSignal(init?.signal);
+    const own = linkedSignal(init?.signal ?? undefined);
     let response: Response;
     try {
       response = await base(url, { ...init, signal: own.signal });
     } catch (error) {
-      own.release();
+      own.dispose();
       throw error;
     }
     if (!response.body) {
-      own.release();
+      own.dispose();
       return response;
     }
     const declared = Number(response.headers.get('content-length'));
     if (Number.isFinite(declared) && declared > maxBody) {
-      own.release();
+      own.dispose();
       await response.body.cancel().catch(() => undefined);
       throw new ResponseTooLargeError(maxBody, 'a body');
     }
     const isEventStream = (response.headers.get('content-type') ?? '').toLowerCase().startsWith('text/event-stream');
-    const body = response.body.pipeThrough(isEventStream ? eventSizeLimit(maxEvent, own.release) : totalSizeLimit(maxBody, own.release));
+    const body = response.body.pipeThrough(isEventStream ? eventSizeLimit(maxEvent, own.dispose) : totalSizeLimit(maxBody, own.dispose));
     return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
   };
 }

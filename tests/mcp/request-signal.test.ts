@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getEventListeners } from 'node:events';
 import { withResponseLimits, ResponseTooLargeError } from '../../server/mcp/response-limits.js';
-import { requestSignal } from '../../server/mcp/request-signal.js';
+import { linkedSignal } from '../../server/mcp/linked-signal.js';
 
 let server: Server;
 let url: string;
@@ -52,12 +52,10 @@ describe('a signal per request', () => {
     expect(getEventListeners(session.signal, 'abort')).toHaveLength(0);
   });
 
-  it('starts aborted when the session already is, and works without one', () => {
+  it('starts aborted when the session already is', async () => {
     const gone = new AbortController();
     gone.abort(new Error('gone'));
-    expect(requestSignal(gone.signal).signal.aborted).toBe(true);
-    const alone = requestSignal(undefined);
-    expect(alone.signal.aborted).toBe(false);
-    alone.release();
+    await expect(withResponseLimits(fetch)(`${url}/json`, { signal: gone.signal })).rejects.toThrow();
+    expect(linkedSignal(gone.signal).signal.aborted).toBe(true);
   });
 });
