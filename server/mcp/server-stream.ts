@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { StreamConnection } from './server-stream-dispatcher.js';
 import type { FetchLike } from './request-headers.js';
@@ -25,6 +26,8 @@ export interface ServerStreamOptions {
   readonly onReconnect?: () => void;
   readonly maxEventBytes?: number;
   readonly reconnection?: ServerStreamReconnection;
+  /** Waits before asking again (default: a timer that does not hold the process open); ends early on `signal`. */
+  readonly wait?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** A connection for each attempt (fetch's `dispatcher`), closed after it; default: fetch's own pool. */
   readonly connection?: (url: string | URL) => StreamConnection;
 }
@@ -163,7 +166,7 @@ export class ServerStream {
         connection?.close();
       }
       if (signal.aborted || failures > this.reconnection.maxRetries) return;
-      await sleep(conflict ? CONFLICT_RETRY_MS * 2 ** (failures - 1) : this.delayMs(failures, state), signal);
+      await (this.options.wait ?? wait)(conflict ? CONFLICT_RETRY_MS * 2 ** (failures - 1) : this.delayMs(failures, state), signal);
     }
   }
 
@@ -295,16 +298,6 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
   return { promise, resolve };
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    timer.unref();
-    signal.addEventListener('abort', done, { once: true });
-  });
+function wait(ms: number, signal: AbortSignal): Promise<void> {
+  return delay(ms, undefined, { signal, ref: false }).catch(() => undefined);
 }

@@ -44,10 +44,13 @@ const notification = (method: string) => `data: ${JSON.stringify({ jsonrpc: '2.0
 function stream(overrides: Partial<ConstructorParameters<typeof ServerStream>[0]> = {}) {
   const delivered: JSONRPCMessage[] = [];
   const errors: unknown[] = [];
+  const waits: number[] = [];
   let reconnects = 0;
-  const s = new ServerStream({ fetch, deliver: (m) => delivered.push(m), onError: (e) => errors.push(e), onReconnect: () => reconnects++, reconnection: quick, ...overrides });
+  // Waits are recorded (what the stream asked for), and kept short so the specs do not sleep.
+  const wait = (ms: number) => (waits.push(ms), new Promise<void>((resolve) => setTimeout(resolve, Math.min(ms, 20))));
+  const s = new ServerStream({ fetch, deliver: (m) => delivered.push(m), onError: (e) => errors.push(e), onReconnect: () => reconnects++, reconnection: quick, wait, ...overrides });
   streams.push(s);
-  return { stream: s, delivered, errors, reconnects: () => reconnects };
+  return { stream: s, delivered, errors, waits, reconnects: () => reconnects };
 }
 
 describe('ServerStream', () => {
@@ -71,9 +74,8 @@ describe('ServerStream', () => {
       answer = () => res.writeHead(200, { 'content-type': 'text/event-stream' }).write(': open\n\n');
     });
     const { stream: s } = stream();
-    const idle = Date.now();
-    await s.listening(5_000); // no stream asked for: at once
-    expect(Date.now() - idle).toBeLessThan(1_000);
+    // No stream asked for: it answers before anything else can run.
+    expect(await Promise.race([s.listening(60_000).then(() => 'at once'), new Promise((resolve) => setImmediate(() => resolve('waited')))])).toBe('at once');
     await s.wrap(fetch)(server.url, { method: 'GET' });
     let listening = false;
     const waiting = s.listening(10_000).then(() => (listening = true));
@@ -117,16 +119,14 @@ describe('ServerStream', () => {
   });
 
   it('waits as long as the server\'s retry field says before coming back', async () => {
-    const opened: number[] = [];
     const server = await sseServer((_req, res, n) => {
-      opened.push(Date.now());
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.end(n === 1 ? 'retry: 400\n\n' : '');
     });
-    const { stream: s } = stream();
+    const { stream: s, waits } = stream();
     await s.wrap(fetch)(server.url, { method: 'GET' });
     await eventually(() => expect(server.gets.length).toBeGreaterThanOrEqual(2));
-    expect(opened[1]! - opened[0]!).toBeGreaterThanOrEqual(390);
+    expect(waits[0]).toBe(400);
   });
 
   it('asks again when the server still holds the previous stream (409), then lists what may have been missed', async () => {
@@ -135,10 +135,19 @@ describe('ServerStream', () => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write(': open\n\n');
     });
-    const { stream: s, reconnects } = stream({ reconnection: { ...quick, initialDelayMs: 60_000 } });
+    const { stream: s, waits, reconnects } = stream({ reconnection: { ...quick, initialDelayMs: 60_000 } });
     await s.wrap(fetch)(server.url, { method: 'GET' });
-    await eventually(() => expect(server.gets).toHaveLength(3), 2_000);
+    await eventually(() => expect(server.gets).toHaveLength(3));
     await eventually(() => expect(reconnects()).toBe(1));
+    expect(waits).toEqual([100, 200]); // soon, not the 60 s a failure waits
+  });
+
+  it('waits longer after each failure, from its initial delay up to its bound', async () => {
+    const server = await sseServer((_req, res) => res.writeHead(503).end());
+    const { stream: s, waits } = stream({ reconnection: { initialDelayMs: 1_000, growFactor: 2, maxDelayMs: 3_000, maxRetries: 4 } });
+    await s.wrap(fetch)(server.url, { method: 'GET' });
+    await eventually(() => expect(s.isRunning).toBe(false));
+    expect(waits).toEqual([1_000, 2_000, 3_000, 3_000]);
   });
 
   it.each([[404], [405], [401], [403]])('stops when the server answers %i (no stream, session gone, or not authorized)', async (status) => {
