@@ -1,19 +1,20 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { ClientManager } from '../../server/mcp/client-manager.js';
-import { parseConfig, type Config, type ServerConfig } from '../../server/config/schema.js';
+import type { Config, ServerConfig } from '../../server/config/schema.js';
 import { DEFAULT_FAILURE_THRESHOLD } from '../../server/mcp/circuit-breaker.js';
 import { OAuthManager } from '../../server/oauth/oauth-manager.js';
 import { OAuthNetworkError, TokenUnavailableError } from '../../server/oauth/errors.js';
 import { toErrorResponse } from '../../server/http/errors.js';
 import type { Store } from '../../server/store/index.js';
-import { startAuthorizationServer, type TestAuthorizationServer } from '../support/authorization-server.js';
-import { startProtectedMcpServer, type ProtectedMcpServer } from '../support/protected-mcp-server.js';
+import type { TestAuthorizationServer } from '../support/authorization-server.js';
+import type { ProtectedMcpServer } from '../support/protected-mcp-server.js';
 import { BrowserUser } from '../support/browser-user.js';
-import { echoTool, startMcpServer, type TestMcpServer } from '../support/mcp-test-server.js';
+import type { TestMcpServer } from '../support/mcp-test-server.js';
 import { storeTarget, type StoreTarget } from '../support/store-fixtures.js';
 import { silentLogger } from '../support/logger.js';
 import { eventually } from '../support/eventually.js';
-import { countRequests, startFaultyHost, type FaultyHost } from './support/faulty-host.js';
+import { countRequests, type FaultyHost } from './support/faulty-host.js';
+import { startFaultyOAuthWorld, type FaultyOAuthWorld } from './support/faulty-oauth-world.js';
 
 const PUBLIC_BASE = 'http://127.0.0.1:9/plugins/mattermost-mcp';
 const CALLBACK = `${PUBLIC_BASE}/oauth/callback`;
@@ -33,20 +34,15 @@ let clock: number;
 let oauth: OAuthManager;
 let manager: ClientManager;
 
+let world: FaultyOAuthWorld | undefined;
+
 beforeAll(async () => {
-  as = await startAuthorizationServer({ accessTokenTTL: 600 });
-  const port = Number(new URL(as.issuer).port);
-  await as.stop();
-  host = await startFaultyHost(port, as.provider.callback());
-  secure = await startProtectedMcpServer({ issuer: as.issuer, jwksURL: as.jwksURL });
-  open = await startMcpServer({ tools: [echoTool] });
-  config = parseConfig({ servers: [{ name: 'secure', baseURL: secure.url }, { name: 'open', baseURL: open.url }] });
+  world = await startFaultyOAuthWorld();
+  ({ as, host, secure, open, config } = world);
 });
 
 afterAll(async () => {
-  await open?.close();
-  await secure?.stop();
-  await host?.close();
+  await world?.close();
 });
 
 // Each test starts cold: no discovery cached, no client registered, no tokens, every breaker closed.

@@ -1,16 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ClientManager } from '../../server/mcp/client-manager.js';
-import { parseConfig, type Config, type ServerConfig } from '../../server/config/schema.js';
+import type { Config, ServerConfig } from '../../server/config/schema.js';
 import { OAuthManager } from '../../server/oauth/oauth-manager.js';
 import { TokenUnavailableError } from '../../server/oauth/errors.js';
 import { createStore, generateKeyringEntry, StoreUnavailableError, type Store, type StoreOptions } from '../../server/store/index.js';
-import { startAuthorizationServer, type TestAuthorizationServer } from '../support/authorization-server.js';
-import { startProtectedMcpServer, type ProtectedMcpServer } from '../support/protected-mcp-server.js';
+import type { TestAuthorizationServer } from '../support/authorization-server.js';
+import type { ProtectedMcpServer } from '../support/protected-mcp-server.js';
 import { BrowserUser } from '../support/browser-user.js';
-import { echoTool, startMcpServer, type TestMcpServer } from '../support/mcp-test-server.js';
+import type { TestMcpServer } from '../support/mcp-test-server.js';
 import { silentLogger } from '../support/logger.js';
 import { eventually } from '../support/eventually.js';
-import { startFaultyHost, type FaultyHost } from './support/faulty-host.js';
+import type { FaultyHost } from './support/faulty-host.js';
+import { startFaultyOAuthWorld, type FaultyOAuthWorld } from './support/faulty-oauth-world.js';
 import { privatePostgres, privateRedis, type StoreServer } from './support/private-stores.js';
 
 const PUBLIC_BASE = 'http://127.0.0.1:9/plugins/mattermost-mcp';
@@ -24,20 +25,15 @@ let secure: ProtectedMcpServer;
 let open: TestMcpServer;
 let config: Config;
 
+let world: FaultyOAuthWorld | undefined;
+
 beforeAll(async () => {
-  as = await startAuthorizationServer({ accessTokenTTL: 600 });
-  const port = Number(new URL(as.issuer).port);
-  await as.stop();
-  host = await startFaultyHost(port, as.provider.callback());
-  secure = await startProtectedMcpServer({ issuer: as.issuer, jwksURL: as.jwksURL });
-  open = await startMcpServer({ tools: [echoTool] });
-  config = parseConfig({ servers: [{ name: 'secure', baseURL: secure.url }, { name: 'open', baseURL: open.url }] });
+  world = await startFaultyOAuthWorld();
+  ({ as, host, secure, open, config } = world);
 });
 
 afterAll(async () => {
-  await open?.close();
-  await secure?.stop();
-  await host?.close();
+  await world?.close();
 });
 
 const serverNamed = (name: string): ServerConfig | undefined => config.servers.find((s) => s.name === name);

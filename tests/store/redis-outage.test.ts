@@ -1,19 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { createStore, generateKeyringEntry, StoreUnavailableError, type Store } from '../../server/store/index.js';
 import { eventually } from '../support/eventually.js';
+import { freePort } from '../support/free-port.js';
 
-/** A loopback port free right now (another process could take it before use; unlikely in a test). */
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 /** A private, memory-only redis-server on `port`, so stopping it disturbs no other test. */
 async function startRedis(port: number): Promise<ChildProcess> {

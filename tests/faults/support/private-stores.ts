@@ -7,11 +7,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { newPgPool, type PgPool } from '../../../server/store/backends/pg-driver.js';
+import { freePort } from '../../support/free-port.js';
 
 export interface StoreServer {
   readonly backend: 'redis' | 'postgres';
@@ -23,15 +23,6 @@ export interface StoreServer {
   close(): Promise<void>;
 }
 
-/** A loopback port free right now. */
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 export async function privateRedis(): Promise<StoreServer> {
   const port = await freePort();
