@@ -12,7 +12,7 @@ import { ClientClosedError, ServerConnectError, ServerTimeoutError, ServerUnauth
 import type { ElicitationHandler } from './elicitation.js';
 import { withServerHeaders, type FetchLike } from './request-headers.js';
 import { ServerStream } from './server-stream.js';
-import { streamConnection } from './server-stream-dispatcher.js';
+import { streamConnection } from './stream-connection.js';
 import type { SharedToolLists } from './shared-tool-lists.js';
 import { withResponseLimits, type ResponseLimits } from './response-limits.js';
 import { toToolCallResult, type ToolCallResult } from './tool-result.js';

@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import type { StreamConnection } from './server-stream-dispatcher.js';
+import type { StreamConnection } from './stream-connection.js';
 import type { FetchLike } from './request-headers.js';
 import { ResponseTooLargeError, DEFAULT_MAX_SSE_EVENT_BYTES } from './response-limits.js';
 
