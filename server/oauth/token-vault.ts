@@ -5,7 +5,7 @@ import type { ClientIdentities } from './client-identities.js';
 import { OAuthTokenError, RefreshInProgressError } from './errors.js';
 import type { HttpOptions } from './http.js';
 import { refreshLeaseKey, tokensKey, type StoredTokens } from './records.js';
-import { refreshAccessToken } from './token-endpoint.js';
+import { refreshAccessToken, revokeToken } from './token-endpoint.js';
 
 /** Refresh this long before expiry, plus up to as much again of jitter, so a burst of logins does not refresh at once. */
 export const REFRESH_MARGIN_MS = 60_000;
@@ -41,6 +41,11 @@ export class TokenVault {
   private readonly unsaved = new Map<string, { stored: StoredTokens; triedAt: number }>();
   /** Refresh leases the store could not take back: given back once it answers again, not left to block refreshes. */
   private readonly unreleased = new Set<Lease>();
+  /**
+   * Saves and deletes per key, counted: a read or a refresh that began before one of them must not put back what
+   * it changed (a disconnect during a slow read or refresh would otherwise bring the tokens back).
+   */
+  private readonly writes = new Map<string, number>();
 
   constructor(private readonly options: TokenVaultOptions) {
     this.records = options.store.records<StoredTokens>('tokens');
@@ -57,6 +62,7 @@ export class TokenVault {
     // Only tokens are cached: "none" is read again, since the user may connect through another replica.
     const cached = this.cache.get(key);
     if (!fresh && cached) return cached;
+    const writesBefore = this.writes.get(key);
     let stored: StoredTokens | undefined;
     try {
       stored = await this.records.get(key);
@@ -66,6 +72,8 @@ export class TokenVault {
       this.options.logger.warn({ userId, server: serverName, reason: error.reason }, 'stored tokens cannot be decrypted; discarding them');
       await this.records.delete(key);
     }
+    // Saved or deleted while the store answered: that newer write is the truth, not what was read before it.
+    if (this.writes.get(key) !== writesBefore) return this.cache.get(key) ?? undefined;
     this.cache.set(key, stored ?? null);
     return stored;
   }
@@ -73,8 +81,13 @@ export class TokenVault {
   /** Stores the tokens; while the store is unavailable they are kept in memory, in use, and written later. */
   async save(userId: string, serverName: string, stored: StoredTokens): Promise<void> {
     const key = tokensKey(userId, serverName);
+    this.wrote(key);
     this.cache.set(key, stored);
     await this.write(key, stored, userId, serverName);
+  }
+
+  private wrote(key: string): void {
+    this.writes.set(key, (this.writes.get(key) ?? 0) + 1);
   }
 
   private async write(key: string, stored: StoredTokens, userId: string, serverName: string): Promise<void> {
@@ -95,6 +108,7 @@ export class TokenVault {
 
   async delete(userId: string, serverName: string): Promise<void> {
     const key = tokensKey(userId, serverName);
+    this.wrote(key);
     this.cache.set(key, null);
     this.unsaved.delete(key);
     await this.records.delete(key);
@@ -172,23 +186,37 @@ export class TokenVault {
     if (!refreshToken) return stillValid ? current : this.discard(userId, server.name);
     const client = await this.options.identities.known(server, current.issuer, current.clientId, current.authMethod);
     if (!client) return this.discard(userId, server.name);
+    const key = tokensKey(userId, server.name);
+    const writesBefore = this.writes.get(key);
+    // The user disconnected (or connected again) while the authorization server answered: what they did stands.
+    const overtaken = () => this.writes.get(key) !== writesBefore;
+    let tokens;
     try {
-      const tokens = await refreshAccessToken(current.tokenEndpoint, client, { refreshToken, ...(current.resource && { resource: current.resource }) }, { ...this.options.http, now: () => this.now() });
-      const next: StoredTokens = { ...current, tokens, savedAt: this.now() };
-      await this.save(userId, server.name, next);
-      this.options.onRefresh?.('refreshed');
-      return next;
+      tokens = await refreshAccessToken(current.tokenEndpoint, client, { refreshToken, ...(current.resource && { resource: current.resource }) }, { ...this.options.http, now: () => this.now() });
     } catch (error) {
       if (error instanceof OAuthTokenError && (error.code === 'invalid_grant' || error.code === 'invalid_client' || error.code === 'unauthorized_client')) {
         this.options.onRefresh?.('invalid_grant');
         this.options.logger.info({ server: server.name, userId, errorCode: error.code }, 'refresh token refused; the user must connect again');
-        return this.discard(userId, server.name);
+        return overtaken() ? this.cache.get(key) ?? undefined : this.discard(userId, server.name);
       }
       this.options.onRefresh?.('failed');
       this.options.logger.warn({ server: server.name, userId, reason: error instanceof Error ? error.message : String(error) }, 'token refresh failed; keeping the tokens');
+      if (overtaken()) return this.cache.get(key) ?? undefined;
       if (stillValid) return current;
       throw error;
     }
+    this.options.onRefresh?.('refreshed');
+    if (overtaken()) {
+      this.options.logger.info({ userId, server: server.name }, 'tokens refreshed after the user disconnected or connected again; discarding them');
+      if (current.revocationEndpoint) {
+        const token = tokens.refreshToken ?? tokens.accessToken;
+        void revokeToken(current.revocationEndpoint, client, { token, tokenTypeHint: tokens.refreshToken ? 'refresh_token' : 'access_token' }, this.options.http).catch(() => undefined);
+      }
+      return this.cache.get(key) ?? undefined;
+    }
+    const next: StoredTokens = { ...current, tokens, savedAt: this.now() };
+    await this.save(userId, server.name, next);
+    return next;
   }
 
   private async discard(userId: string, serverName: string): Promise<undefined> {

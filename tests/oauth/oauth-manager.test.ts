@@ -11,6 +11,7 @@ import { BrowserUser } from '../support/browser-user.js';
 import { echoTool, startMcpServer, type TestMcpServer } from '../support/mcp-test-server.js';
 import { storeTarget, type StoreTarget } from '../support/store-fixtures.js';
 import { captureLogger } from '../support/logger.js';
+import { eventually } from '../support/eventually.js';
 
 const PUBLIC_BASE = 'http://127.0.0.1:9/plugins/mattermost-mcp';
 const CALLBACK = `${PUBLIC_BASE}/oauth/callback`;
@@ -25,6 +26,21 @@ let clock = Date.now();
 let config: Config;
 let oauth: OAuthManager;
 let manager: ClientManager;
+/** While set, answers from the token endpoint wait for it (the authorization server has already acted on them). */
+let tokenAnswersHeld: Promise<void> | undefined;
+let tokenAnswersWaiting = 0;
+let refreshes: string[] = [];
+
+async function fetchHoldingTokenAnswers(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+  const response = await fetch(input, init);
+  const held = tokenAnswersHeld;
+  if (held && new URL(input instanceof Request ? input.url : input).pathname.endsWith('/token')) {
+    tokenAnswersWaiting++;
+    await held;
+    tokenAnswersWaiting--;
+  }
+  return response;
+}
 
 beforeAll(async () => {
   as = await startAuthorizationServer({ accessTokenTTL: 600 });
@@ -46,12 +62,16 @@ afterAll(async () => {
 beforeEach(async () => {
   await manager?.close();
   clock = Date.now();
+  tokenAnswersHeld = undefined;
+  refreshes = [];
   oauth = new OAuthManager({
     store,
     publicBaseURL: PUBLIC_BASE,
     logger: logs.logger,
     connectURLMode: 'direct',
     now: () => clock,
+    fetch: fetchHoldingTokenAnswers,
+    onRefresh: (outcome) => refreshes.push(outcome),
     onConnectionChange: (userId, serverName) => manager.invalidateUser(userId, serverName),
   });
   manager = new ClientManager(config, { logger: logs.logger, auth: oauth });
@@ -173,6 +193,24 @@ describe('OAuthManager with the client manager (real authorization server and pr
     const { revoked } = await oauth.disconnect('kim', serverNamed('secure')!);
     expect(revoked).toBe(true);
     expect(await oauth.hasTokens('kim', 'secure')).toBe(false);
+  });
+
+  it('keeps a disconnect when a refresh that began before it is answered after it: the new tokens are not stored', async () => {
+    await connect('nora');
+    const whoami = (await manager.getToolsForUser('nora')).tools.find((t) => t.toolName === 'whoami')!;
+    let answer!: () => void;
+    tokenAnswersHeld = new Promise((resolve) => (answer = resolve));
+    clock += 600_000 - 30_000; // inside the refresh margin: the call answers now and refreshes in the background
+    expect((await manager.callTool('nora', whoami.name, {})).text).toBe('nora');
+    await eventually(() => expect(tokenAnswersWaiting).toBe(1)); // the authorization server issued new tokens
+
+    await oauth.disconnect('nora', serverNamed('secure')!);
+    answer();
+    await eventually(() => expect(refreshes).toEqual(['refreshed']));
+    expect(await oauth.hasTokens('nora', 'secure')).toBe(false);
+    expect(await store.records('tokens').get('nora:secure')).toBeUndefined();
+    const { errors } = await manager.getToolsForUser('nora');
+    expect(errors.toolAuthErrors.map((e) => e.serverName)).toEqual(['secure']);
   });
 
   it('asks the user to connect again, instead of failing, when the stored tokens were sealed with a lost key', async () => {

@@ -1,0 +1,58 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { ClientIdentities } from '../../server/oauth/client-identities.js';
+import type { StoredClient, StoredTokens } from '../../server/oauth/records.js';
+import { TokenVault } from '../../server/oauth/token-vault.js';
+import type { Store } from '../../server/store/index.js';
+import { silentLogger } from '../support/logger.js';
+import { BACKENDS, storeTarget, type StoreTarget } from '../support/store-fixtures.js';
+
+const TOKENS: StoredTokens = {
+  tokens: { accessToken: 'access-1', refreshToken: 'refresh-1', tokenType: 'Bearer', expiresAt: Date.now() + 600_000 },
+  serverURL: 'http://127.0.0.1:9/mcp',
+  issuer: 'http://127.0.0.1:9',
+  clientId: 'client-1',
+  authMethod: 'none',
+  tokenEndpoint: 'http://127.0.0.1:9/token',
+  savedAt: Date.now(),
+};
+
+/** A vault as a replica holds it: its own memory, the shared store. */
+function vaultOn(store: Store): TokenVault {
+  const http = { fetch: globalThis.fetch };
+  const identities = new ClientIdentities({ clients: store.records<StoredClient>('clients'), redirectURI: 'http://127.0.0.1:9/oauth/callback', clientName: 'test', logger: silentLogger(), http });
+  return new TokenVault({ store, identities, logger: silentLogger(), http });
+}
+
+describe.each(BACKENDS)('TokenVault on %s: a save or delete is never undone by a read that began before it', (backend) => {
+  let target: StoreTarget;
+  let store: Store;
+
+  beforeEach(async () => {
+    target = await storeTarget(backend);
+    store = await target.open();
+  });
+
+  afterEach(async () => {
+    await target.cleanUp();
+  });
+
+  it('a disconnect while the store is still answering an earlier read leaves no tokens, in memory or stored', async () => {
+    await vaultOn(store).save('ann', 'github', TOKENS);
+    const replica = vaultOn(store); // nothing in its memory: its first read goes to the store
+    const reading = replica.get('ann', 'github');
+    const forgetting = replica.delete('ann', 'github');
+    await Promise.all([reading, forgetting]);
+    expect(await replica.get('ann', 'github')).toBeUndefined();
+    expect(await store.records('tokens').get('ann:github')).toBeUndefined();
+  });
+
+  it('new tokens saved while the store is still answering an earlier read are the ones kept', async () => {
+    await vaultOn(store).save('ben', 'github', TOKENS);
+    const replica = vaultOn(store);
+    const renewed: StoredTokens = { ...TOKENS, tokens: { ...TOKENS.tokens, accessToken: 'access-2' } };
+    const reading = replica.get('ben', 'github');
+    const saving = replica.save('ben', 'github', renewed);
+    await Promise.all([reading, saving]);
+    expect((await replica.get('ben', 'github'))?.tokens.accessToken).toBe('access-2');
+  });
+});
