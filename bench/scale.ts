@@ -94,6 +94,8 @@ export async function measureScale(options: ScaleOptions = {}): Promise<ScaleRes
 function inChild<T>(job: ChildJob, maxOldSpaceMiB: number): Promise<T> {
   const child = fork(fileURLToPath(import.meta.url), ['--child', JSON.stringify(job)], {
     execArgv: [`--max-old-space-size=${maxOldSpaceMiB}`, '--expose-gc'],
+    // What the shim gives the sidecar it starts (server/shim/sidecar_env.go), unless set here.
+    env: { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {

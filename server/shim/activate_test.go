@@ -163,6 +163,7 @@ func TestEmbeddedModeStartsAndStopsTheSidecar(t *testing.T) {
 		"MCP_STORE_URL":      "sqlite://" + filepath.Join(*h.config.FileSettings.Directory, "mattermost-mcp", "mcp.sqlite"),
 		"MCP_LOG_LEVEL":      "info",
 		"MCP_MATTERMOST_URL": "https://chat.example.com",
+		"MALLOC_ARENA_MAX":   "2",
 	}
 	for name, value := range want {
 		if env[name] != value {
@@ -299,6 +300,15 @@ func TestEmbeddedModePassesTheAdminsStoreURL(t *testing.T) {
 			t.Fatalf("MCP_STORE_URL = %q; old child gone: %v", got, processGone(pid))
 		}
 	})
+}
+
+func TestEmbeddedModeKeepsTheServersOwnMallocArenas(t *testing.T) {
+	t.Setenv("MALLOC_ARENA_MAX", "8")
+	h, _ := embeddedHarness(t, map[string]any{})
+	h.activate()
+	if got := sidecarEnv(t, h)["MALLOC_ARENA_MAX"]; got != "8" {
+		t.Fatalf("MALLOC_ARENA_MAX = %q, want the server's own 8", got)
+	}
 }
 
 func TestEmbeddedModeRestartsACrashedSidecar(t *testing.T) {
