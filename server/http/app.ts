@@ -34,6 +34,7 @@ export interface AppDeps {
 export function createApp({ manager, metrics, logger, secret, mattermost = { discover: { logger } }, oauth, configPublisher }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.set('etag', false);
   app.set('trust proxy', false);
   app.use(requireSidecarSecret(secret));
   app.use(express.json({ limit: '1mb' }));

@@ -92,6 +92,13 @@ describe('sidecar HTTP API', () => {
       expect(response.body).toEqual(expect.objectContaining({ text: USER, isError: false }));
     });
 
+    it('answers without an ETag: the shim sends no conditional requests, so hashing every answer would be wasted', async () => {
+      for (const response of [await call('/api/v1/tools'), await call('/api/v1/tools/call', { body: { name: 'tools__whoami', arguments: {} } })]) {
+        expect(response.status).toBe(200);
+        expect(response.headers.etag).toBeUndefined();
+      }
+    });
+
     it('answers 404 naming an unknown tool', async () => {
       const response = await call('/api/v1/tools/call', { body: { name: 'nope__nothing' } });
       expect(response.status).toBe(404);
