@@ -46,6 +46,8 @@ export class TokenVault {
    * it changed (a disconnect during a slow read or refresh would otherwise bring the tokens back).
    */
   private readonly writes = new Map<string, number>();
+  /** Saves and deletes the store has not finished, per key: until it has, it may still answer with what they replace. */
+  private readonly writing = new Map<string, number>();
 
   constructor(private readonly options: TokenVaultOptions) {
     this.records = options.store.records<StoredTokens>('tokens');
@@ -62,6 +64,8 @@ export class TokenVault {
     // Only tokens are cached: "none" is read again, since the user may connect through another replica.
     const cached = this.cache.get(key);
     if (!fresh && cached) return cached;
+    // This sidecar is saving or deleting these tokens: what it is writing is newer than anything the store holds.
+    if (this.writing.has(key)) return cached ?? undefined;
     const writesBefore = this.writes.get(key);
     let stored: StoredTokens | undefined;
     try {
@@ -83,11 +87,22 @@ export class TokenVault {
     const key = tokensKey(userId, serverName);
     this.wrote(key);
     this.cache.set(key, stored);
-    await this.write(key, stored, userId, serverName);
+    await this.whileWriting(key, () => this.write(key, stored, userId, serverName));
   }
 
   private wrote(key: string): void {
     this.writes.set(key, (this.writes.get(key) ?? 0) + 1);
+  }
+
+  private async whileWriting<T>(key: string, write: () => Promise<T>): Promise<T> {
+    this.writing.set(key, (this.writing.get(key) ?? 0) + 1);
+    try {
+      return await write();
+    } finally {
+      const left = this.writing.get(key)! - 1;
+      if (left === 0) this.writing.delete(key);
+      else this.writing.set(key, left);
+    }
   }
 
   private async write(key: string, stored: StoredTokens, userId: string, serverName: string): Promise<void> {
@@ -111,7 +126,7 @@ export class TokenVault {
     this.wrote(key);
     this.cache.set(key, null);
     this.unsaved.delete(key);
-    await this.records.delete(key);
+    await this.whileWriting(key, () => this.records.delete(key));
   }
 
   /** Forgets the cached copy so the next read goes to the store (another replica may have written). */

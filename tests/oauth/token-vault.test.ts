@@ -46,6 +46,16 @@ describe.each(BACKENDS)('TokenVault on %s: a save or delete is never undone by a
     expect(await store.records('tokens').get('ann:github')).toBeUndefined();
   });
 
+  it('a read that starts while a disconnect is being written finds no tokens, and leaves none in memory', async () => {
+    await vaultOn(store).save('cay', 'github', TOKENS);
+    const replica = vaultOn(store);
+    const forgetting = replica.delete('cay', 'github');
+    const reading = replica.get('cay', 'github'); // before the store has deleted the row
+    expect(await reading).toBeUndefined();
+    await forgetting;
+    expect(await replica.get('cay', 'github')).toBeUndefined();
+  });
+
   it('new tokens saved while the store is still answering an earlier read are the ones kept', async () => {
     await vaultOn(store).save('ben', 'github', TOKENS);
     const replica = vaultOn(store);

@@ -44,7 +44,7 @@ describe('webapp in Chromium: the MCP tools panel', () => {
 
       const github = list.getByRole('listitem', { name: 'github' });
       await github.getByText('Not connected').waitFor();
-      await github.getByRole('button', { name: 'Connect github' }).click();
+      await github.getByRole('button', { name: 'Connect github', exact: true }).click();
       expect(await page.evaluate(() => (window as any).__opened)).toEqual([[expect.stringContaining(f.startURLOf('github')), '_blank', 'noopener,noreferrer']]);
 
       await f.screenshot(page, 'user-panel.png');
@@ -75,7 +75,7 @@ describe('webapp in Chromium: the MCP tools panel', () => {
       const page = await f.openPage({ view: 'channel' });
       await page.getByRole('button', { name: 'MCP tools' }).click();
       const github = page.getByRole('listitem', { name: 'github' });
-      await github.getByRole('button', { name: 'Connect github' }).click();
+      await github.getByRole('button', { name: 'Connect github', exact: true }).click();
       const opened = await page.evaluate(() => (window as any).__opened as string[][]);
       const startURL = opened[0]?.[0] ?? '';
       expect(startURL.startsWith(f.startURLOf('github'))).toBe(true);
@@ -110,7 +110,8 @@ describe('webapp in Chromium: the MCP tools panel', () => {
       await page.getByRole('button', { name: 'MCP tools' }).click();
       const github = page.getByRole('listitem', { name: 'github' });
       await github.getByRole('button', { name: 'Disconnect github' }).click();
-      await github.getByRole('button', { name: 'Connect github' }).waitFor();
+      // exact: Playwright matches names as case-insensitive substrings, and "Disconnect github" contains "connect github".
+      await github.getByRole('button', { name: 'Connect github', exact: true }).waitFor();
       expect(await f.sidecar.oauth!.hasTokens(USER, 'github')).toBe(false);
       await page.close();
     });
