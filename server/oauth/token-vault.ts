@@ -46,8 +46,12 @@ export class TokenVault {
    * it changed (a disconnect during a slow read or refresh would otherwise bring the tokens back).
    */
   private readonly writes = new Map<string, number>();
-  /** Saves and deletes the store has not finished, per key: until it has, it may still answer with what they replace. */
-  private readonly writing = new Map<string, number>();
+  /**
+   * Each key's saves and deletes, run one after another in the order they were asked for: a save seals before it
+   * writes, so a delete asked for after it would otherwise reach the store first and leave the tokens behind.
+   * Until a key's queue is empty the store may still answer with what its writes replace.
+   */
+  private readonly writeQueues = new Map<string, Promise<void>>();
 
   constructor(private readonly options: TokenVaultOptions) {
     this.records = options.store.records<StoredTokens>('tokens');
@@ -58,14 +62,14 @@ export class TokenVault {
     if (fresh) this.releaseLeft();
     const pending = this.unsaved.get(key);
     if (pending) {
-      if (fresh || this.now() - pending.triedAt >= UNSAVED_RETRY_MS) await this.write(key, pending.stored, userId, serverName);
+      if (fresh || this.now() - pending.triedAt >= UNSAVED_RETRY_MS) await this.whileWriting(key, () => this.write(key, pending.stored, userId, serverName));
       return pending.stored;
     }
     // Only tokens are cached: "none" is read again, since the user may connect through another replica.
     const cached = this.cache.get(key);
     if (!fresh && cached) return cached;
     // This sidecar is saving or deleting these tokens: what it is writing is newer than anything the store holds.
-    if (this.writing.has(key)) return cached ?? undefined;
+    if (this.writeQueues.has(key)) return cached ?? undefined;
     const writesBefore = this.writes.get(key);
     let stored: StoredTokens | undefined;
     try {
@@ -87,6 +91,7 @@ export class TokenVault {
     const key = tokensKey(userId, serverName);
     this.wrote(key);
     this.cache.set(key, stored);
+    this.unsaved.delete(key); // older than these, whether or not the store takes them
     await this.whileWriting(key, () => this.write(key, stored, userId, serverName));
   }
 
@@ -94,24 +99,25 @@ export class TokenVault {
     this.writes.set(key, (this.writes.get(key) ?? 0) + 1);
   }
 
-  private async whileWriting<T>(key: string, write: () => Promise<T>): Promise<T> {
-    this.writing.set(key, (this.writing.get(key) ?? 0) + 1);
-    try {
-      return await write();
-    } finally {
-      const left = this.writing.get(key)! - 1;
-      if (left === 0) this.writing.delete(key);
-      else this.writing.set(key, left);
-    }
+  private whileWriting<T>(key: string, write: () => Promise<T>): Promise<T> {
+    const result = (this.writeQueues.get(key) ?? Promise.resolve()).then(write);
+    const done = result.then(() => undefined, () => undefined);
+    this.writeQueues.set(key, done);
+    void done.then(() => {
+      if (this.writeQueues.get(key) === done) this.writeQueues.delete(key);
+    });
+    return result;
   }
 
   private async write(key: string, stored: StoredTokens, userId: string, serverName: string): Promise<void> {
     try {
       await this.records.set(key, stored);
-      if (this.unsaved.get(key)?.stored === stored) this.unsaved.delete(key);
+      // Writes run in order, so anything still unsaved is older than what the store now holds.
+      this.unsaved.delete(key);
       this.releaseLeft();
     } catch (error) {
       if (!(error instanceof StoreUnavailableError)) throw error;
+      if (this.cache.get(key) !== stored) return; // a later save or delete replaced them already
       if (!this.unsaved.has(key)) this.options.logger.warn({ userId, server: serverName, reason: error.message }, 'tokens kept in memory until the store is back');
       this.unsaved.set(key, { stored, triedAt: this.now() });
     }

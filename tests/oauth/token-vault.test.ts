@@ -56,6 +56,21 @@ describe.each(BACKENDS)('TokenVault on %s: a save or delete is never undone by a
     expect(await replica.get('cay', 'github')).toBeUndefined();
   });
 
+  it('keeps what came last when saves and deletes of the same tokens overlap: a save sealing its tokens cannot outrun a later delete', async () => {
+    const vault = vaultOn(store);
+    const tokens = store.records<StoredTokens>('tokens');
+    const withAccess = (accessToken: string): StoredTokens => ({ ...TOKENS, tokens: { ...TOKENS.tokens, accessToken } });
+    for (let i = 0; i < 25; i++) {
+      await Promise.all([vault.save('dan', `saved${i}`, withAccess('older')), vault.save('dan', `saved${i}`, withAccess('newer'))]);
+      await Promise.all([vault.save('dan', `deleted${i}`, withAccess('connected')), vault.delete('dan', `deleted${i}`)]);
+    }
+    for (let i = 0; i < 25; i++) {
+      expect((await tokens.get(`dan:saved${i}`))?.tokens.accessToken).toBe('newer');
+      expect(await tokens.get(`dan:deleted${i}`)).toBeUndefined();
+      expect(await vaultOn(store).get('dan', `deleted${i}`)).toBeUndefined(); // what another replica reads
+    }
+  });
+
   it('new tokens saved while the store is still answering an earlier read are the ones kept', async () => {
     await vaultOn(store).save('ben', 'github', TOKENS);
     const replica = vaultOn(store);
