@@ -51,6 +51,7 @@ const ROWS = {
   F10: ['Faults', 'Store (Redis, PostgreSQL) stopped and restarted under load; stores unreachable or broken'],
   F11: ['Faults', 'Mattermost unreachable during the admin check'],
   F12: ['Faults', 'A sidecar replica killed mid-flow; both replicas restarted (--replicas)'],
+  F13: ['Faults', 'A disconnect or a new connection racing a refresh, a store read or another write'],
   B1: ['Bad input', 'Invalid configuration in every field (hooks, parseConfig, admin discover, store URL, keyring, key file)'],
   B2: ['Bad input', 'Unknown tool or server names'],
   B3: ['Bad input', 'Wrong argument types'],
@@ -102,6 +103,11 @@ const RULES = [
   { row: 'F10', file: 'tests/store/records.test.ts', name: /reports a failing backend/, faults: 1 },
   { row: 'F11', file: 'tests/mattermost/admin-routes.test.ts', name: /answers 503 when Mattermost is down/, faults: 1 },
   { row: 'F12', file: 'tests/replicas/two-replicas.test.ts', name: /replica A was killed/, faults: 1, optional: 'replicas' },
+  { row: 'F13', file: 'tests/oauth/oauth-manager.test.ts', name: /keeps a disconnect when a refresh that began before it/, faults: 1, lost: 'the disconnect stands: the refreshed tokens are neither stored nor used' },
+  { row: 'F13', file: 'tests/oauth/token-vault.test.ts', name: /disconnect while the store is still answering an earlier read/, faults: 1, lost: 'the disconnect stands, in memory and in the store' },
+  { row: 'F13', file: 'tests/oauth/token-vault.test.ts', name: /read that starts while a disconnect is being written/, faults: 1, lost: 'the disconnect stands: the read finds no tokens' },
+  { row: 'F13', file: 'tests/oauth/token-vault.test.ts', name: /saves and deletes of the same tokens overlap/, faults: 1, lost: '25 overlapping saves keep the newer tokens and 25 disconnects right after a save leave nothing stored' },
+  { row: 'F13', file: 'tests/oauth/token-vault.test.ts', name: /new tokens saved while the store is still answering/, faults: 1, lost: 'the newer tokens stand' },
   { row: 'F12', file: 'tests/replicas/two-replicas.test.ts', name: /when both replicas restart/, faults: 1, recoveries: 2, optional: 'replicas', lost: 'every connection and the shared config survive both replicas restarting' },
 
   // (2) Bad input

@@ -23,7 +23,7 @@ function vaultOn(store: Store): TokenVault {
   return new TokenVault({ store, identities, logger: silentLogger(), http });
 }
 
-describe.each(BACKENDS)('TokenVault on %s: a save or delete is never undone by a read that began before it', (backend) => {
+describe.each(BACKENDS)('TokenVault on %s: what the user did last to their tokens stands', (backend) => {
   let target: StoreTarget;
   let store: Store;
 
