@@ -7,7 +7,7 @@ import { parseConfig, type ConfigInput } from '../../server/config/schema.js';
 import type { FetchLike } from '../../server/mcp/request-headers.js';
 import { echoTool, startMcpServer, type TestMcpServer } from '../support/mcp-test-server.js';
 import { silentLogger } from '../support/logger.js';
-import { startDeadServer, portOf, type DeadServer } from './support/dead-server.js';
+import { startDeadServer, portOf, type DeadServer } from '../support/dead-server.js';
 import { startFaultProxy } from './support/fault-proxy.js';
 
 const COOLDOWN_MS = 10_000;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { parseConfig } from '../../server/config/schema.js';
 import { startSidecar, type Sidecar } from '../../server/sidecar.js';
 import { echoTool, startMcpServer, whoamiTool, type TestMcpServer } from '../support/mcp-test-server.js';
+import { startDeadServer, type DeadServer } from '../support/dead-server.js';
 import { captureLogger, silentLogger } from '../support/logger.js';
 import { sidecarRequest } from '../support/sidecar-client.js';
 
@@ -15,7 +16,7 @@ const ADMIN_HEADER_VALUE = 'admin-header-value-never-logged';
 
 describe('sidecar HTTP API', () => {
   let mcp: TestMcpServer;
-  let dead: TestMcpServer;
+  let dead: DeadServer;
   let sidecar: Sidecar;
   const logs = captureLogger('debug');
 
@@ -25,14 +26,14 @@ describe('sidecar HTTP API', () => {
 
   beforeAll(async () => {
     mcp = await startMcpServer({ tools: [echoTool, whoamiTool] });
-    dead = await startMcpServer();
-    await dead.kill();
+    dead = await startDeadServer();
     sidecar = await startSidecar({ config: parseConfig(settings().config), secret: SECRET, logger: logs.logger, listen: '127.0.0.1:0' });
   });
 
   afterAll(async () => {
     await sidecar.close();
     await mcp.close();
+    await dead.close();
   });
 
   const call = (path: string, options: Parameters<typeof sidecarRequest>[2] = {}) => sidecarRequest(sidecar.address, path, { secret: SECRET, userId: USER, ...options });

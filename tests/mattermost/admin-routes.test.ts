@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parseConfig } from '../../server/config/schema.js';
 import { startSidecar, type Sidecar, type SidecarOptions } from '../../server/sidecar.js';
 import { startFakeMattermost, type FakeMattermost } from '../support/fake-mattermost.js';
+import { startDeadServer, type DeadServer } from '../support/dead-server.js';
 import { captureLogger, silentLogger } from '../support/logger.js';
 import { echoTool, startMcpServer, whoamiTool, type TestMcpServer } from '../support/mcp-test-server.js';
 import { sidecarRequest } from '../support/sidecar-client.js';
@@ -16,7 +17,7 @@ const FORMER_ADMIN = 'formeradminaaaaaaaaaaaaaaa';
 describe('admin routes', () => {
   let mattermost: FakeMattermost;
   let wiki: TestMcpServer;
-  let dead: TestMcpServer;
+  let dead: DeadServer;
   let slow: TestMcpServer;
   let locked: { url: string; close(): Promise<void> };
   const sidecars: Sidecar[] = [];
@@ -56,8 +57,7 @@ describe('admin routes', () => {
       ],
     });
     wiki = await startMcpServer({ tools: [echoTool, whoamiTool] });
-    dead = await startMcpServer();
-    await dead.kill();
+    dead = await startDeadServer();
     slow = await startMcpServer({ delayMs: 10_000 });
     locked = await startProtectedServer();
     main = await sidecar();
@@ -65,7 +65,7 @@ describe('admin routes', () => {
 
   afterAll(async () => {
     await Promise.all(sidecars.map((s) => s.close()));
-    await Promise.all([mattermost.close(), wiki.close(), slow.close(), locked.close()]);
+    await Promise.all([mattermost.close(), wiki.close(), slow.close(), locked.close(), dead.close()]);
   });
 
   describe('GET /admin/mcp/tools', () => {
@@ -152,10 +152,9 @@ describe('admin routes', () => {
 
   describe('when Mattermost cannot tell (fail closed)', () => {
     it('answers 503 when Mattermost is down', async () => {
-      const gone = await startFakeMattermost({ token: BOT_TOKEN });
-      await gone.close();
-      const s = await sidecar({ mattermost: { restURL: gone.url, restToken: BOT_TOKEN } });
-      const response = await call('/admin/mcp/tools', ADMIN, undefined, s);
+      const gone = await startDeadServer(); // Mattermost's port, and nothing answering on it
+      const s = await sidecar({ mattermost: { restURL: `http://127.0.0.1:${gone.port}`, restToken: BOT_TOKEN } });
+      const response = await call('/admin/mcp/tools', ADMIN, undefined, s).finally(() => gone.close());
       expect(response.status).toBe(503);
       expect(response.body.code).toBe('ERR_MATTERMOST_UNAVAILABLE');
       expect(response.body.error).toMatch(/^Could not check your permissions with Mattermost \(Mattermost is unreachable/);

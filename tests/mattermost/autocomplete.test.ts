@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parseConfig } from '../../server/config/schema.js';
 import { startSidecar, type Sidecar } from '../../server/sidecar.js';
+import { startDeadServer, type DeadServer } from '../support/dead-server.js';
 import { silentLogger } from '../support/logger.js';
 import { echoTool, startMcpServer, whoamiTool, type TestMcpServer } from '../support/mcp-test-server.js';
 import { sidecarRequest } from '../support/sidecar-client.js';
@@ -11,14 +12,13 @@ const ALICE = 'aliceaaaaaaaaaaaaaaaaaaaaa';
 
 describe('GET /autocomplete/servers', () => {
   let wiki: TestMcpServer;
-  let dead: TestMcpServer;
+  let dead: DeadServer;
   let locked: { url: string; close(): Promise<void> };
   let sidecar: Sidecar;
 
   beforeAll(async () => {
     wiki = await startMcpServer({ tools: [echoTool, whoamiTool] });
-    dead = await startMcpServer();
-    await dead.kill();
+    dead = await startDeadServer();
     locked = await startProtectedServer();
     sidecar = await startSidecar({
       config: parseConfig({
@@ -38,7 +38,7 @@ describe('GET /autocomplete/servers', () => {
 
   afterAll(async () => {
     await sidecar.close();
-    await Promise.all([wiki.close(), locked.close()]);
+    await Promise.all([wiki.close(), locked.close(), dead.close()]);
   });
 
   it('lists the enabled servers as Mattermost AutocompleteListItems with the user’s status as help text', async () => {

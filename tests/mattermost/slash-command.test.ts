@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parseConfig, type ConfigInput } from '../../server/config/schema.js';
 import type { ConnectionActions } from '../../server/mattermost/connection-actions.js';
 import { startSidecar, type Sidecar, type SidecarOptions } from '../../server/sidecar.js';
+import { startDeadServer, type DeadServer } from '../support/dead-server.js';
 import { silentLogger } from '../support/logger.js';
 import { echoTool, startMcpServer, whoamiTool, type TestMcpServer } from '../support/mcp-test-server.js';
 import { sidecarRequest } from '../support/sidecar-client.js';
@@ -40,15 +41,14 @@ async function run(on: Sidecar, command: string, userId = ALICE): Promise<string
 describe('/mcp', () => {
   let wiki: TestMcpServer;
   let team: TestMcpServer;
-  let dead: TestMcpServer;
+  let dead: DeadServer;
   let locked: { url: string; close(): Promise<void> };
   let main: Sidecar;
 
   beforeAll(async () => {
     wiki = await startMcpServer({ tools: [echoTool, whoamiTool] });
     team = await startMcpServer({ tools: [{ ...echoTool, description: 'Echoes [click here](https://evil.example) **now**' }] });
-    dead = await startMcpServer();
-    await dead.kill();
+    dead = await startDeadServer();
     locked = await startProtectedServer();
     main = await sidecar({
       servers: [
@@ -63,7 +63,7 @@ describe('/mcp', () => {
 
   afterAll(async () => {
     await Promise.all(sidecars.map((s) => s.close()));
-    await Promise.all([wiki.close(), team.close(), locked.close()]);
+    await Promise.all([wiki.close(), team.close(), locked.close(), dead.close()]);
   });
 
   describe('status', () => {

@@ -3,13 +3,14 @@ import { ClientManager } from '../../server/mcp/client-manager.js';
 import { ToolNotFoundError } from '../../server/mcp/errors.js';
 import { parseConfig, type ConfigInput } from '../../server/config/schema.js';
 import { echoTool, startMcpServer, whoamiTool, type TestMcpServer, type TestTool } from '../support/mcp-test-server.js';
+import { startDeadServer } from '../support/dead-server.js';
 import { silentLogger } from '../support/logger.js';
 import { eventually } from '../support/eventually.js';
 
 const ALICE = 'aliceaaaaaaaaaaaaaaaaaaaaa';
 const BOB = 'bobbbbbbbbbbbbbbbbbbbbbbbb';
 const logger = silentLogger();
-const servers: TestMcpServer[] = [];
+const servers: Array<{ close(): Promise<void> }> = [];
 const managers: ClientManager[] = [];
 
 async function server(options: Parameters<typeof startMcpServer>[0] = {}): Promise<TestMcpServer> {
@@ -33,8 +34,8 @@ describe('ClientManager', () => {
   it('returns the tools of every working server and an error for the dead one, on every request', async () => {
     const a = await server({ tools: [echoTool] });
     const b = await server({ transport: 'sse', tools: [whoamiTool] });
-    const dead = await server();
-    await dead.kill();
+    const dead = await startDeadServer();
+    servers.push(dead);
     const m = manager({ servers: [{ name: 'a', baseURL: a.url }, { name: 'b', baseURL: b.url }, { name: 'dead', baseURL: dead.url }] });
     for (let request = 0; request < 2; request++) {
       const { tools, errors } = await m.getToolsForUser(ALICE);

@@ -14,6 +14,7 @@ import { startAuthorizationServer, type TestAuthorizationServer } from './author
 import { chromiumAvailable, CHROMIUM_PATH, launchBrowser, type Browser } from './browser.js';
 import { startHostPage, startReverseChannel, type HostPage, type ReverseChannel } from './host-page.js';
 import { silentLogger } from './logger.js';
+import { startDeadServer, type DeadServer } from './dead-server.js';
 import { echoTool, startMcpServer, whoamiTool, type TestMcpServer } from './mcp-test-server.js';
 import { startProtectedMcpServer, type ProtectedMcpServer } from './protected-mcp-server.js';
 import { storeTarget, type StoreTarget } from './store-fixtures.js';
@@ -31,10 +32,10 @@ export interface OnChangeCall {
 }
 
 export interface WebappFixture {
-  /** `wiki` (echo, whoami), `extra` (echo), `dead` (killed). */
+  /** `wiki` (echo, whoami), `extra` (echo), `dead` (drops every connection). */
   readonly tools: TestMcpServer;
   readonly extra: TestMcpServer;
-  readonly dead: TestMcpServer;
+  readonly dead: DeadServer;
   /** `github` in the config: an OAuth protected resource. */
   readonly protectedServer: ProtectedMcpServer;
   readonly host: HostPage;
@@ -62,8 +63,7 @@ export async function startWebappFixture(): Promise<WebappFixture> {
 
   const tools = await startMcpServer({ tools: [echoTool, whoamiTool] });
   const extra = await startMcpServer({ tools: [echoTool] });
-  const dead = await startMcpServer();
-  await dead.kill();
+  const dead = await startDeadServer();
   const authorizationServer: TestAuthorizationServer = await startAuthorizationServer();
   const protectedServer = await startProtectedMcpServer({ issuer: authorizationServer.issuer, jwksURL: authorizationServer.jwksURL });
   const store: StoreTarget = await storeTarget('sqlite');
@@ -137,7 +137,7 @@ export async function startWebappFixture(): Promise<WebappFixture> {
       await host.close();
       await channel.close();
       await store.cleanUp();
-      await Promise.all([tools.close(), extra.close(), protectedServer.stop(), authorizationServer.stop()]);
+      await Promise.all([tools.close(), extra.close(), dead.close(), protectedServer.stop(), authorizationServer.stop()]);
       rmSync(workDir, { recursive: true, force: true });
     },
   };
