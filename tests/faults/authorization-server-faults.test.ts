@@ -23,7 +23,7 @@ const COOLDOWN_MS = 5_000;
 const logger = silentLogger();
 
 let as: TestAuthorizationServer;
-/** The authorization server, on its issuer's own port, with faults the tests switch on and off. */
+/** Stands between the authorization server and its callers, with faults the tests switch on and off. */
 let host: FaultyHost;
 let secure: ProtectedMcpServer;
 let open: TestMcpServer;

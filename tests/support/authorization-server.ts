@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { exportJWK, generateKeyPair } from 'jose';
@@ -23,6 +23,8 @@ export interface AuthorizationServerOptions {
   readonly pathPrefix?: string;
   /** Require this RFC 7591 initial access token for registration (default: open registration). */
   readonly initialAccessToken?: string;
+  /** Serves the provider through this (e.g. behind test faults) instead of directly. */
+  readonly serveThrough?: (provider: RequestListener) => RequestListener;
 }
 
 export interface TestAuthorizationServer {
@@ -113,7 +115,7 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
 
   const app = express();
   app.use(prefix || '/', provider.callback());
-  server.on('request', app);
+  server.on('request', options.serveThrough ? options.serveThrough(app) : app);
 
   return {
     issuer,

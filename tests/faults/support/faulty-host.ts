@@ -1,33 +1,31 @@
 /**
- * Serves a real handler (oidc-provider's, a test MCP server's) on a fixed 127.0.0.1 port and breaks it on
- * demand, per path: `drop` closes the connection without an answer (a crashed process behind a balancer),
- * `hang` never answers (a stuck server), `hold` keeps requests until the fault is lifted and then serves them
- * (a slow answer whose timing the test controls), `unavailable` answers 503, `up` serves normally.
+ * Puts a real handler (oidc-provider's, a test MCP server's) behind faults switched on demand, per path:
+ * `drop` closes the connection without an answer (a crashed process behind a balancer), `hang` never
+ * answers (a stuck server), `hold` keeps requests until the fault is lifted and then serves them (a slow
+ * answer whose timing the test controls), `unavailable` answers 503, `up` serves normally. The caller's own
+ * server listens with `listener` as its request handler, so the port is never given up and taken again.
  */
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 
 export type HostFault = 'up' | 'drop' | 'hang' | 'hold' | 'unavailable';
 
 export interface FaultyHost {
-  readonly port: number;
+  /** The request handler to serve: `handler` behind the faults. */
+  readonly listener: RequestListener;
   /** `METHOD /path` of every request received, in order, whatever the fault. */
   readonly requests: readonly string[];
   /** Requests held by `hold` right now. */
   readonly held: number;
   /** Applies `fault` to requests for one of `paths` (every path when none is given). */
   set(fault: HostFault, ...paths: string[]): void;
-  close(): Promise<void>;
 }
 
-export async function startFaultyHost(port: number, handler: RequestListener): Promise<FaultyHost> {
+export function faultyHost(handler: RequestListener): FaultyHost {
   let rules: Array<{ fault: HostFault; paths: string[] }> = [];
   const requests: string[] = [];
-  const sockets = new Set<Socket>();
   const hung = new Set<ServerResponse>();
   const held: Array<[IncomingMessage, ServerResponse]> = [];
-  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const listener: RequestListener = (req, res) => {
     const path = new URL(req.url ?? '/', 'http://host').pathname;
     requests.push(`${req.method} ${path}`);
     const rule = rules.find((r) => r.paths.length === 0 || r.paths.includes(path));
@@ -47,15 +45,9 @@ export async function startFaultyHost(port: number, handler: RequestListener): P
       case 'up':
         handler(req, res);
     }
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  server.listen(port, '127.0.0.1');
-  await once(server, 'listening');
+  };
   return {
-    port,
+    listener,
     requests,
     get held() {
       return held.length;
@@ -68,12 +60,6 @@ export async function startFaultyHost(port: number, handler: RequestListener): P
         hung.clear();
         for (const [req, res] of held.splice(0)) handler(req, res);
       }
-    },
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      const closed = once(server, 'close');
-      server.close();
-      await closed;
     },
   };
 }

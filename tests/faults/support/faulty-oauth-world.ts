@@ -3,11 +3,11 @@ import { parseConfig, type Config } from '../../../server/config/schema.js';
 import { startAuthorizationServer, type TestAuthorizationServer } from '../../support/authorization-server.js';
 import { echoTool, startMcpServer, type TestMcpServer } from '../../support/mcp-test-server.js';
 import { startProtectedMcpServer, type ProtectedMcpServer } from '../../support/protected-mcp-server.js';
-import { startFaultyHost, type FaultyHost } from './faulty-host.js';
+import { faultyHost, type FaultyHost } from './faulty-host.js';
 
 export interface FaultyOAuthWorld {
   readonly as: TestAuthorizationServer;
-  /** Serves the authorization server on its issuer's own port, with faults the specs switch on and off. */
+  /** Stands between the authorization server and its callers, with faults the specs switch on and off. */
   readonly host: FaultyHost;
   readonly secure: ProtectedMcpServer;
   readonly open: TestMcpServer;
@@ -17,23 +17,21 @@ export interface FaultyOAuthWorld {
 }
 
 export async function startFaultyOAuthWorld(): Promise<FaultyOAuthWorld> {
-  const as = await startAuthorizationServer({ accessTokenTTL: 600 });
-  const port = Number(new URL(as.issuer).port);
-  await as.stop();
-  const host = await startFaultyHost(port, as.provider.callback());
+  let host: FaultyHost | undefined;
+  const as = await startAuthorizationServer({ accessTokenTTL: 600, serveThrough: (provider) => (host = faultyHost(provider)).listener });
   const secure = await startProtectedMcpServer({ issuer: as.issuer, jwksURL: as.jwksURL });
   const open = await startMcpServer({ tools: [echoTool] });
   const config = parseConfig({ servers: [{ name: 'secure', baseURL: secure.url }, { name: 'open', baseURL: open.url }] });
   return {
     as,
-    host,
+    host: host!,
     secure,
     open,
     config,
     async close() {
       await open.close();
       await secure.stop();
-      await host.close();
+      await as.stop();
     },
   };
 }
