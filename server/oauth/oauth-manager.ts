@@ -14,7 +14,7 @@ import { withOriginBreakers } from './origin-breakers.js';
 import type { CircuitBreakerOptions } from '../mcp/circuit-breaker.js';
 import { assertS256Supported, generatePKCE } from './pkce.js';
 import { OAUTH_SESSION_TTL_MS, sessionKey, type OAuthSession, type StoredClient } from './records.js';
-import { exchangeAuthorizationCode, revokeToken } from './token-endpoint.js';
+import { exchangeAuthorizationCode, grantRevocation, revokeToken } from './token-endpoint.js';
 import { TokenVault } from './token-vault.js';
 
 export type ConnectionStatus = 'connected' | 'disconnected';
@@ -194,10 +194,9 @@ export class OAuthManager implements ClientAuthHooks {
     let revoked = false;
     if (stored?.revocationEndpoint) {
       const client = await this.identities.known(server, stored.issuer, stored.clientId, stored.authMethod);
-      const token = stored.tokens.refreshToken ?? stored.tokens.accessToken;
       if (client) {
         try {
-          await revokeToken(stored.revocationEndpoint, client, { token, tokenTypeHint: stored.tokens.refreshToken ? 'refresh_token' : 'access_token' }, this.http);
+          await revokeToken(stored.revocationEndpoint, client, grantRevocation(stored.tokens), this.http);
           revoked = true;
         } catch (error) {
           this.options.logger.warn({ userId, server: server.name, reason: error instanceof Error ? error.message : String(error) }, 'token revocation failed; forgetting the tokens anyway');

@@ -55,6 +55,11 @@ export interface Revocation {
   readonly tokenTypeHint?: 'refresh_token' | 'access_token';
 }
 
+/** What to revoke to end a grant: its refresh token when it has one (RFC 7009 §2.1 ends its access tokens too), else the access token. */
+export function grantRevocation(tokens: TokenSet): Revocation {
+  return tokens.refreshToken ? { token: tokens.refreshToken, tokenTypeHint: 'refresh_token' } : { token: tokens.accessToken, tokenTypeHint: 'access_token' };
+}
+
 /** RFC 6749 §4.1.3: trades the authorization code and PKCE verifier for tokens. */
 export async function exchangeAuthorizationCode(
   tokenEndpoint: string,

@@ -5,7 +5,7 @@ import type { ClientIdentities } from './client-identities.js';
 import { OAuthTokenError, RefreshInProgressError } from './errors.js';
 import type { HttpOptions } from './http.js';
 import { refreshLeaseKey, tokensKey, type StoredTokens } from './records.js';
-import { refreshAccessToken, revokeToken } from './token-endpoint.js';
+import { grantRevocation, refreshAccessToken, revokeToken } from './token-endpoint.js';
 
 /** Refresh this long before expiry, plus up to as much again of jitter, so a burst of logins does not refresh at once. */
 export const REFRESH_MARGIN_MS = 60_000;
@@ -69,7 +69,7 @@ export class TokenVault {
     const cached = this.cache.get(key);
     if (!fresh && cached) return cached;
     // This sidecar is saving or deleting these tokens: what it is writing is newer than anything the store holds.
-    if (this.writeQueues.has(key)) return cached ?? undefined;
+    if (this.writeQueues.has(key)) return this.latest(key);
     const writesBefore = this.writes.get(key);
     let stored: StoredTokens | undefined;
     try {
@@ -81,7 +81,7 @@ export class TokenVault {
       await this.records.delete(key);
     }
     // Saved or deleted while the store answered: that newer write is the truth, not what was read before it.
-    if (this.writes.get(key) !== writesBefore) return this.cache.get(key) ?? undefined;
+    if (this.writes.get(key) !== writesBefore) return this.latest(key);
     this.cache.set(key, stored ?? null);
     return stored;
   }
@@ -93,6 +93,11 @@ export class TokenVault {
     this.cache.set(key, stored);
     this.unsaved.delete(key); // older than these, whether or not the store takes them
     await this.whileWriting(key, () => this.write(key, stored, userId, serverName));
+  }
+
+  /** What this sidecar last saved, deleted (undefined) or read for the key. */
+  private latest(key: string): StoredTokens | undefined {
+    return this.cache.get(key) ?? undefined;
   }
 
   private wrote(key: string): void {
@@ -218,22 +223,19 @@ export class TokenVault {
       if (error instanceof OAuthTokenError && (error.code === 'invalid_grant' || error.code === 'invalid_client' || error.code === 'unauthorized_client')) {
         this.options.onRefresh?.('invalid_grant');
         this.options.logger.info({ server: server.name, userId, errorCode: error.code }, 'refresh token refused; the user must connect again');
-        return overtaken() ? this.cache.get(key) ?? undefined : this.discard(userId, server.name);
+        return overtaken() ? this.latest(key) : this.discard(userId, server.name);
       }
       this.options.onRefresh?.('failed');
       this.options.logger.warn({ server: server.name, userId, reason: error instanceof Error ? error.message : String(error) }, 'token refresh failed; keeping the tokens');
-      if (overtaken()) return this.cache.get(key) ?? undefined;
+      if (overtaken()) return this.latest(key);
       if (stillValid) return current;
       throw error;
     }
     this.options.onRefresh?.('refreshed');
     if (overtaken()) {
       this.options.logger.info({ userId, server: server.name }, 'tokens refreshed after the user disconnected or connected again; discarding them');
-      if (current.revocationEndpoint) {
-        const token = tokens.refreshToken ?? tokens.accessToken;
-        void revokeToken(current.revocationEndpoint, client, { token, tokenTypeHint: tokens.refreshToken ? 'refresh_token' : 'access_token' }, this.options.http).catch(() => undefined);
-      }
-      return this.cache.get(key) ?? undefined;
+      if (current.revocationEndpoint) void revokeToken(current.revocationEndpoint, client, grantRevocation(tokens), this.options.http).catch(() => undefined);
+      return this.latest(key);
     }
     const next: StoredTokens = { ...current, tokens, savedAt: this.now() };
     await this.save(userId, server.name, next);
