@@ -5,6 +5,8 @@ import type { MattermostSurfaces } from '../mattermost/surfaces.js';
 import type { Metrics } from '../observability/metrics.js';
 import { requireSidecarSecret, requireUser } from './authentication.js';
 import { errorHandler, HttpError } from './errors.js';
+import { connectNotifier } from '../mcp-endpoint/connect-notice.js';
+import { mcpEndpointRouter } from '../mcp-endpoint/endpoint-router.js';
 import { adminRouter } from './routes/admin.js';
 import { autocompleteRouter } from './routes/autocomplete.js';
 import { botToolsRouter } from './routes/bot-tools.js';
@@ -50,6 +52,9 @@ export function createApp({ manager, metrics, logger, secret, mattermost = { dis
   app.use(autocompleteRouter(manager));
   app.use(adminRouter(manager, mattermost));
   if (oauth) app.use(oauthRouter(manager, oauth, logger));
+
+  // MCP endpoint caller hook: requireUser() until requireMcpEndpointCaller (trusted plugins, ExternalMCPClients) lands.
+  app.use(mcpEndpointRouter({ manager, metrics, logger, siteURL: mattermost.siteURL, notify: connectNotifier(mattermost.shim, logger) }, requireUser()));
 
   const user = express.Router();
   user.use(requireUser());

@@ -24,6 +24,7 @@ export function buildToolCatalog(servers: readonly ServerTools[]): ToolCatalog {
       toolName: tool.name,
       description: tool.description ?? '',
       inputSchema: tool.inputSchema as Record<string, unknown>,
+      ...(tool.annotations && { annotations: tool.annotations }),
     })),
   );
   return Object.freeze({ names, tools: Object.freeze(tools) });

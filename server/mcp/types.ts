@@ -1,3 +1,4 @@
+import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerConfig } from '../config/schema.js';
 import type { FetchLike } from './request-headers.js';
 
@@ -9,6 +10,8 @@ export interface UserTool {
   readonly toolName: string;
   readonly description: string;
   readonly inputSchema: Record<string, unknown>;
+  /** The server's hints (read-only, destructive…), passed on to MCP clients of the plugin's own endpoint. */
+  readonly annotations?: ToolAnnotations;
 }
 
 /** A server that needs the user to connect their account; `authURL` starts the flow. */

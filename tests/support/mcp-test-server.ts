@@ -17,6 +17,7 @@ export interface TestTool {
   readonly description?: string;
   readonly inputSchema?: Tool['inputSchema'];
   readonly outputSchema?: Tool['outputSchema'];
+  readonly annotations?: Tool['annotations'];
   readonly run: (args: Record<string, unknown>, context: ToolContext) => Promise<CallToolResult> | CallToolResult;
 }
 
@@ -90,7 +91,7 @@ export async function startMcpServer(options: TestServerOptions = {}): Promise<T
   function buildServer(): Server {
     const server = new Server({ name: 'test-server', version: '1.0.0' }, { capabilities: { tools: { listChanged: true } } });
     server.setRequestHandler(ListToolsRequestSchema, (request) => {
-      const all = tools.map((t) => ({ name: t.name, description: t.description, inputSchema: t.inputSchema ?? { type: 'object' as const }, ...(t.outputSchema && { outputSchema: t.outputSchema }) }));
+      const all = tools.map((t) => ({ name: t.name, description: t.description, inputSchema: t.inputSchema ?? { type: 'object' as const }, ...(t.outputSchema && { outputSchema: t.outputSchema }), ...(t.annotations && { annotations: t.annotations }) }));
       const size = options.pageSize ?? all.length;
       const start = request.params?.cursor ? Number(request.params.cursor) : 0;
       const next = start + size;

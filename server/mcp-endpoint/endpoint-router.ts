@@ -1,0 +1,45 @@
+import { Router, type RequestHandler } from 'express';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { userIdOf } from '../http/authentication.js';
+import { describeError } from '../mcp/errors.js';
+import { userToolServer, type UserToolServerDeps } from './user-tool-server.js';
+
+/** Reached through Mattermost at `<SiteURL>/plugins/mattermost-mcp/api/v1/mcp`, from plugins at `/mattermost-mcp/api/v1/mcp`. */
+export const MCP_ENDPOINT_PATH = '/api/v1/mcp';
+
+/** JSON-RPC 2.0 error object without an id (the request could not be read or is not allowed). */
+function jsonRpcError(code: number, message: string): Record<string, unknown> {
+  return { jsonrpc: '2.0', error: { code, message }, id: null };
+}
+
+/**
+ * The plugin's own MCP server endpoint (Streamable HTTP, stateless, JSON responses): every message a
+ * POST, answered by a fresh SDK server and transport for the calling user. `caller` decides who may
+ * call it and sets `res.locals.userId`.
+ */
+export function mcpEndpointRouter(deps: UserToolServerDeps, caller: RequestHandler): Router {
+  const router = Router();
+
+  router.post(MCP_ENDPOINT_PATH, caller, async (req, res) => {
+    const server = userToolServer(userIdOf(res.locals), deps);
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    // Closing aborts handlers still running (the caller went away) and frees the per-request server.
+    res.on('close', () => {
+      void server.close();
+    });
+    try {
+      await server.connect(transport);
+      await transport.handleRequest(req, res, req.body);
+    } catch (error) {
+      deps.logger.error({ reason: describeError(error) }, 'MCP endpoint: request failed');
+      if (!res.headersSent) res.status(500).json(jsonRpcError(-32603, 'Internal error.'));
+    }
+  });
+
+  // Stateless: no standalone SSE stream to GET and no session to DELETE (as the SDK's stateless example answers).
+  router.all(MCP_ENDPOINT_PATH, caller, (_req, res) => {
+    res.status(405).set('Allow', 'POST').json(jsonRpcError(-32000, 'Method not allowed: this MCP endpoint is stateless; send every message as a POST.'));
+  });
+
+  return router;
+}
