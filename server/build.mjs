@@ -1,7 +1,8 @@
 // Packages the sidecar for the plugin bundle: server/main.ts and everything it imports in one ESM file
 // (esbuild), plus a small node_modules with the packages that cannot be bundled and their runtime
-// dependencies: the storage layer (keyv and its adapters) with the SQLite native addon and the
-// PostgreSQL driver, which @keyv/postgres loads through createRequire at run time.
+// dependencies: the storage layer (keyv and its adapters) and the PostgreSQL driver, which
+// @keyv/postgres loads through createRequire at run time. No native addon: SQLite is Node's own
+// node:sqlite, so the same files run on every platform's Node.
 // Usage: node server/build.mjs <out dir>   (writes <out>/server/main.js, <out>/package.json, <out>/node_modules)
 import { build } from 'esbuild';
 import { cpSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -12,15 +13,7 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Shipped as packages, not bundled. */
-export const EXTERNAL_PACKAGES = ['keyv', '@keyv/sqlite', '@keyv/postgres', '@keyv/redis', 'sqlite3', 'pg', '@redis/client'];
-
-/**
- * Packages whose install-time files and dependencies are not needed at run time: sqlite3 needs its
- * JavaScript, the compiled addon and `bindings` (node-gyp, prebuild-install and tar only install it).
- */
-const RUNTIME_ONLY = {
-  sqlite3: { files: ['package.json', 'LICENSE', 'lib', 'build/Release/node_sqlite3.node'], dependencies: ['bindings'] },
-};
+export const EXTERNAL_PACKAGES = ['keyv', '@keyv/postgres', '@keyv/redis', 'pg', '@redis/client'];
 
 /** esbuild's ESM output needs `require`, `__filename` and `__dirname` for the CommonJS it bundles. */
 const BANNER = [
@@ -64,14 +57,10 @@ export function runtimeClosure(names, fromDir = root) {
     if (found.has(dir)) continue;
     found.set(dir, name);
     const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-    const runtime = RUNTIME_ONLY[name];
-    const deps = runtime ? runtime.dependencies : Object.keys(manifest.dependencies ?? {});
-    for (const dep of deps) queue.push({ name: dep, fromDir: dir, optional: false });
-    if (!runtime) {
-      for (const dep of Object.keys(manifest.optionalDependencies ?? {})) queue.push({ name: dep, fromDir: dir, optional: true });
-      const optionalPeers = manifest.peerDependenciesMeta ?? {};
-      for (const dep of Object.keys(manifest.peerDependencies ?? {})) if (!optionalPeers[dep]?.optional) queue.push({ name: dep, fromDir: dir, optional: false });
-    }
+    for (const dep of Object.keys(manifest.dependencies ?? {})) queue.push({ name: dep, fromDir: dir, optional: false });
+    for (const dep of Object.keys(manifest.optionalDependencies ?? {})) queue.push({ name: dep, fromDir: dir, optional: true });
+    const optionalPeers = manifest.peerDependenciesMeta ?? {};
+    for (const dep of Object.keys(manifest.peerDependencies ?? {})) if (!optionalPeers[dep]?.optional) queue.push({ name: dep, fromDir: dir, optional: false });
   }
   return [...found].map(([dir, name]) => ({ dir, name }));
 }
@@ -82,14 +71,6 @@ function copyPackage({ dir, name }, outDir) {
   const inside = relative(modules, dir);
   if (inside.startsWith('..')) throw new Error(`${name} is not under ${modules}: ${dir}`);
   const target = join(outDir, 'node_modules', inside);
-  const runtime = RUNTIME_ONLY[name];
-  if (runtime) {
-    for (const file of runtime.files) {
-      if (!existsSync(join(dir, file))) throw new Error(`${name}: ${file} is missing (was it installed with its native addon built?)`);
-      cpSync(join(dir, file), join(target, file), { recursive: true });
-    }
-    return;
-  }
   // Nested node_modules are copied as packages of their own when something needs them.
   cpSync(dir, target, { recursive: true, filter: (source) => !relative(dir, source).split('/').includes('node_modules') });
 }

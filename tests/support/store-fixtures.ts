@@ -6,8 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { createClient } from '@redis/client';
-import sqlite3 from 'sqlite3';
 import { newPgPool, type PgPool } from '../../server/store/backends/pg-driver.js';
 import { createStore, generateKeyringEntry, type Store, type StoreOptions } from '../../server/store/index.js';
 
@@ -77,13 +77,15 @@ function rawAccess(backend: BackendName, table: string, namespace: string): Prom
 async function rawSqlite(table: string): Promise<RawAccess> {
   const dir = await mkdtemp(join(tmpdir(), 'mmcp-store-'));
   const path = join(dir, 'nested', 'data', 'store.db'); // parent directories do not exist yet
-  const all = (sql: string) =>
-    new Promise<Array<Record<string, unknown>>>((resolve, reject) => {
-      const db = new sqlite3.Database(path, (openError) => {
-        if (openError) return reject(openError);
-        db.all(sql, (error, rows) => db.close(() => (error ? reject(error) : resolve(rows as Array<Record<string, unknown>>))));
-      });
-    });
+  /** A connection of its own for each statement, as another process would read the file. */
+  const all = async (sql: string) => {
+    const db = new DatabaseSync(path, { timeout: 5000 });
+    try {
+      return db.prepare(sql).all() as Array<Record<string, unknown>>;
+    } finally {
+      db.close();
+    }
+  };
   return {
     url: `sqlite://${path}`,
     values: async () => (await all(`SELECT value FROM ${table}`)).map((row) => String(row['value'])),

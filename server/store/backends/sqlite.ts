@@ -1,11 +1,16 @@
-import { access, chmod, mkdir } from 'node:fs/promises';
+import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { KeyvSqlite } from '@keyv/sqlite';
+import { DatabaseSync } from 'node:sqlite';
 import type { RecordKind } from '../types.js';
 import { kindNamespace, RECORD_KINDS, strictKeyv, type Backend, type BackendLayout, type KindStorage } from './backend.js';
+import { keyvTableDDL, SqliteKeyvAdapter, SqliteStatements } from './sqlite-keyv.js';
 import { purgeExpiredRows, sqlKindStorage, type SqlDialect, type SqlQuery } from './sql-kind.js';
 
-const BUSY_TIMEOUT_MS = 5000; // each kind has its own connection; writers wait for each other instead of failing
+/**
+ * How long a statement waits for another process's write lock before failing (SQLITE_BUSY). Statements
+ * are synchronous: within one process they never overlap, so only other processes make anyone wait.
+ */
+const BUSY_TIMEOUT_MS = 5000;
 
 const sqliteDialect: SqlDialect = {
   param: () => '?',
@@ -13,52 +18,44 @@ const sqliteDialect: SqlDialect = {
 };
 
 /**
- * The embedded default: one database file, one keyv table, one connection per kind. Creates the parent
- * directory (0700) and a new database file readable by its owner only.
+ * The embedded default, on Node's own SQLite (node:sqlite, no native addon): one database file in WAL
+ * mode, one keyv table (the layout @keyv/sqlite made), one connection. Creates the parent directory
+ * (0700) and a new database file readable by its owner only, before SQLite first opens it.
  */
 export async function openSqlite(path: string, layout: BackendLayout): Promise<Backend> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const isNew = !(await exists(path));
-  const adapters: KeyvSqlite[] = [];
-  const open = async (): Promise<KeyvSqlite> => {
-    const adapter = new KeyvSqlite({ uri: `sqlite://${path}`, table: layout.table, busyTimeout: BUSY_TIMEOUT_MS });
-    adapter.on('error', () => undefined); // construction errors reach the caller through the first query
-    adapters.push(adapter);
-    await adapter.query('SELECT 1');
-    return adapter;
-  };
+  await createOwnerOnly(path);
+  const db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
   try {
-    // The first connection creates the table and switches to WAL before the others open.
-    const first = await open();
-    await first.query('PRAGMA journal_mode=WAL');
-    if (isNew) await chmod(path, 0o600);
-    const rest = await Promise.all(RECORD_KINDS.slice(1).map(open));
-    const storages = new Map<RecordKind, KindStorage>();
-    [first, ...rest].forEach((adapter, index) => {
-      const kind = RECORD_KINDS[index]!;
-      const keyv = strictKeyv(adapter, kindNamespace(layout, kind), true);
-      const query: SqlQuery = (sql, params) => adapter.query(sql, ...params) as Promise<Array<Record<string, unknown>>>;
-      storages.set(kind, sqlKindStorage(keyv, query, layout.table, sqliteDialect));
-    });
-    const purgeQuery: SqlQuery = (sql, params) => first.query(sql, ...params) as Promise<Array<Record<string, unknown>>>;
-    return {
-      name: 'sqlite',
-      where: path,
-      storage: (kind) => storages.get(kind)!,
-      purgeExpired: (now) => purgeExpiredRows(purgeQuery, layout.table, sqliteDialect, `${layout.namespace}:`, now),
-      close: async () => {
-        await Promise.all(adapters.map((adapter) => adapter.disconnect()));
-      },
-    };
+    db.exec('PRAGMA journal_mode=WAL');
+    db.exec(keyvTableDDL(layout.table));
   } catch (error) {
-    await Promise.allSettled(adapters.map((adapter) => adapter.disconnect()));
+    db.close();
     throw error;
   }
+  const statements = new SqliteStatements(db);
+  const query: SqlQuery = async (sql, params) => statements.all(sql, params);
+  const storages = new Map<RecordKind, KindStorage>();
+  for (const kind of RECORD_KINDS) {
+    const keyv = strictKeyv(new SqliteKeyvAdapter(statements, layout.table), kindNamespace(layout, kind), true);
+    storages.set(kind, sqlKindStorage(keyv, query, layout.table, sqliteDialect));
+  }
+  return {
+    name: 'sqlite',
+    where: path,
+    storage: (kind) => storages.get(kind)!,
+    purgeExpired: (now) => purgeExpiredRows(query, layout.table, sqliteDialect, `${layout.namespace}:`, now),
+    close: async () => {
+      if (db.isOpen) db.close();
+    },
+  };
 }
 
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
+/** An empty file is an empty SQLite database: making it first keeps it 0600 from the start. */
+async function createOwnerOnly(path: string): Promise<void> {
+  try {
+    await (await open(path, 'wx', 0o600)).close();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
 }
