@@ -1,10 +1,23 @@
 /** Markdown helpers for replies Mattermost renders. Text from MCP servers is untrusted: it is escaped. */
 
-const SPECIAL = /[\\`*_~[\]<>|#]/g;
+const SPECIAL = /[\\`*_~[\]<>|#&]/g;
 
-/** Escapes the characters that would make text bold, code, a link, an HTML tag or a table cell break. */
+/** Escapes the characters that would make text bold, code, a link, an HTML tag or entity, or a table cell break. */
 export function escapeMarkdown(text: string): string {
   return text.replace(SPECIAL, (c) => `\\${c}`);
+}
+
+/** U+2060 WORD JOINER: invisible, and no letter, digit or space to any of Mattermost's autolink patterns. */
+const JOINER = '\u2060';
+
+/**
+ * Breaks what Mattermost would turn into a link, mention or emoji in a post (its webapp's `text_formatting` and
+ * `emoticons`, and its Markdown parser's URL rule) with an invisible joiner, so the text reads the same: after
+ * `:` (URL schemes, `:emoji:`, `:)`), `;` (`;)`), `@` (mentions, e-mail addresses), `~` (channel links), `#`
+ * (hashtags), `<` (`<3`) and `$` (its `$MM_…$` placeholders), before a `.` inside a word (`www.`, domains), and inside `x-d`.
+ */
+export function defuseAutolinks(text: string): string {
+  return text.replace(/[:;@~#<$]/g, `$&${JOINER}`).replace(/\.(?=[\p{L}\p{N}_-])/gu, `${JOINER}.`).replace(/(x)-(d)/gi, `$1-${JOINER}$2`);
 }
 
 /** One line of at most `max` characters: newlines and runs of spaces collapse, the rest is cut with "…". */
@@ -13,9 +26,9 @@ export function oneLine(text: string, max = 300): string {
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
-/** Untrusted text for a table cell or a list item: one line, escaped. */
+/** Untrusted text for a table cell or a list item: one line, escaped, and nothing Mattermost would link. */
 export function plain(text: string, max = 300): string {
-  return escapeMarkdown(oneLine(text, max));
+  return escapeMarkdown(defuseAutolinks(oneLine(text, max)));
 }
 
 /** `name` in bold, escaped. */

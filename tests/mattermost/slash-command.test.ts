@@ -117,7 +117,7 @@ describe('/mcp', () => {
 
     it('escapes Markdown in what MCP servers send, so a description cannot render a link', async () => {
       const text = await run(main, '/mcp tools');
-      expect(text).toContain('Echoes \\[click here\\](https://evil.example) \\*\\*now\\*\\*');
+      expect(text).toContain('Echoes \\[click here\\](https:\u2060//evil\u2060.example) \\*\\*now\\*\\*');
     });
   });
 
