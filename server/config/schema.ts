@@ -60,6 +60,11 @@ export const ServerOAuthSchema = z.object({
   /** A pre-registered client (for authorization servers without dynamic registration). */
   clientId: z.string().trim().min(1, 'must not be empty').optional(),
   clientSecret: z.string().min(1, 'must not be empty').optional(),
+  /**
+   * The issuer of the authorization server the pre-registered client belongs to (RFC 8414 `issuer`); required
+   * with `clientId`: the client's credentials go to this issuer only. Its origin may be on a private network.
+   */
+  issuer: httpURL.optional(),
   /** Scopes to request when neither the server's challenge nor its metadata names any. */
   scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'must be a scope token (RFC 6749 §3.3)')).optional(),
   /** RFC 8707 `resource` to send instead of the discovered one (Entra-style servers). */
@@ -72,6 +77,9 @@ export const ServerOAuthSchema = z.object({
   allowMissingS256: z.boolean().optional(),
 }).strict().superRefine((oauth, ctx) => {
   if (oauth.clientSecret && !oauth.clientId) ctx.addIssue({ code: 'custom', path: ['clientSecret'], message: 'needs clientId' });
+  if (oauth.clientId && !oauth.issuer) {
+    ctx.addIssue({ code: 'custom', path: ['issuer'], message: 'is required with clientId: the issuer URL of the authorization server the client is registered at' });
+  }
   if (oauth.resource && oauth.omitResource) ctx.addIssue({ code: 'custom', path: ['omitResource'], message: 'cannot be combined with resource' });
 });
 

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/schema.js';
 import { RecordDecryptionError, type RecordStore } from '../store/index.js';
 import type { AuthorizationServerMetadata } from './authorization-server-metadata.js';
-import type { HttpOptions } from './http.js';
+import { sameURL, type HttpOptions } from './http.js';
 import { clientKey, type StoredClient } from './records.js';
 import { clientAuthenticationFromRegistration, defaultRegistrationRequest, getRegistrationEndpoint, registerClient, registrationExpired } from './registration.js';
 import { selectClientAuthMethod, type ClientAuthentication } from './token-endpoint.js';
@@ -49,12 +49,21 @@ export class ClientIdentities {
   /** The client for refresh and revocation, without discovery: pre-registered or stored. */
   async known(server: ServerConfig, issuer: string, clientId: string, authMethod: ClientAuthentication['authMethod']): Promise<ClientAuthentication | undefined> {
     const oauth = server.oauth;
-    if (oauth?.clientId === clientId) {
+    if (oauth?.clientId) {
+      // A pre-registered client is the admin's, for one issuer: its secret goes nowhere else (and no stored registration is used beside it).
+      if (oauth.clientId !== clientId || !oauth.issuer || !sameURL(issuer, oauth.issuer)) return undefined;
       return { clientId, ...(oauth.clientSecret && { clientSecret: oauth.clientSecret }), authMethod: oauth.clientSecret ? authMethod : 'none' };
     }
     if (clientId === this.options.clientMetadataURL) return { clientId, authMethod: 'none' };
-    const stored = await this.readStored(clientKey(server.name, issuer));
-    return stored?.client.clientId === clientId ? stored.client : undefined;
+    const key = clientKey(server.name, issuer);
+    const stored = await this.readStored(key);
+    if (stored?.client.clientId !== clientId) return undefined;
+    if (registrationExpired(stored.registration, this.now())) {
+      this.options.logger.info({ server: server.name, issuer }, 'client registration past its client_secret_expires_at; registering again on the next Connect');
+      await this.options.clients.delete(key);
+      return undefined;
+    }
+    return stored.client;
   }
 
   /** Drops a stored registration the authorization server no longer accepts (`invalid_client`). */

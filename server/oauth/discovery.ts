@@ -3,7 +3,8 @@
  * OIDC metadata of its authorization server; without protected resource metadata, the MCP
  * 2025-03-26 fallback (metadata at the server's origin, else `/authorize`, `/token`, `/register`).
  */
-import { MetadataNotFoundError, type MetadataAttempt } from './errors.js';
+import { MetadataNotFoundError, PinnedIssuerError, type MetadataAttempt } from './errors.js';
+import { sameURL } from './http.js';
 import {
   defaultAuthorizationServerMetadata,
   discoverAuthorizationServerMetadata,
@@ -37,7 +38,13 @@ export interface AuthorizationDiscovery {
   readonly authorizationServerMetadataURL?: string;
 }
 
-export type AuthorizationDiscoveryOptions = ProtectedResourceMetadataOptions & AuthorizationServerMetadataOptions;
+export type AuthorizationDiscoveryOptions = ProtectedResourceMetadataOptions & AuthorizationServerMetadataOptions & {
+  /**
+   * The only authorization server to use (a pre-registered client's `oauth.issuer`): any other issuer the
+   * server names or serves is refused with `PinnedIssuerError` before a request goes to it.
+   */
+  readonly pinnedIssuer?: { readonly serverName: string; readonly issuer: string };
+};
 
 /**
  * Discovers how to authorize for `serverURL`. With protected resource metadata, its authorization
@@ -47,9 +54,13 @@ export type AuthorizationDiscoveryOptions = ProtectedResourceMetadataOptions & A
 export async function discoverAuthorization(serverURL: string | URL, options: AuthorizationDiscoveryOptions = {}): Promise<AuthorizationDiscovery> {
   const server = String(serverURL);
   const prm = await findProtectedResourceMetadata(serverURL, options);
+  const pinned = options.pinnedIssuer;
   if (prm) {
     const attempts: MetadataAttempt[] = [];
-    for (const issuer of prm.metadata.authorization_servers) {
+    const named = prm.metadata.authorization_servers;
+    const usable = pinned ? named.filter((issuer) => sameURL(issuer, pinned.issuer)) : named;
+    if (pinned && usable.length === 0) throw new PinnedIssuerError(pinned.serverName, pinned.issuer, named);
+    for (const issuer of usable) {
       try {
         const as = await discoverAuthorizationServerMetadata(issuer, options);
         return {
@@ -69,8 +80,13 @@ export async function discoverAuthorization(serverURL: string | URL, options: Au
     throw new MetadataNotFoundError('authorization-server', attempts);
   }
   const origin = new URL(serverURL).origin;
+  // Without protected resource metadata the server is its own authorization server (MCP 2025-03-26).
+  const own = (issuer: string) => {
+    if (pinned && !sameURL(issuer, pinned.issuer)) throw new PinnedIssuerError(pinned.serverName, pinned.issuer, [issuer]);
+  };
   try {
     const as = await discoverAuthorizationServerMetadata(origin, { ...options, sameOriginIssuer: true });
+    own(as.metadata.issuer);
     return {
       serverURL: server,
       source: 'legacy-metadata',
@@ -82,6 +98,7 @@ export async function discoverAuthorization(serverURL: string | URL, options: Au
     if (!(error instanceof MetadataNotFoundError)) throw error;
   }
   const defaults = defaultAuthorizationServerMetadata(serverURL);
+  own(defaults.issuer);
   return { serverURL: server, source: 'legacy-default-endpoints', issuer: defaults.issuer, authorizationServer: defaults };
 }
 

@@ -201,6 +201,14 @@ export class RefreshInProgressError extends OAuthError {
   }
 }
 
+/** The sidecar is shutting down: it starts no token refresh, so an expired token cannot be renewed now. */
+export class ShuttingDownError extends OAuthError {
+  readonly code = 'ERR_OAUTH_SHUTTING_DOWN';
+  constructor(readonly serverName: string) {
+    super(`The connection to ${serverName} cannot be renewed while the plugin shuts down; try again in a moment.`);
+  }
+}
+
 /**
  * The user's stored connection to a server could not be used right now: its refresh failed at an unavailable
  * authorization server, or the store could not be read. Nothing is forgotten; the next attempt may work.
@@ -211,7 +219,7 @@ export class TokenUnavailableError extends OAuthError {
     const code = (cause as { code?: unknown } | null)?.code;
     super(typeof code === 'string' && code.startsWith('ERR_STORE')
       ? `Server ${serverName}: your connection could not be read because the plugin's storage is unavailable. Nothing was lost; try again in a minute.`
-      : code === 'ERR_OAUTH_REFRESH_IN_PROGRESS'
+      : code === 'ERR_OAUTH_REFRESH_IN_PROGRESS' || code === 'ERR_OAUTH_SHUTTING_DOWN'
         ? `Server ${serverName}: your connection is being renewed right now; try again in a moment.`
         : `Server ${serverName}: your connection could not be renewed because the authorization server did not answer (${cause instanceof Error ? cause.message : String(cause)}). You stay connected; try again in a minute.`, { cause });
   }
@@ -224,5 +232,16 @@ export function describeURL(value: string): string {
     return `${url.origin}${url.pathname}`;
   } catch {
     return JSON.stringify(value.length > 100 ? `${value.slice(0, 100)}…` : value);
+  }
+}
+
+/**
+ * A server with a pre-registered client (`oauth.clientId`) led discovery to another authorization server than
+ * the one the client is registered at (`oauth.issuer`): its credentials, codes and tokens are not sent there.
+ */
+export class PinnedIssuerError extends OAuthError {
+  readonly code = 'ERR_OAUTH_ISSUER_NOT_CONFIGURED';
+  constructor(readonly serverName: string, readonly configured: string, readonly discovered: readonly string[]) {
+    super(`Server ${serverName}: its pre-registered client belongs to the authorization server ${describeURL(configured)}, but the server names ${discovered.map(describeURL).join(', ') || 'another one'}; the client's credentials are not sent there. A system admin must check the server's OAuth issuer and client ID.`);
   }
 }

@@ -74,7 +74,16 @@ export class OAuthManager implements ClientAuthHooks {
       http: this.http,
       now: options.now,
     });
-    this.vault = new TokenVault({ store: options.store, identities: this.identities, logger: options.logger, http: this.http, now: options.now, onRefresh: options.onRefresh });
+    this.vault = new TokenVault({
+      store: options.store,
+      identities: this.identities,
+      logger: options.logger,
+      http: this.http,
+      now: options.now,
+      onRefresh: options.onRefresh,
+      // Disconnected through another replica: this one's connections go too, and the user sees Connect again.
+      onTokensGone: (userId, serverName) => options.onConnectionChange?.(userId, serverName, 'disconnected'),
+    });
     this.discovery = new DiscoveryCache(this.http, options.now);
   }
 
@@ -97,7 +106,8 @@ export class OAuthManager implements ClientAuthHooks {
 
   /** Starts a flow for the user and returns the authorization server URL to send the browser to. */
   async beginAuthorization(userId: string, server: ServerConfig, hint: AuthorizationHint = {}): Promise<string> {
-    const found = await this.discovery.get(server.baseURL, hint.resourceMetadataURL);
+    const pinned = server.oauth?.clientId && server.oauth.issuer ? { serverName: server.name, issuer: server.oauth.issuer } : undefined;
+    const found = await this.discovery.get({ serverURL: server.baseURL, ...(hint.resourceMetadataURL && { resourceMetadataURL: hint.resourceMetadataURL }), ...(pinned && { pinnedIssuer: pinned }) });
     const as = found.authorizationServer;
     // MCP 2025-03-26 default endpoints advertise nothing, PKCE included: S256 is still sent.
     assertS256Supported(as, { allowMissingS256: server.oauth?.allowMissingS256 || found.source === 'legacy-default-endpoints' });
@@ -206,6 +216,16 @@ export class OAuthManager implements ClientAuthHooks {
     await this.vault.delete(userId, server.name);
     if (stored) this.options.onConnectionChange?.(userId, server.name, 'disconnected');
     return { revoked };
+  }
+
+  /** Decrypted tokens held in memory (all users', or one user's): they leave it once unused for a while. */
+  tokensInMemory(userId?: string): number {
+    return this.vault.tokensInMemory(userId);
+  }
+
+  /** Stops token refreshes and waits (bounded) for those under way, so their rotated tokens reach the store before it closes. */
+  close(options?: { waitMs?: number }): Promise<void> {
+    return this.vault.close(options);
   }
 
   private now(): number {

@@ -61,12 +61,14 @@ describe('parseConfig', () => {
 
 describe('per-server OAuth options', () => {
   it('accepts a pre-registered client, scopes and resource options', () => {
-    const oauth = { clientId: 'abc', clientSecret: 's3cret', scopes: ['read', 'offline_access'], audience: 'https://api.example.com', allowMissingS256: true };
+    const oauth = { clientId: 'abc', clientSecret: 's3cret', issuer: 'https://login.example.com', scopes: ['read', 'offline_access'], audience: 'https://api.example.com', allowMissingS256: true };
     expect(parseConfig({ servers: [{ ...server, oauth }] }).servers[0]?.oauth).toEqual(oauth);
   });
 
   it.each([
     [{ clientSecret: 'x' }, 'servers[0].oauth.clientSecret: needs clientId'],
+    [{ clientId: 'abc' }, 'servers[0].oauth.issuer: is required with clientId'],
+    [{ clientId: 'abc', issuer: 'not a url' }, 'servers[0].oauth.issuer: must be an http(s) URL'],
     [{ resource: 'https://r.example.com', omitResource: true }, 'servers[0].oauth.omitResource: cannot be combined with resource'],
     [{ scopes: ['has space'] }, 'servers[0].oauth.scopes[0]: must be a scope token'],
     [{ resource: 'not-a-url' }, 'servers[0].oauth.resource: must be an absolute URL'],

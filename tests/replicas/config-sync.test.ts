@@ -91,7 +91,7 @@ describe.each(BACKENDS)('replicas on one %s store share the config', (backend) =
     const apiKey = marker('api-key');
     const clientSecret = marker('client-secret');
     const a = await replica();
-    await push(a, { servers: [{ ...server('wiki'), headers: { 'X-Api-Key': apiKey }, oauth: { clientId: 'mm', clientSecret } }] });
+    await push(a, { servers: [{ ...server('wiki'), headers: { 'X-Api-Key': apiKey }, oauth: { clientId: 'mm', clientSecret, issuer: 'https://login.example.com' } }] });
     expect((await stored())?.config.servers[0]?.headers).toEqual({ 'X-Api-Key': apiKey });
     const raw = (await target.rawValues()).join('\n');
     expect(raw).not.toContain(apiKey);

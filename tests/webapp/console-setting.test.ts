@@ -126,6 +126,8 @@ describe('webapp in Chromium: registration and the System Console setting', () =
       await card.getByText('Client secret needs a client ID.').waitFor();
       await expect(card.getByLabel('Client secret', { exact: true }).getAttribute('type')).resolves.toBe('password');
       await card.getByLabel('Client ID', { exact: true }).fill('Iv1.abc');
+      await card.getByText('Issuer is required with a client ID').waitFor();
+      await card.getByLabel('Issuer', { exact: true }).fill('https://github.com/login/oauth');
       await card.getByLabel('Scopes', { exact: true }).fill('repo read:org');
       await card.getByLabel('Audience', { exact: true }).fill('https://api.github.com');
       await card.getByLabel("Don't send a resource").check();
@@ -133,6 +135,7 @@ describe('webapp in Chromium: registration and the System Console setting', () =
       expect((await f.lastValue(page)).servers[0].oauth).toEqual({
         clientId: 'Iv1.abc',
         clientSecret: 'shh',
+        issuer: 'https://github.com/login/oauth',
         scopes: ['repo', 'read:org'],
         omitResource: true,
         audience: 'https://api.github.com',

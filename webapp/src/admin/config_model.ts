@@ -8,6 +8,7 @@
 export interface OAuthSettings {
   clientId?: string;
   clientSecret?: string;
+  issuer?: string;
   scopes?: string[];
   resource?: string;
   omitResource?: boolean;
@@ -44,6 +45,8 @@ export type ResourceMode = 'discovered' | 'override' | 'omit';
 export interface OAuthDraft {
   readonly clientId: string;
   readonly clientSecret: string;
+  /** The authorization server the pre-registered client belongs to; required with a client ID. */
+  readonly issuer: string;
   /** Space- or comma-separated. */
   readonly scopes: string;
   readonly resourceMode: ResourceMode;
@@ -108,7 +111,7 @@ export function parseStoredValue(value: unknown): Record<string, unknown> {
   return isRecord(value) ? value : {};
 }
 
-export const EMPTY_OAUTH: OAuthDraft = { clientId: '', clientSecret: '', scopes: '', resourceMode: 'discovered', resource: '', audience: '', allowMissingS256: false };
+export const EMPTY_OAUTH: OAuthDraft = { clientId: '', clientSecret: '', issuer: '', scopes: '', resourceMode: 'discovered', resource: '', audience: '', allowMissingS256: false };
 
 function oauthDraft(value: unknown): OAuthDraft {
   if (!isRecord(value)) return EMPTY_OAUTH;
@@ -117,6 +120,7 @@ function oauthDraft(value: unknown): OAuthDraft {
   return {
     clientId: text(value.clientId),
     clientSecret: text(value.clientSecret),
+    issuer: text(value.issuer),
     scopes,
     resourceMode,
     resource: text(value.resource),
@@ -175,6 +179,7 @@ function oauthFromDraft(draft: OAuthDraft): OAuthSettings | undefined {
   const out: OAuthSettings = {};
   if (draft.clientId.trim()) out.clientId = draft.clientId.trim();
   if (draft.clientSecret) out.clientSecret = draft.clientSecret;
+  if (draft.issuer.trim()) out.issuer = draft.issuer.trim();
   const scopes = splitScopes(draft.scopes);
   if (scopes.length > 0) out.scopes = scopes;
   if (draft.resourceMode === 'override') out.resource = draft.resource.trim();

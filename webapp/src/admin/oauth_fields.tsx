@@ -34,6 +34,9 @@ export function OAuthFields({ serverKey, oauth, onChange, issues, disabled }: Pr
       <div className='mcp-grid'>
         <TextField label='Client ID' value={oauth.clientId} disabled={disabled} onChange={(clientId) => set({ clientId })}
           help='A pre-registered OAuth application (e.g. for GitHub).' error={issue('clientId')} />
+        <TextField label='Issuer' value={oauth.issuer} placeholder='https://github.com/login/oauth' disabled={disabled}
+          onChange={(issuer) => set({ issuer })} error={issue('issuer')}
+          help="The authorization server the client is registered at (its metadata's issuer): the client's credentials go there only." />
         <TextField label='Client secret' value={oauth.clientSecret} masked disabled={disabled}
           onChange={(clientSecret) => set({ clientSecret })} error={issue('clientSecret')} />
         <TextField label='Scopes' value={oauth.scopes} placeholder='read write' disabled={disabled}

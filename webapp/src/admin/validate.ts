@@ -84,12 +84,23 @@ function validateServer(server: ServerDraft, others: readonly ServerDraft[], iss
 
   const { oauth } = server;
   if (oauth.clientSecret && !oauth.clientId.trim()) issues.set(`${server.key}.oauth.clientSecret`, 'Client secret needs a client ID.');
+  const issuer = oauth.issuer.trim();
+  if (oauth.clientId.trim() && issuer === '') issues.set(`${server.key}.oauth.issuer`, 'Issuer is required with a client ID: the authorization server the client is registered at.');
+  else if (issuer !== '' && !/^https?:$/.test(protocolOf(issuer))) issues.set(`${server.key}.oauth.issuer`, 'Issuer must be an http(s) URL.');
   const badScope = splitScopes(oauth.scopes).find((scope) => !SCOPE_TOKEN.test(scope));
   if (badScope !== undefined) issues.set(`${server.key}.oauth.scopes`, `Scope "${badScope}" is not a valid OAuth scope (RFC 6749 §3.3).`);
   if (oauth.resourceMode === 'override') {
     const resource = oauth.resource.trim();
     if (resource === '') issues.set(`${server.key}.oauth.resource`, 'Resource is required when it overrides the discovered one.');
     else if (!canParse(resource)) issues.set(`${server.key}.oauth.resource`, 'Resource must be an absolute URL.');
+  }
+}
+
+function protocolOf(value: string): string {
+  try {
+    return new URL(value).protocol;
+  } catch {
+    return '';
   }
 }
 
