@@ -97,7 +97,10 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     async close() {
       configSync?.close();
       stopPurging?.();
+      // No token refresh starts from here; those under way finish (bounded) before the caller closes the store.
+      const refreshesDone = oauth?.close();
       await manager!.close();
+      await refreshesDone;
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       if (options.listen.startsWith('unix:')) rmSync(options.listen.slice(5), { force: true });

@@ -1,18 +1,41 @@
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/schema.js';
-import { RecordDecryptionError, StoreUnavailableError, type Lease, type RecordStore, type Store } from '../store/index.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { RecordDecryptionError, StoreClosedError, StoreUnavailableError, type Lease, type RecordStore, type Store } from '../store/index.js';
+import type { ClientAuthentication } from './token-endpoint.js';
 import type { ClientIdentities } from './client-identities.js';
-import { OAuthTokenError, RefreshInProgressError } from './errors.js';
+import { OAuthTokenError, RefreshInProgressError, ShuttingDownError } from './errors.js';
 import type { HttpOptions } from './http.js';
 import { refreshLeaseKey, tokensKey, type StoredTokens } from './records.js';
-import { grantRevocation, refreshAccessToken, revokeToken } from './token-endpoint.js';
+import { grantRevocation, refreshAccessToken, revokeToken, type TokenSet } from './token-endpoint.js';
 
-/** Refresh this long before expiry, plus up to as much again of jitter, so a burst of logins does not refresh at once. */
+/**
+ * Refresh at most this long before expiry (a quarter of the token's lifetime when that is shorter), plus up to as
+ * much again of jitter, so a burst of logins does not refresh at once.
+ */
 export const REFRESH_MARGIN_MS = 60_000;
 const REFRESH_LEASE_MS = 30_000;
 const REFRESH_WAIT_MS = 15_000;
 /** How often tokens kept in memory while the store was down are offered to it again. */
 const UNSAVED_RETRY_MS = 5_000;
+/**
+ * How long tokens read from the store are used without asking it again: a Disconnect or a deactivation on another
+ * replica (which deletes them there) stops this replica using them within this time.
+ */
+export const TOKEN_RECHECK_MS = 2_000;
+/** Decrypted tokens of a key nobody used for this long leave memory (the store keeps them). */
+export const TOKEN_IDLE_MS = 15 * 60_000;
+/** How long `close()` waits by default for refreshes under way. */
+export const CLOSE_WAIT_MS = 5_000;
+
+/**
+ * How long before expiry a token counts as "about to expire": a quarter of its lifetime, at most
+ * `REFRESH_MARGIN_MS`, times 1 + `jitter` (0 ≤ jitter < 1): never half the lifetime or more, so a token just
+ * refreshed (here or by another replica) is never refreshed again.
+ */
+export function refreshMargin(lifetimeMs: number, jitter: number): number {
+  return Math.min(REFRESH_MARGIN_MS, Math.max(0, lifetimeMs) / 4) * (1 + jitter);
+}
 
 export interface TokenVaultOptions {
   readonly store: Store;
@@ -23,6 +46,8 @@ export interface TokenVaultOptions {
   readonly random?: () => number;
   /** Told when a refresh happened at the authorization server (metrics, tests). */
   readonly onRefresh?: (outcome: 'refreshed' | 'invalid_grant' | 'failed') => void;
+  /** Told when tokens this sidecar was using are gone from the store (the user disconnected through another replica). */
+  readonly onTokensGone?: (userId: string, serverName: string) => void;
 }
 
 /**
@@ -32,6 +57,15 @@ export interface TokenVaultOptions {
 export class TokenVault {
   private readonly records: RecordStore<StoredTokens>;
   private readonly cache = new Map<string, StoredTokens | null>();
+  /** When each cached entry was last read from (or written to) the store, and last asked for. */
+  private readonly checkedAt = new Map<string, number>();
+  private readonly usedAt = new Map<string, number>();
+  private prunedAt: number;
+  private readonly pruneTimer: NodeJS.Timeout;
+  /** `close()` was called: no refresh starts. */
+  private closing = false;
+  /** `close()` stopped waiting: tokens a refresh still brings are revoked, not stored. */
+  private closed = false;
   private readonly refreshing = new Map<string, Promise<StoredTokens | undefined>>();
   /**
    * Tokens the store could not take (it was down when they were issued or refreshed): newer than its copy,
@@ -55,19 +89,31 @@ export class TokenVault {
 
   constructor(private readonly options: TokenVaultOptions) {
     this.records = options.store.records<StoredTokens>('tokens');
+    this.prunedAt = this.now();
+    // Also pruned on use; the timer empties the memory of a sidecar nobody uses any more.
+    this.pruneTimer = setInterval(() => this.pruneIdle(), TOKEN_IDLE_MS / 4);
+    this.pruneTimer.unref();
   }
 
-  async get(userId: string, serverName: string, { fresh = false } = {}): Promise<StoredTokens | undefined> {
+  /**
+   * The user's tokens for the server: from memory while recently read, else from the store. `fresh` reads the store
+   * now. Tokens found gone from the store are told to `onTokensGone` unless `quietly` (a request finds it out itself).
+   */
+  async get(userId: string, serverName: string, { fresh = false, quietly = false } = {}): Promise<StoredTokens | undefined> {
     const key = tokensKey(userId, serverName);
+    const now = this.now();
+    if (now - this.prunedAt >= TOKEN_IDLE_MS / 4) this.pruneIdle();
+    this.usedAt.set(key, now);
     if (fresh) this.releaseLeft();
     const pending = this.unsaved.get(key);
     if (pending) {
       if (fresh || this.now() - pending.triedAt >= UNSAVED_RETRY_MS) await this.whileWriting(key, () => this.write(key, pending.stored, userId, serverName));
       return pending.stored;
     }
-    // Only tokens are cached: "none" is read again, since the user may connect through another replica.
+    // Only tokens are cached: "none" is read again, since the user may connect through another replica. Tokens are
+    // read again after a moment too, since the user may have disconnected through another one.
     const cached = this.cache.get(key);
-    if (!fresh && cached) return cached;
+    if (!fresh && cached && now - (this.checkedAt.get(key) ?? 0) < TOKEN_RECHECK_MS) return cached;
     // This sidecar is saving or deleting these tokens: what it is writing is newer than anything the store holds.
     if (this.writeQueues.has(key)) return this.latest(key);
     const writesBefore = this.writes.get(key);
@@ -75,6 +121,8 @@ export class TokenVault {
     try {
       stored = await this.records.get(key);
     } catch (error) {
+      // The store is away: what it said last still holds, as it did before it went away.
+      if (!fresh && cached && error instanceof StoreUnavailableError) return cached;
       if (!(error instanceof RecordDecryptionError)) throw error;
       // Sealed with a key this sidecar no longer has (or tampered with): unusable, so the user connects again.
       this.options.logger.warn({ userId, server: serverName, reason: error.reason }, 'stored tokens cannot be decrypted; discarding them');
@@ -82,15 +130,59 @@ export class TokenVault {
     }
     // Saved or deleted while the store answered: that newer write is the truth, not what was read before it.
     if (this.writes.get(key) !== writesBefore) return this.latest(key);
-    this.cache.set(key, stored ?? null);
+    this.remember(key, stored ?? null);
+    if (cached && !stored && !quietly) this.options.onTokensGone?.(userId, serverName);
     return stored;
+  }
+
+  /** How many users' decrypted tokens (one per server) this sidecar holds in memory: all, or one user's. */
+  tokensInMemory(userId?: string): number {
+    const prefix = userId === undefined ? '' : tokensKey(userId, '');
+    let count = 0;
+    for (const [key, stored] of this.cache) if (stored && key.startsWith(prefix)) count++;
+    for (const key of this.unsaved.keys()) if (key.startsWith(prefix) && !this.cache.get(key)) count++;
+    return count;
+  }
+
+  /**
+   * Stops refreshing: waits up to `waitMs` for refreshes under way (their rotated tokens are stored) and returns;
+   * tokens a refresh brings after that are revoked at the authorization server, since the store may be closed.
+   */
+  async close({ waitMs = CLOSE_WAIT_MS } = {}): Promise<void> {
+    this.closing = true;
+    clearInterval(this.pruneTimer);
+    const underWay = [...this.refreshing.values()].map((refresh) => refresh.then(() => undefined, () => undefined));
+    if (underWay.length > 0) {
+      const gaveUp = new AbortController();
+      await Promise.race([Promise.all(underWay), sleep(waitMs, undefined, { signal: gaveUp.signal }).catch(() => undefined)]);
+      gaveUp.abort();
+    }
+    this.closed = true;
+  }
+
+  private remember(key: string, stored: StoredTokens | null): void {
+    this.cache.set(key, stored);
+    this.checkedAt.set(key, this.now());
+  }
+
+  /** Drops from memory the tokens nobody asked for in `TOKEN_IDLE_MS` and nothing is writing or refreshing. */
+  private pruneIdle(): void {
+    const now = this.now();
+    this.prunedAt = now;
+    for (const [key, usedAt] of this.usedAt) {
+      if (now - usedAt < TOKEN_IDLE_MS || this.unsaved.has(key) || this.writeQueues.has(key) || this.refreshing.has(key)) continue;
+      this.usedAt.delete(key);
+      this.cache.delete(key);
+      this.checkedAt.delete(key);
+      this.writes.delete(key);
+    }
   }
 
   /** Stores the tokens; while the store is unavailable they are kept in memory, in use, and written later. */
   async save(userId: string, serverName: string, stored: StoredTokens): Promise<void> {
     const key = tokensKey(userId, serverName);
     this.wrote(key);
-    this.cache.set(key, stored);
+    this.remember(key, stored);
     this.unsaved.delete(key); // older than these, whether or not the store takes them
     await this.whileWriting(key, () => this.write(key, stored, userId, serverName));
   }
@@ -135,14 +227,16 @@ export class TokenVault {
   async delete(userId: string, serverName: string): Promise<void> {
     const key = tokensKey(userId, serverName);
     this.wrote(key);
-    this.cache.set(key, null);
+    this.remember(key, null);
     this.unsaved.delete(key);
     await this.whileWriting(key, () => this.records.delete(key));
   }
 
   /** Forgets the cached copy so the next read goes to the store (another replica may have written). */
   evict(userId: string, serverName: string): void {
-    this.cache.delete(tokensKey(userId, serverName));
+    const key = tokensKey(userId, serverName);
+    this.cache.delete(key);
+    this.checkedAt.delete(key);
   }
 
   /**
@@ -151,15 +245,22 @@ export class TokenVault {
    * the user has to authorize (again).
    */
   async accessToken(userId: string, server: ServerConfig, rejected?: string): Promise<string | undefined> {
-    const stored = await this.get(userId, server.name, { fresh: rejected !== undefined });
+    // Tokens gone from the store fail this request with a Connect link, which closes the connection.
+    const stored = await this.get(userId, server.name, { fresh: rejected !== undefined, quietly: true });
     if (!stored || stored.serverURL !== server.baseURL) return undefined;
     const token = stored.tokens.accessToken;
     if (rejected !== undefined ? token !== rejected : !this.expiresSoon(stored)) return token;
     const expiresAt = stored.tokens.expiresAt;
+    if (this.closing) {
+      // Shutting down: no refresh starts now; a token still valid serves the request.
+      if (rejected === undefined && (expiresAt === undefined || expiresAt > this.now())) return token;
+      throw new ShuttingDownError(server.name);
+    }
     if (rejected === undefined && expiresAt !== undefined && expiresAt > this.now()) {
       // Still valid: refresh in the background (once per user and server) and answer now, so a slow or dead
       // authorization server costs this request nothing; a failed refresh leaves the token in use until it expires.
       void this.refresh(userId, server, token).catch((error: unknown) => {
+        if (this.closing && error instanceof StoreClosedError) return; // shut down while it waited: nothing was refreshed
         this.options.logger.warn({ userId, server: server.name, reason: error instanceof Error ? error.message : String(error) }, 'early token refresh failed; using the current token');
       });
       return token;
@@ -170,8 +271,7 @@ export class TokenVault {
   private expiresSoon(stored: StoredTokens): boolean {
     const expiresAt = stored.tokens.expiresAt;
     if (expiresAt === undefined) return false;
-    const margin = REFRESH_MARGIN_MS * (1 + (this.options.random ?? Math.random)());
-    return expiresAt - this.now() <= margin;
+    return expiresAt - this.now() <= refreshMargin(expiresAt - stored.savedAt, (this.options.random ?? Math.random)());
   }
 
   private refresh(userId: string, server: ServerConfig, staleAccessToken: string): Promise<StoredTokens | undefined> {
@@ -200,6 +300,7 @@ export class TokenVault {
     } finally {
       // A lease the store cannot take back now (it went away) is given back with the next write; the refresh itself succeeded.
       await lease?.release().catch((error: unknown) => {
+        if (error instanceof StoreClosedError) return; // shut down: the lease lapses by itself
         this.unreleased.add(lease);
         this.options.logger.warn({ userId, server: server.name, reason: error instanceof Error ? error.message : String(error) }, 'refresh lease not released yet');
       });
@@ -234,12 +335,29 @@ export class TokenVault {
     this.options.onRefresh?.('refreshed');
     if (overtaken()) {
       this.options.logger.info({ userId, server: server.name }, 'tokens refreshed after the user disconnected or connected again; discarding them');
-      if (current.revocationEndpoint) void revokeToken(current.revocationEndpoint, client, grantRevocation(tokens), this.options.http).catch(() => undefined);
+      void this.revoke(server.name, current, client, tokens);
       return this.latest(key);
     }
     const next: StoredTokens = { ...current, tokens, savedAt: this.now() };
-    await this.save(userId, server.name, next);
+    try {
+      // Past close(): the store may be closed, so the tokens could not be kept; revoked, they are not lost either.
+      if (this.closed) throw new StoreClosedError('save tokens');
+      await this.save(userId, server.name, next);
+    } catch (error) {
+      if (!(error instanceof StoreClosedError)) throw error;
+      this.options.logger.info({ userId, server: server.name }, 'tokens refreshed while the sidecar shut down; revoking them, the user connects again');
+      await this.revoke(server.name, current, client, tokens);
+      return undefined;
+    }
     return next;
+  }
+
+  /** RFC 7009 for tokens this sidecar will not keep, where the authorization server offers it; never throws. */
+  private async revoke(serverName: string, current: StoredTokens, client: ClientAuthentication, tokens: TokenSet): Promise<void> {
+    if (!current.revocationEndpoint) return;
+    await revokeToken(current.revocationEndpoint, client, grantRevocation(tokens), this.options.http).catch((error: unknown) => {
+      this.options.logger.warn({ server: serverName, reason: error instanceof Error ? error.message : String(error) }, 'could not revoke tokens this sidecar does not keep');
+    });
   }
 
   private async discard(userId: string, serverName: string): Promise<undefined> {

@@ -6,8 +6,11 @@ import { acquireLease } from './leases.js';
 import { sealedRecords } from './sealed-records.js';
 import type { Lease, RecordKind, RecordStore, Store } from './types.js';
 
-/** Kinds whose values are sealed at rest: tokens, client registrations and the config (they hold client secrets, header values). */
-export const SEALED_KINDS: ReadonlySet<RecordKind> = new Set<RecordKind>(['tokens', 'clients', 'config']);
+/**
+ * Kinds whose values are sealed at rest: tokens, client registrations, pending authorization requests (their PKCE
+ * verifiers) and the config (they hold client secrets, header values).
+ */
+export const SEALED_KINDS: ReadonlySet<RecordKind> = new Set<RecordKind>(['tokens', 'clients', 'oauth-state', 'config']);
 
 /** The `Store` over one backend; `records(kind)` seals the kinds in `SEALED_KINDS` with `keyring`. */
 export class KeyvStore implements Store {

@@ -5,7 +5,7 @@
 export type RecordKind =
   | 'clients' // OAuth client registrations, per server and issuer (secrets encrypted)
   | 'tokens' // OAuth tokens, per user and server (encrypted)
-  | 'oauth-state' // pending authorization requests, single-use, short TTL
+  | 'oauth-state' // pending authorization requests, single-use, short TTL (encrypted: PKCE verifiers)
   | 'discovery' // cached discovery documents, per server
   | 'locks' // leases for single-flight work across replicas
   | 'config'; // the plugin config last applied by a replica, versioned, for the others to adopt (encrypted)
@@ -27,7 +27,7 @@ export interface Lease {
 
 export interface Store {
   /**
-   * The records of one kind. `tokens`, `clients` and `config` are sealed at rest (JWE, see `sealed-records.ts`): a value
+   * The records of one kind. `tokens`, `clients`, `oauth-state` and `config` are sealed at rest (JWE, see `sealed-records.ts`): a value
    * that cannot be opened makes get/take throw `RecordDecryptionError`. Values must be JSON-serialisable.
    * `locks` holds the leases of `acquireLease`; do not write it directly.
    */

@@ -18,6 +18,8 @@ declare module 'oidc-provider' {
 
   interface RevocableModel {
     revokeByGrantId(grantId: string): Promise<void>;
+    /** The token with this value, or undefined once it was revoked, consumed (rotated away) or never issued. */
+    find(value: string): Promise<object | undefined>;
   }
 
   export class Provider {
