@@ -2,6 +2,7 @@ import { Router, type RequestHandler } from 'express';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { userIdOf } from '../http/authentication.js';
 import { describeError } from '../mcp/errors.js';
+import { SharedSchemaValidator } from '../mcp/shared-schema-validator.js';
 import { userToolServer, type UserToolServerDeps } from './user-tool-server.js';
 
 /** Reached through Mattermost at `<SiteURL>/plugins/mattermost-mcp/api/v1/mcp`, from plugins at `/mattermost-mcp/api/v1/mcp`. */
@@ -19,9 +20,10 @@ function jsonRpcError(code: number, message: string): Record<string, unknown> {
  */
 export function mcpEndpointRouter(deps: UserToolServerDeps, caller: RequestHandler): Router {
   const router = Router();
+  const schemaValidator = new SharedSchemaValidator();
 
   router.post(MCP_ENDPOINT_PATH, caller, async (req, res) => {
-    const server = userToolServer(userIdOf(res.locals), deps);
+    const server = userToolServer(userIdOf(res.locals), deps, schemaValidator);
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     // Closing aborts handlers still running (the caller went away) and frees the per-request server.
     res.on('close', () => {

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { ClientManager } from '../mcp/client-manager.js';
 import { McpClientError, describeError } from '../mcp/errors.js';
@@ -38,8 +39,9 @@ function toMcpTool(tool: UserTool): Tool {
  * An MCP server for one user and one request (the SDK's stateless pattern): `tools/list` gives the
  * user's aggregated tools plus `mcp_connections`, `tools/call` relays through the user's clients.
  */
-export function userToolServer(userId: string, deps: UserToolServerDeps): Server {
-  const server = new Server(SERVER_INFO, { capabilities: { tools: {} }, instructions: INSTRUCTIONS });
+export function userToolServer(userId: string, deps: UserToolServerDeps, schemaValidator: jsonSchemaValidator): Server {
+  // A shared validator: by default every SDK server builds an Ajv instance, most of a request's CPU here.
+  const server = new Server(SERVER_INFO, { capabilities: { tools: {} }, instructions: INSTRUCTIONS, jsonSchemaValidator: schemaValidator });
 
   server.setRequestHandler(ListToolsRequestSchema, async () => {
     const { tools, errors } = await deps.manager.getToolsForUser(userId);
