@@ -14,14 +14,14 @@ import { withServerHeaders, type FetchLike } from './request-headers.js';
 import { ServerStream } from './server-stream.js';
 import { streamConnection } from './stream-connection.js';
 import type { SharedToolLists } from './shared-tool-lists.js';
-import { withResponseLimits, type ResponseLimits } from './response-limits.js';
+import { ResponseTooLargeError, withResponseLimits, type ResponseLimits } from './response-limits.js';
+import { DEFAULT_TOOL_LIST_LIMITS, ToolListBudget, type ToolListLimits } from './tool-list-limits.js';
 import { toToolCallResult, type ToolCallResult } from './tool-result.js';
 import { isAuthNeeded, isServerAttributed } from './types.js';
 
 export const CLIENT_INFO = { name: 'mattermost-mcp', version: '0.1.0' } as const;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_TOOL_TIMEOUT_MS = 60_000;
-const MAX_TOOL_PAGES = 50;
 const LIST_CHANGED_DEBOUNCE_MS = 100;
 /** How long a new client waits for its server stream to open (the GET runs alongside the listing). */
 const SERVER_STREAM_WAIT_MS = 2_000;
@@ -41,6 +41,8 @@ export interface ClientOptions {
   readonly onUnauthorized?: (error: unknown) => Error | undefined;
   /** Bounds on what the server may make the client buffer (defaults: 16 MiB a body, 4 MiB an SSE event). */
   readonly responseLimits?: ResponseLimits;
+  /** Bounds on one listing of the server's tools (see `DEFAULT_TOOL_LIST_LIMITS`). */
+  readonly toolListLimits?: ToolListLimits;
   /** Answers elicitation requests; without it the client does not declare the capability. */
   readonly onElicitation?: ElicitationHandler;
   /** Compiles tool output schemas; shared by a manager's clients (default: the SDK's, one Ajv per client). */
@@ -88,7 +90,8 @@ export class Client {
   private logger: Logger | undefined;
 
   private constructor(private readonly options: ClientOptions) {
-    const bounded = withResponseLimits(options.fetch ?? fetch, options.responseLimits);
+    const maxToolListBytes = (options.toolListLimits ?? DEFAULT_TOOL_LIST_LIMITS).maxListBytes;
+    const bounded = withResponseLimits(options.fetch ?? fetch, { maxToolListBytes, ...options.responseLimits });
     this.fetchWithHeaders = withServerHeaders(bounded, options.userId, options.server.headers);
     this.streamFetch = withServerHeaders(options.fetch ?? fetch, options.userId, options.server.headers);
   }
@@ -145,22 +148,28 @@ export class Client {
     return this.isClosed;
   }
 
-  /** Fetches every page of tools/list (following nextCursor) and replaces the cached list. */
+  /**
+   * Fetches every page of tools/list (following nextCursor) and replaces the cached list. A listing past the
+   * bounds of `ToolListLimits` is refused whole with a `ToolListTooLargeError`; the previous list stays.
+   */
   async refreshTools(signal?: AbortSignal): Promise<readonly Tool[]> {
     const tools = await this.withSession(async (sdk) => {
+      const budget = new ToolListBudget(this.serverName, this.options.toolListLimits);
       const all: Tool[] = [];
       let cursor: string | undefined;
-      for (let page = 0; page < MAX_TOOL_PAGES; page++) {
+      do {
         const linked = linkedSignal(signal);
         try {
           const result = await sdk.listTools(cursor ? { cursor } : {}, { signal: linked.signal, timeout: this.connectTimeoutMs });
-          all.push(...result.tools);
           cursor = result.nextCursor;
+          budget.addPage(result.tools, Boolean(cursor));
+          all.push(...result.tools);
+        } catch (error) {
+          throw causedBy(error, ResponseTooLargeError) ? budget.tooManyBytes() : error;
         } finally {
           linked.dispose();
         }
-        if (!cursor) break;
-      }
+      } while (cursor);
       return all;
     });
     this.toolList = this.options.toolLists?.intern(tools) ?? tools;
@@ -441,6 +450,12 @@ function withDeadline(base: FetchLike, deadline: AbortSignal, active: () => bool
     own?.addEventListener('abort', onOwn, { once: true });
     return base(url, { ...init, signal: controller.signal }).finally(() => deadline.removeEventListener('abort', onDeadline));
   };
+}
+
+/** True when `error` or one of its causes is a `type`. */
+function causedBy(error: unknown, type: abstract new (...args: never[]) => Error): boolean {
+  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) if (e instanceof type) return true;
+  return false;
 }
 
 function httpStatus(error: unknown): number | undefined {

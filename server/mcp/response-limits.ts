@@ -1,5 +1,6 @@
 import type { FetchLike } from './request-headers.js';
 import { linkedSignal } from './linked-signal.js';
+import { isToolListRequest } from './tool-list-limits.js';
 
 /** Largest response body a server may send to one request (LibreChat uses 16 MiB too). */
 export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
@@ -18,6 +19,8 @@ export class ResponseTooLargeError extends Error {
 export interface ResponseLimits {
   readonly maxResponseBytes?: number;
   readonly maxSseEventBytes?: number;
+  /** The most a tools/list answer may send (a whole listing's bound: one page cannot be larger). */
+  readonly maxToolListBytes?: number;
 }
 
 /**
@@ -28,9 +31,10 @@ export interface ResponseLimits {
  * piled up thousands of listeners on it.
  */
 export function withResponseLimits(base: FetchLike, limits: ResponseLimits = {}): FetchLike {
-  const maxBody = limits.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  const maxAnyBody = limits.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const maxEvent = limits.maxSseEventBytes ?? DEFAULT_MAX_SSE_EVENT_BYTES;
   return async (url, init) => {
+    const maxBody = limits.maxToolListBytes !== undefined && isToolListRequest(init?.body) ? Math.min(maxAnyBody, limits.maxToolListBytes) : maxAnyBody;
     const own = linkedSignal(init?.signal ?? undefined);
     let response: Response;
     try {
