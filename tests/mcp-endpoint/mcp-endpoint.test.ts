@@ -3,6 +3,7 @@
  * use it: a real SDK client against the real sidecar, real MCP servers (one behind OAuth with a real
  * authorization server), a SQLite store and a stand-in for the shim's reverse channel.
  */
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -43,6 +44,20 @@ const stuckTool: TestTool = {
   run: (_args, ctx) => new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve({ content: [] }))),
 };
 
+/** Runs until cancelled, counting the calls that started and those cancelled. */
+const waiting = { started: 0, cancelled: 0 };
+const waitTool: TestTool = {
+  name: 'wait',
+  description: 'Waits until cancelled',
+  run: (_args, ctx) => {
+    waiting.started++;
+    return new Promise((resolve) => ctx.signal.addEventListener('abort', () => {
+      waiting.cancelled++;
+      resolve({ content: [] });
+    }));
+  },
+};
+
 const textOf = (result: unknown) => (result as CallToolResult).content[0]?.type === 'text' ? ((result as CallToolResult).content[0] as { text: string }).text : undefined;
 
 let tools: TestMcpServer;
@@ -57,7 +72,7 @@ let alice: Client;
 let bob: Client;
 
 beforeAll(async () => {
-  tools = await startMcpServer({ tools: [echoTool, whoamiTool, pictureTool, reportTool] });
+  tools = await startMcpServer({ tools: [echoTool, whoamiTool, pictureTool, reportTool, waitTool] });
   slow = await startMcpServer({ tools: [stuckTool] });
   dead = await startDeadServer();
   as = await startAuthorizationServer();
@@ -116,7 +131,7 @@ describe('POST /api/v1/mcp: the calling user’s tools as one MCP server', () =>
 
   it('lists mcp_connections first, then every connected server’s tools as <server>__<tool> with their schemas and annotations; a failing server hides none', async () => {
     const { tools: listed } = await alice.listTools();
-    expect(listed.map((t) => t.name)).toEqual(['mcp_connections', 'tools__echo', 'tools__whoami', 'tools__picture', 'tools__report', 'slow__stuck']);
+    expect(listed.map((t) => t.name)).toEqual(['mcp_connections', 'tools__echo', 'tools__whoami', 'tools__picture', 'tools__report', 'tools__wait', 'slow__stuck']);
     expect(listed.find((t) => t.name === 'tools__echo')).toEqual(expect.objectContaining({ description: 'Echoes its message', inputSchema: echoTool.inputSchema }));
     expect(listed.find((t) => t.name === 'tools__picture')?.annotations).toEqual({ readOnlyHint: true, title: 'Picture' });
     expect(listed[0]!.description).toContain('Not connected yet: secure.');
@@ -129,7 +144,7 @@ describe('POST /api/v1/mcp: the calling user’s tools as one MCP server', () =>
     expect(result.isError).toBeFalsy();
     const lines = textOf(result)!.split('\n');
     expect(lines[0]).toBe('Your MCP servers (4):');
-    expect(lines[1]).toBe('- tools: connected, 4 tools');
+    expect(lines[1]).toBe('- tools: connected, 5 tools');
     expect(lines[2]).toMatch(/^- dead: failing \(could not connect .*\)\. Ask an admin/);
     expect(lines[3]).toBe(`- secure: needs your account. Open this link to connect it: ${authURL}`);
     expect(lines[4]).toBe('- slow: connected, 1 tool');
@@ -197,6 +212,19 @@ describe('POST /api/v1/mcp: the calling user’s tools as one MCP server', () =>
     const result = await alice.callTool({ name: 'slow__stuck', arguments: {} });
     expect(result.isError).toBe(true);
     expect(textOf(result)).toBe('Server slow: calling tool stuck failed: no answer within 0.5 s');
+  });
+
+  it('cancels the call at the MCP server when the caller goes away', async () => {
+    const request = httpRequest(`${sidecar.address}/api/v1/mcp`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${SECRET}`, 'x-mattermost-userid': ALICE, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+    });
+    request.on('error', () => {});
+    request.end(JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'tools__wait', arguments: {} } }));
+    await eventually(() => expect(waiting.started).toBe(1));
+    expect(waiting.cancelled).toBe(0);
+    request.destroy();
+    await eventually(() => expect(waiting.cancelled).toBe(1));
   });
 
   it.each(['GET', 'DELETE'])('answers %s with 405 and a JSON-RPC error: the endpoint is stateless', async (method) => {
