@@ -47,7 +47,7 @@ export function createApp({ manager, metrics, logger, secret, mattermost = { dis
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
-  app.use(hooksRouter(manager, metrics, logger, configPublisher));
+  app.use(hooksRouter(manager, metrics, logger, configPublisher, oauth));
   app.use(commandsRouter(manager, mattermost, logger));
   app.use(autocompleteRouter(manager));
   app.use(adminRouter(manager, mattermost));

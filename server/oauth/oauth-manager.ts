@@ -218,6 +218,13 @@ export class OAuthManager implements ClientAuthHooks {
     return { revoked };
   }
 
+  /** Disconnects the user from every one of `servers` (a deactivated user); fails with the first failure, after trying all. */
+  async disconnectAll(userId: string, servers: readonly ServerConfig[]): Promise<void> {
+    const outcomes = await Promise.allSettled(servers.map((server) => this.disconnect(userId, server)));
+    const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
   /** Decrypted tokens held in memory (all users', or one user's): they leave it once unused for a while. */
   tokensInMemory(userId?: string): number {
     return this.vault.tokensInMemory(userId);

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { Logger } from 'pino';
 import { configFromPluginSettings } from '../../config/plugin-settings.js';
-import type { Config } from '../../config/schema.js';
+import type { Config, ServerConfig } from '../../config/schema.js';
 import type { ClientManager } from '../../mcp/client-manager.js';
 import type { Metrics } from '../../observability/metrics.js';
 
@@ -10,8 +10,13 @@ export interface ConfigPublisher {
   publish(config: Config): Promise<void>;
 }
 
+/** Ends a user's OAuth connections to the given servers: revokes the tokens (RFC 7009 where offered) and deletes them. */
+export interface UserConnections {
+  disconnectAll(userId: string, servers: readonly ServerConfig[]): Promise<void>;
+}
+
 /** Plugin hooks the shim forwards as `POST /hooks/<Name>` (docs/sidecar-protocol.md). */
-export function hooksRouter(manager: ClientManager, metrics: Metrics, logger: Logger, configPublisher?: ConfigPublisher): Router {
+export function hooksRouter(manager: ClientManager, metrics: Metrics, logger: Logger, configPublisher?: ConfigPublisher, connections?: UserConnections): Router {
   const router = Router();
 
   // Validation before Mattermost saves: a 400 makes the shim refuse the save with this message.
@@ -39,9 +44,18 @@ export function hooksRouter(manager: ClientManager, metrics: Metrics, logger: Lo
     res.json({});
   });
 
-  router.post('/hooks/UserHasBeenDeactivated', (req, res) => {
+  // A deactivated user's tokens are revoked and deleted (other replicas stop using them within seconds, see
+  // TokenVault) and their sessions here close. The store failing is logged; the sessions close anyway.
+  router.post('/hooks/UserHasBeenDeactivated', async (req, res) => {
     const userId = req.body?.user_id;
-    if (typeof userId === 'string') manager.invalidateUser(userId);
+    if (typeof userId === 'string') {
+      try {
+        await connections?.disconnectAll(userId, manager.currentConfig.servers);
+      } catch (error) {
+        logger.warn({ userId, reason: error instanceof Error ? error.message : String(error) }, 'could not revoke and delete a deactivated user\'s tokens');
+      }
+      manager.invalidateUser(userId);
+    }
     res.json({});
   });
 
