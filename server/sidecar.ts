@@ -82,7 +82,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     const serverConfig = manager!.currentConfig.servers.find((s) => s.name === serverName);
     if (serverConfig) await oauth.disconnect(userId, serverConfig);
     manager!.invalidateUser(userId, serverName);
-  } } : undefined;
+  }, hasTokens: (userId: string, serverName: string) => oauth.hasTokens(userId, serverName) } : undefined;
   const metrics = createMetrics(() => manager);
   const mattermost = createMattermostSurfaces({ ...(connections && { connections }), ...mattermostOptions }, { secret: options.secret, logger, fetch: options.clientDeps?.fetch, auth });
   announce = shimEvents(mattermost.shim);

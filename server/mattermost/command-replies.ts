@@ -102,6 +102,11 @@ export function usageText(verb: 'connect' | 'disconnect', known: readonly string
   return `Usage: ${code(`/mcp ${verb} <server>`)}.${servers}`;
 }
 
+/** `/mcp connect` on a server that answers without asking the user to sign in. */
+export function nothingToConnectText(state: ServerState): string {
+  return `✅ ${bold(state.serverName)} needs no connection: it works without signing in, and its ${plural(state.tools.length, 'tool')} ${state.tools.length === 1 ? 'is' : 'are'} ready for you.`;
+}
+
 export function connectText(state: ServerState, siteURL: string | undefined): string {
   const name = bold(state.serverName);
   switch (state.status) {

@@ -5,4 +5,6 @@
 export interface ConnectionActions {
   /** Forgets the user's stored credentials (tokens, registration state) for one server. */
   disconnect(userId: string, serverName: string): Promise<void>;
+  /** Whether the user holds a stored connection (OAuth tokens) to the server. */
+  hasTokens(userId: string, serverName: string): Promise<boolean>;
 }

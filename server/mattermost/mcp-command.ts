@@ -5,7 +5,7 @@ import { describeError } from '../mcp/errors.js';
 import type { ServerState } from '../mcp/types.js';
 import { parseCommand, serverNameArgument } from './command-parser.js';
 import {
-  MCP_DISABLED, NO_SERVERS, commandFor, connectText, helpText, statusText, toolsText, unknownServerText, unknownSubcommandText, usageText,
+  MCP_DISABLED, NO_SERVERS, commandFor, connectText, helpText, nothingToConnectText, statusText, toolsText, unknownServerText, unknownSubcommandText, usageText,
 } from './command-replies.js';
 import type { ConnectionActions } from './connection-actions.js';
 import { bold, plain } from './markdown.js';
@@ -92,6 +92,8 @@ export class McpCommand {
     if (lookup.kind !== 'enabled') return this.notAvailable(name, lookup);
     const state = (await this.states(userId)).find((s) => s.serverName === lookup.server.name);
     if (!state) return this.notAvailable(name, { kind: 'unknown' });
+    // Connected without a stored sign-in of this user's: the server asks for none.
+    if (state.status === 'connected' && !(await this.deps.connections?.hasTokens(userId, state.serverName))) return nothingToConnectText(state);
     return connectText(state, siteURL);
   }
 

@@ -8,6 +8,7 @@ import { authorizedFetch, type AuthorizationHint } from './authorized-fetch.js';
 import { ClientRejectedError, ServerChangedError, UnknownStateError } from './callback-errors.js';
 import { ClientIdentities } from './client-identities.js';
 import { DiscoveryCache } from './discovery-cache.js';
+import { PendingFlows } from './pending-flows.js';
 import { OAuthTokenError } from './errors.js';
 import type { HttpOptions } from './http.js';
 import { withOriginBreakers } from './origin-breakers.js';
@@ -18,6 +19,10 @@ import { exchangeAuthorizationCode, grantRevocation, revokeToken } from './token
 import { TokenVault } from './token-vault.js';
 
 export type ConnectionStatus = 'connected' | 'disconnected';
+
+/** Users × servers whose last challenge is kept; the least recently challenged go first. */
+const MAX_CHALLENGES = 10_000;
+const challengeKey = (userId: string, serverName: string): string => `${userId}\n${serverName}`;
 
 export interface OAuthManagerOptions {
   readonly store: Store;
@@ -52,6 +57,9 @@ export class OAuthManager implements ClientAuthHooks {
   readonly callbackURL: string;
   readonly clientMetadataURL: string | undefined;
   private readonly sessions: RecordStore<OAuthSession>;
+  private readonly flows: PendingFlows;
+  /** Each user's last challenge per server (its scope and metadata URL): the start route takes them from here, never from its query. */
+  private readonly challenges = new Map<string, AuthorizationHint>();
   private readonly identities: ClientIdentities;
   private readonly vault: TokenVault;
   private readonly discovery: DiscoveryCache;
@@ -65,6 +73,7 @@ export class OAuthManager implements ClientAuthHooks {
     const guarded = withOriginBreakers(options.fetch ?? ((input, init) => globalThis.fetch(input, init)), { ...options.circuitBreaker, ...(options.now && { now: options.now }) });
     this.http = { fetch: guarded, ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }) };
     this.sessions = options.store.records<OAuthSession>('oauth-state');
+    this.flows = new PendingFlows(this.sessions, options.store.records('oauth-state'), () => this.now());
     this.identities = new ClientIdentities({
       clients: options.store.records<StoredClient>('clients'),
       redirectURI: this.callbackURL,
@@ -88,11 +97,28 @@ export class OAuthManager implements ClientAuthHooks {
   }
 
   /** The plugin route that begins a flow when the user opens it (the Go plugin's start URL). */
-  startURL(serverName: string, hint: AuthorizationHint = {}): string {
-    const url = new URL(`${this.options.publicBaseURL.replace(/\/+$/, '')}/mcp/oauth/${encodeURIComponent(serverName)}/start`);
-    if (hint.resourceMetadataURL) url.searchParams.set('resource_metadata', hint.resourceMetadataURL);
-    if (hint.scope) url.searchParams.set('scope', hint.scope);
-    return url.href;
+  startURL(serverName: string): string {
+    return new URL(`${this.options.publicBaseURL.replace(/\/+$/, '')}/mcp/oauth/${encodeURIComponent(serverName)}/start`).href;
+  }
+
+  /** The scope and metadata URL of the last challenge the server sent this user, if this sidecar still knows it. */
+  challengeFor(userId: string, serverName: string): AuthorizationHint | undefined {
+    return this.challenges.get(challengeKey(userId, serverName));
+  }
+
+  /** Entries in the in-memory caches whose keys come from outside (for the caps' specs and metrics). */
+  stats(): { discoveries: number; challenges: number } {
+    return { discoveries: this.discovery.size, challenges: this.challenges.size };
+  }
+
+  private rememberChallenge(userId: string, serverName: string, hint: AuthorizationHint): void {
+    const key = challengeKey(userId, serverName);
+    this.challenges.delete(key);
+    this.challenges.set(key, hint);
+    for (const oldest of this.challenges.keys()) {
+      if (this.challenges.size <= MAX_CHALLENGES) break;
+      this.challenges.delete(oldest);
+    }
   }
 
   fetchFor(userId: string, server: ServerConfig, base: FetchLike): FetchLike {
@@ -100,12 +126,18 @@ export class OAuthManager implements ClientAuthHooks {
       userId,
       server,
       vault: this.vault,
-      connectURL: async (hint) => (this.options.connectURLMode === 'direct' ? this.beginAuthorization(userId, server, hint) : this.startURL(server.name, hint)),
+      connectURL: async (hint) => {
+        this.rememberChallenge(userId, server.name, hint);
+        return this.options.connectURLMode === 'direct' ? this.beginAuthorization(userId, server, hint) : this.startURL(server.name);
+      },
     });
   }
 
-  /** Starts a flow for the user and returns the authorization server URL to send the browser to. */
-  async beginAuthorization(userId: string, server: ServerConfig, hint: AuthorizationHint = {}): Promise<string> {
+  /**
+   * Starts a flow for the user and returns the authorization server URL to send the browser to. The hint is the
+   * server's own challenge (by default the last one it sent this user), never anything a link carried.
+   */
+  async beginAuthorization(userId: string, server: ServerConfig, hint: AuthorizationHint = this.challengeFor(userId, server.name) ?? {}): Promise<string> {
     const pinned = server.oauth?.clientId && server.oauth.issuer ? { serverName: server.name, issuer: server.oauth.issuer } : undefined;
     const found = await this.discovery.get({ serverURL: server.baseURL, ...(hint.resourceMetadataURL && { resourceMetadataURL: hint.resourceMetadataURL }), ...(pinned && { pinnedIssuer: pinned }) });
     const as = found.authorizationServer;
@@ -134,7 +166,7 @@ export class OAuthManager implements ClientAuthHooks {
       requireIssuer: requiresIssuerParameter(as),
       createdAt: this.now(),
     };
-    await this.sessions.set(sessionKey(userId, session.state), session, OAUTH_SESSION_TTL_MS);
+    await this.flows.add(session);
     this.options.logger.info({ userId, server: server.name, issuer: found.issuer }, 'OAuth authorization started');
     return buildAuthorizationURL({
       authorizationEndpoint: as.authorization_endpoint,

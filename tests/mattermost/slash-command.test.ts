@@ -127,13 +127,13 @@ describe('/mcp', () => {
       expect(text).toMatch(new RegExp(`^🔑 \\[Connect your account to locked\\]\\(${LOCKED_LINK.replace(/[.]/g, '\\.')}\\)\n`));
     });
 
-    it('says so when the server is already connected', async () => {
-      expect(await run(main, '/mcp connect wiki')).toBe('✅ **wiki** is already connected for you (2 tools): nothing to do.');
+    it('says so when the server needs no connection', async () => {
+      expect(await run(main, '/mcp connect wiki')).toBe('✅ **wiki** needs no connection: it works without signing in, and its 2 tools are ready for you.');
     });
 
     it('accepts a quoted server name with spaces, in any case', async () => {
-      expect(await run(main, '/mcp connect "team wiki"')).toBe('✅ **Team Wiki** is already connected for you (1 tool): nothing to do.');
-      expect(await run(main, '/mcp connect Team Wiki')).toContain('**Team Wiki** is already connected');
+      expect(await run(main, '/mcp connect "team wiki"')).toBe('✅ **Team Wiki** needs no connection: it works without signing in, and its 1 tool is ready for you.');
+      expect(await run(main, '/mcp connect Team Wiki')).toContain('**Team Wiki** needs no connection');
     });
 
     it('explains that a failing server has nothing to connect, with the reason', async () => {
@@ -178,6 +178,7 @@ describe('/mcp', () => {
           throw error;
         }
       },
+      hasTokens: async () => true,
     };
     let withStore: Sidecar;
 

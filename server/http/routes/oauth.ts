@@ -4,10 +4,10 @@ import { MM_USER_ID_HEADER, type ServerConfig } from '../../config/schema.js';
 import type { ClientManager } from '../../mcp/client-manager.js';
 import { describeError } from '../../mcp/errors.js';
 import { ClientRejectedError, ServerChangedError, UnknownStateError } from '../../oauth/callback-errors.js';
-import { AuthorizationResponseError, AuthorizationServerUnavailableError, IssuerMismatchError, OAuthError, OAuthNetworkError, OAuthTokenError, StateMismatchError } from '../../oauth/errors.js';
+import { AuthorizationResponseError, AuthorizationServerUnavailableError, IssuerMismatchError, OAuthNetworkError, OAuthTokenError, PinnedIssuerError, StateMismatchError } from '../../oauth/errors.js';
 import { StoreError } from '../../store/errors.js';
 import type { OAuthManager } from '../../oauth/oauth-manager.js';
-import { connectedPage, failedPage } from '../pages.js';
+import { connectedPage, failedPage, nothingToConnectPage, PAGE_HEADERS } from '../pages.js';
 
 const USER_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -23,7 +23,7 @@ export function oauthRouter(manager: ClientManager, oauth: OAuthManager, logger:
     const id = res.req.header(MM_USER_ID_HEADER);
     return id && USER_ID.test(id) ? id : undefined;
   };
-  const fail = (res: Response, status: number, message: string) => res.status(status).type('html').send(failedPage(message));
+  const fail = (res: Response, status: number, message: string) => res.status(status).set(PAGE_HEADERS).type('html').send(failedPage(message));
 
   router.get('/mcp/oauth/:serverName/start', async (req, res) => {
     const userId = userOf(res);
@@ -31,15 +31,27 @@ export function oauthRouter(manager: ClientManager, oauth: OAuthManager, logger:
     const server = enabledServer(req.params.serverName);
     if (!server) return fail(res, 404, `There is no enabled MCP server named "${req.params.serverName}".`);
     try {
-      const url = await oauth.beginAuthorization(userId, server, {
-        ...sameOriginHint(req.query.resource_metadata, server.baseURL),
-        ...(typeof req.query.scope === 'string' && req.query.scope.length <= 1024 && { scope: req.query.scope }),
-      });
+      // Scope and metadata come from the server's own challenge, never from this URL: any page can link here.
+      let hint = oauth.challengeFor(userId, server.name);
+      if (!hint) {
+        // Not challenged on this sidecar yet (or another replica drew the link): ask the server as this user.
+        const state = (await manager.getServerStatesForUser(userId)).find((s) => s.serverName === server.name);
+        hint = oauth.challengeFor(userId, server.name);
+        if (!hint && state?.status === 'connected' && !(await oauth.hasTokens(userId, server.name))) {
+          return res.status(200).set(PAGE_HEADERS).type('html').send(nothingToConnectPage(server.name));
+        }
+        if (!hint && state?.status !== 'connected' && state?.status !== 'needs_oauth') {
+          logger.warn({ userId, server: server.name, reason: state?.error }, 'Connect on a server that is unavailable');
+          return fail(res, 502, `${server.name} is unavailable right now and did not ask you to sign in, so there is nothing to connect yet. Try again later; tell a system admin if it persists.`);
+        }
+      }
+      const url = await oauth.beginAuthorization(userId, server, hint ?? {});
       return res.redirect(302, url);
     } catch (error) {
       logger.warn({ userId, server: server.name, reason: describeError(error) }, 'could not start authorization');
       if (error instanceof StoreError) return fail(res, 503, STORE_DOWN);
-      return fail(res, 502, error instanceof OAuthError ? error.message : `Could not start the authorization for ${server.name}; try again later.`);
+      // What remote servers answered stays in the log: their bodies are never shown to users.
+      return fail(res, 502, error instanceof PinnedIssuerError ? error.message : `Could not start connecting your account to ${server.name}. Try again in a few minutes; if it keeps failing, tell a system admin (the plugin's log says why).`);
     }
   });
 
@@ -50,7 +62,7 @@ export function oauthRouter(manager: ClientManager, oauth: OAuthManager, logger:
     for (const [name, value] of Object.entries(req.query)) if (typeof value === 'string') params.set(name, value);
     try {
       const { serverName } = await oauth.completeAuthorization(userId, params, enabledServer);
-      return res.status(200).type('html').send(connectedPage(serverName));
+      return res.status(200).set(PAGE_HEADERS).type('html').send(connectedPage(serverName));
     } catch (error) {
       const { status, message } = callbackFailure(error);
       logger.info({ userId, status, reason: describeError(error) }, 'OAuth callback refused');
@@ -80,16 +92,6 @@ export function oauthRouter(manager: ClientManager, oauth: OAuthManager, logger:
   });
 
   return router;
-}
-
-/** A `resource_metadata` hint from the start URL is used only on the server's own origin (no SSRF through links). */
-function sameOriginHint(value: unknown, baseURL: string): { resourceMetadataURL?: string } {
-  if (typeof value !== 'string' || value.length > 2048) return {};
-  try {
-    return new URL(value).origin === new URL(baseURL).origin ? { resourceMetadataURL: value } : {};
-  } catch {
-    return {};
-  }
 }
 
 const STORE_DOWN = 'The plugin’s storage is unavailable right now, so nothing was changed. Use Connect again in a minute.';
