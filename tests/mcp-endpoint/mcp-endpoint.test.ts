@@ -19,7 +19,7 @@ import { startProtectedMcpServer, type ProtectedMcpServer } from '../support/pro
 import { sidecarRequest } from '../support/sidecar-client.js';
 import { storeTarget, type StoreTarget } from '../support/store-fixtures.js';
 import { startFakeShim, type FakeShim } from '../mattermost/fake-shim.js';
-import { connectEndpoint } from './endpoint-client.js';
+import { connectEndpoint } from '../support/mcp-endpoint-client.js';
 
 const SECRET = 'mcp-endpoint-secret-0123456789';
 const ALICE = 'aliceaaaaaaaaaaaaaaaaaaaaa';

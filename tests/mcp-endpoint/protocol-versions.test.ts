@@ -9,7 +9,7 @@ import { startSidecar, type Sidecar } from '../../server/sidecar.js';
 import { silentLogger } from '../support/logger.js';
 import { echoTool, startMcpServer, type TestMcpServer } from '../support/mcp-test-server.js';
 import { sidecarRequest } from '../support/sidecar-client.js';
-import { connectEndpoint } from './endpoint-client.js';
+import { connectEndpoint } from '../support/mcp-endpoint-client.js';
 
 const SECRET = 'protocol-versions-secret-0123456789';
 const USER = 'useraaaaaaaaaaaaaaaaaaaaaa';

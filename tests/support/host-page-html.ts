@@ -60,7 +60,7 @@ export const HOST_HTML = `<!doctype html>
   const view = params.get('view') || 'channel';
   const h = React.createElement;
   const mm = window.__mm = {
-    settings: {}, rhs: [], headerButtons: [], wsHandlers: {}, dispatched: [], onChangeCalls: [], saveNeeded: 0,
+    settings: {}, rhs: [], roots: [], headerButtons: [], wsHandlers: {}, dispatched: [], onChangeCalls: [], saveNeeded: 0,
     rhsOpen: false,
     value: params.has('value') ? JSON.parse(params.get('value')) : undefined,
     emitWebSocket(event, data) {
@@ -87,6 +87,7 @@ export const HOST_HTML = `<!doctype html>
     },
     registerChannelHeaderButtonAction(icon, action, dropdownText, tooltipText) { mm.headerButtons.push({ icon, action, dropdownText, tooltipText }); return 'button-' + mm.headerButtons.length; },
     registerWebSocketEventHandler(event, handler) { mm.wsHandlers[event] = handler; },
+    registerRootComponent(component) { mm.roots.push(component); render(); return 'root-' + mm.roots.length; },
   };
   window.registerPlugin = function (id, plugin) {
     mm.pluginId = id;
@@ -137,7 +138,8 @@ export const HOST_HTML = `<!doctype html>
           mm.headerButtons.map((b, i) => h('button', { key: i, type: 'button', 'aria-label': b.tooltipText || b.dropdownText, 'aria-pressed': mm.rhsOpen, title: b.tooltipText, onClick: () => b.action({ id: 'channel1' }) }, b.icon))),
         h('div', { className: 'host-body' },
           h('div', { className: 'host-center' }, 'Welcome to Town Square.'),
-          mm.rhsOpen && rhs && h('aside', { className: 'host-rhs', 'aria-label': 'Right-hand sidebar' }, h('h2', null, rhs.title), h(rhs.component)))));
+          mm.rhsOpen && rhs && h('aside', { className: 'host-rhs', 'aria-label': 'Right-hand sidebar' }, h('h2', null, rhs.title), h(rhs.component)))),
+      mm.roots.map((component, i) => h(component, { key: 'root-' + i })));
   }
 
   let root;

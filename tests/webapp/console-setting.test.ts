@@ -19,13 +19,13 @@ describe('webapp in Chromium: registration and the System Console setting', () =
     await f?.close();
   });
 
-  it('registers the Config setting, the MCP tools panel, its channel-header button and the connection event', async () => {
+  it('registers the Config setting, the MCP tools panel, its channel-header button, the Connect notices and both WebSocket events', async () => {
     const page = await f.openPage({ view: 'channel' });
     const registered = await page.evaluate(() => {
       const mm = (window as any).__mm;
-      return { id: mm.pluginId, settings: Object.keys(mm.settings), rhs: mm.rhs.map((r: any) => r.title), buttons: mm.headerButtons.map((b: any) => b.tooltipText), events: Object.keys(mm.wsHandlers) };
+      return { id: mm.pluginId, settings: Object.keys(mm.settings), rhs: mm.rhs.map((r: any) => r.title), buttons: mm.headerButtons.map((b: any) => b.tooltipText), roots: mm.roots.length, events: Object.keys(mm.wsHandlers) };
     });
-    expect(registered).toEqual({ id: 'mattermost-mcp', settings: ['Config'], rhs: ['MCP tools'], buttons: ['MCP tools'], events: [CONNECTION_EVENT] });
+    expect(registered).toEqual({ id: 'mattermost-mcp', settings: ['Config'], rhs: ['MCP tools'], buttons: ['MCP tools'], roots: 1, events: [CONNECTION_EVENT, 'custom_mattermost-mcp_mcp_connect_needed'] });
     await page.close();
   });
 

@@ -1,17 +1,19 @@
 import React from 'react';
 import { ConfigSetting } from './admin/config_setting';
-import { CONNECTION_UPDATED_EVENT, PLUGIN_ID } from './manifest';
-import type { ConnectionUpdate } from './shared/connection_events';
-import { publishConnectionUpdate } from './shared/connection_events';
+import { CONNECT_NEEDED_EVENT, CONNECTION_UPDATED_EVENT, PLUGIN_ID } from './manifest';
+import type { ConnectionUpdate, ConnectNeeded } from './shared/connection_events';
+import { publishConnectNeeded, publishConnectionUpdate } from './shared/connection_events';
 import { setHostStore } from './shared/site_url';
 import { injectStyles } from './shared/styles';
 import type { HostStore, PluginRegistry, WebSocketMessage } from './registry';
+import { ConnectNotices } from './user/connect_notices';
 import { McpIcon } from './user/icon';
 import { ToolsPanel } from './user/tools_panel';
 
 /**
  * Registers the System Console setting `Config` (the MCP server list) and, for every user, an
- * "MCP tools" panel in the right-hand sidebar, opened from a channel-header button.
+ * "MCP tools" panel in the right-hand sidebar, opened from a channel-header button, and the
+ * "Connect <server>" notices the AI bot's tool calls ask for.
  */
 export class Plugin {
   private removeStyles: (() => void) | undefined;
@@ -29,6 +31,10 @@ export class Plugin {
     );
     registry.registerWebSocketEventHandler(CONNECTION_UPDATED_EVENT, (message: WebSocketMessage<ConnectionUpdate>) => {
       publishConnectionUpdate(message.data ?? {});
+    });
+    registry.registerRootComponent(ConnectNotices);
+    registry.registerWebSocketEventHandler(CONNECT_NEEDED_EVENT, (message: WebSocketMessage<ConnectNeeded>) => {
+      publishConnectNeeded(message.data ?? {});
     });
   }
 

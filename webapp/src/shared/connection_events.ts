@@ -4,18 +4,32 @@ export interface ConnectionUpdate {
   readonly serverName?: string;
 }
 
-type Listener = (update: ConnectionUpdate) => void;
-
-const listeners = new Set<Listener>();
-
-/** Fans the WebSocket event out to every mounted view (the registry takes one handler per event). */
-export function publishConnectionUpdate(update: ConnectionUpdate): void {
-  for (const listener of [...listeners]) listener(update);
+/** `custom_<plugin id>_mcp_connect_needed` payload: a tool call of the AI bot needs the user's account. */
+export interface ConnectNeeded {
+  readonly serverName?: string;
+  readonly authURL?: string;
 }
 
-export function subscribeConnectionUpdates(listener: Listener): () => void {
-  listeners.add(listener);
-  return () => {
-    listeners.delete(listener);
+/** Fans a WebSocket event out to every mounted view (the registry takes one handler per event). */
+function fanOut<T>() {
+  const listeners = new Set<(value: T) => void>();
+  return {
+    publish(value: T): void {
+      for (const listener of [...listeners]) listener(value);
+    },
+    subscribe(listener: (value: T) => void): () => void {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
   };
 }
+
+const updates = fanOut<ConnectionUpdate>();
+const connectNeeded = fanOut<ConnectNeeded>();
+
+export const publishConnectionUpdate = updates.publish;
+export const subscribeConnectionUpdates = updates.subscribe;
+export const publishConnectNeeded = connectNeeded.publish;
+export const subscribeConnectNeeded = connectNeeded.subscribe;

@@ -83,6 +83,10 @@ export const CSS = `
 .mcp-callout--error { background: rgba(${ERROR}, 0.08); border-left-color: rgb(${ERROR}); }
 .mcp-callout--warning { background: rgba(${AWAY}, 0.12); border-left-color: rgb(${AWAY}); }
 .mcp-callout--success { background: rgba(${ONLINE}, 0.08); border-left-color: rgb(${ONLINE}); }
+.mcp-connect-notices { position: fixed; right: 24px; bottom: 24px; z-index: 1000; width: 380px; max-width: calc(100vw - 48px); }
+.mcp-connect-notice { display: flex; flex-direction: column; gap: 8px; background: var(--center-channel-bg, #fff); box-shadow: 0 8px 24px rgba(0,0,0,0.12); }
+.mcp-connect-notice__actions { display: flex; gap: 8px; }
+.mcp-connect-notice .mcp-btn { margin-left: 0; }
 .mcp-tool-list { margin: 4px 0 0; padding: 0; list-style: none; }
 .mcp-tool-list li { padding: 2px 0; }
 .mcp-tool-list code { padding: 1px 4px; border-radius: 3px; background: rgba(${FG}, 0.08); color: inherit; font-size: 12px; }
