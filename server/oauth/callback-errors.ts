@@ -19,11 +19,16 @@ export class ServerChangedError extends OAuthError {
   }
 }
 
-/** The stored client registration was refused; it has been dropped so the next attempt registers again. */
+/**
+ * The authorization server refused the client. A stored registration has been dropped so the next attempt registers
+ * again; a pre-registered one (`preRegistered`) is the admin's to fix.
+ */
 export class ClientRejectedError extends OAuthError {
   readonly code = 'ERR_OAUTH_CLIENT_REJECTED';
-  constructor(readonly serverName: string, options?: { cause?: unknown }) {
-    super(`The authorization server for ${serverName} no longer accepts this plugin's client registration. Connect again: the plugin will register anew.`, options);
+  constructor(readonly serverName: string, options?: { cause?: unknown; preRegistered?: boolean }) {
+    super(options?.preRegistered
+      ? `The authorization server for ${serverName} refuses the plugin's pre-registered client, so the account was not connected. Tell a system admin: the server's OAuth client ID, secret or issuer needs checking.`
+      : `The authorization server for ${serverName} no longer accepts this plugin's client registration. Connect again: the plugin will register anew.`, options);
   }
 }
 

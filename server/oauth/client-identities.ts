@@ -66,9 +66,22 @@ export class ClientIdentities {
     return stored.client;
   }
 
-  /** Drops a stored registration the authorization server no longer accepts (`invalid_client`). */
-  async forget(server: ServerConfig, issuer: string): Promise<void> {
-    await this.options.clients.delete(clientKey(server.name, issuer));
+  /**
+   * The authorization server refused the client (`invalid_client`, `unauthorized_client`): it forgot or expired the
+   * registration. A stored registration is dropped, so the next Connect registers again; the admin's pre-registered
+   * client is never dropped (there is nothing to register), the log tells the admin instead. True when dropped.
+   */
+  async rejected(server: ServerConfig, issuer: string, clientId: string): Promise<boolean> {
+    if (server.oauth?.clientId === clientId) {
+      this.options.logger.error({ server: server.name, issuer }, 'the authorization server refuses the pre-registered client of this server; a system admin must check its oauth.clientId, clientSecret and issuer');
+      return false;
+    }
+    const key = clientKey(server.name, issuer);
+    const stored = await this.readStored(key);
+    if (stored?.client.clientId !== clientId) return false;
+    await this.options.clients.delete(key);
+    this.options.logger.warn({ server: server.name, issuer }, 'the authorization server no longer knows this plugin\'s client registration; registering again on the next Connect');
+    return true;
   }
 
   /** A registration sealed with a lost key is dropped: registering again is cheap and automatic. */

@@ -9,7 +9,7 @@ import { ClientRejectedError, ServerChangedError, UnknownStateError } from './ca
 import { ClientIdentities } from './client-identities.js';
 import { DiscoveryCache } from './discovery-cache.js';
 import { PendingFlows } from './pending-flows.js';
-import { OAuthTokenError } from './errors.js';
+import { AuthorizationResponseError, OAuthTokenError } from './errors.js';
 import type { HttpOptions } from './http.js';
 import { withOriginBreakers } from './origin-breakers.js';
 import type { CircuitBreakerOptions } from '../mcp/circuit-breaker.js';
@@ -192,7 +192,18 @@ export class OAuthManager implements ClientAuthHooks {
     if (!session || session.userId !== userId || this.now() - session.createdAt > OAUTH_SESSION_TTL_MS) throw new UnknownStateError();
     const server = serverNamed(session.serverName);
     if (!server || server.baseURL !== session.serverURL) throw new ServerChangedError(session.serverName);
-    const { code } = validateAuthorizationResponse(params, { state: session.state, issuer: session.issuer, requireIssuer: session.requireIssuer });
+    const clientRefused = async (error: OAuthTokenError | AuthorizationResponseError): Promise<never> => {
+      if (error.code !== 'invalid_client' && error.code !== 'unauthorized_client') throw error;
+      const dropped = await this.identities.rejected(server, session.issuer, session.clientId);
+      throw new ClientRejectedError(server.name, { cause: error, preRegistered: !dropped && server.oauth?.clientId === session.clientId });
+    };
+    let code: string;
+    try {
+      ({ code } = validateAuthorizationResponse(params, { state: session.state, issuer: session.issuer, requireIssuer: session.requireIssuer }));
+    } catch (error) {
+      if (error instanceof AuthorizationResponseError) await clientRefused(error);
+      throw error;
+    }
     const client = await this.identities.known(server, session.issuer, session.clientId, session.authMethod);
     if (!client) throw new ClientRejectedError(server.name);
     let tokens;
@@ -204,10 +215,7 @@ export class OAuthManager implements ClientAuthHooks {
         ...(session.resource && { resource: session.resource }),
       }, { ...this.http, now: () => this.now() });
     } catch (error) {
-      if (error instanceof OAuthTokenError && error.code === 'invalid_client' && !server.oauth?.clientId) {
-        await this.identities.forget(server, session.issuer);
-        throw new ClientRejectedError(server.name, { cause: error });
-      }
+      if (error instanceof OAuthTokenError) await clientRefused(error);
       throw error;
     }
     await this.vault.save(userId, server.name, {

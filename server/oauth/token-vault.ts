@@ -324,6 +324,8 @@ export class TokenVault {
       if (error instanceof OAuthTokenError && (error.code === 'invalid_grant' || error.code === 'invalid_client' || error.code === 'unauthorized_client')) {
         this.options.onRefresh?.('invalid_grant');
         this.options.logger.info({ server: server.name, userId, errorCode: error.code }, 'refresh token refused; the user must connect again');
+        // The client itself was refused: a forgotten registration is dropped, so the next Connect registers again.
+        if (error.code !== 'invalid_grant') await this.options.identities.rejected(server, current.issuer, current.clientId);
         return overtaken() ? this.latest(key) : this.discard(userId, server.name);
       }
       this.options.onRefresh?.('failed');

@@ -38,6 +38,8 @@ export interface TestAuthorizationServer {
   setAccessTokenTTL(seconds: number): void;
   /** Revokes every grant of `accountId` (its access and refresh tokens); returns how many. */
   revokeGrants(accountId: string): Promise<number>;
+  /** Deletes a registered client from the provider's store, as an authorization server that lost or expired it does. */
+  forgetClient(clientId: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -137,6 +139,7 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
       grantsByAccount.delete(accountId);
       return grants.length;
     },
+    forgetClient: (clientId) => provider.Client.adapter.destroy(clientId),
     stop: () => closeServer(server),
   };
 }

@@ -32,6 +32,7 @@ declare module 'oidc-provider' {
     readonly RefreshToken: RevocableModel;
     readonly AuthorizationCode: RevocableModel;
     readonly Grant: { readonly adapter: { destroy(id: string): Promise<void> } };
+    readonly Client: { readonly adapter: { destroy(id: string): Promise<void> } };
   }
 
   export const errors: {
