@@ -18,14 +18,14 @@ export interface LinkedSignal {
 export function linkedSignal(callerSignal?: AbortSignal, timeoutMs?: number): LinkedSignal {
   const controller = new AbortController();
   let timedOut = false;
-  const onCallerAbort = () => controller.abort(callerSignal?.reason);
   const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
     timedOut = true;
     controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
   }, timeoutMs);
   timer?.unref();
+  let unfollow = () => {};
   if (callerSignal?.aborted) controller.abort(callerSignal.reason);
-  else callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
+  else if (callerSignal) unfollow = follow(callerSignal, controller);
   return {
     signal: controller.signal,
     get timedOut() {
@@ -33,7 +33,35 @@ export function linkedSignal(callerSignal?: AbortSignal, timeoutMs?: number): Li
     },
     dispose() {
       clearTimeout(timer);
-      callerSignal?.removeEventListener('abort', onCallerAbort);
+      unfollow();
     },
+  };
+}
+
+/**
+ * The requests linked to one caller signal. A session's signal is shared by all its requests in flight: one listener
+ * each made Node warn (MaxListenersExceededWarning) past 10 concurrent calls, so the signal gets one listener that
+ * aborts them all, removed when the last one is disposed.
+ */
+const followers = new WeakMap<AbortSignal, { readonly links: Set<AbortController>; readonly onAbort: () => void }>();
+
+function follow(signal: AbortSignal, link: AbortController): () => void {
+  let entry = followers.get(signal);
+  if (!entry) {
+    const links = new Set<AbortController>();
+    const onAbort = () => {
+      followers.delete(signal);
+      for (const each of links) each.abort(signal.reason);
+    };
+    entry = { links, onAbort };
+    followers.set(signal, entry);
+    signal.addEventListener('abort', onAbort, { once: true });
+  }
+  const { links, onAbort } = entry;
+  links.add(link);
+  return () => {
+    if (!links.delete(link) || links.size > 0) return;
+    signal.removeEventListener('abort', onAbort);
+    if (followers.get(signal)?.links === links) followers.delete(signal);
   };
 }

@@ -45,6 +45,25 @@ describe('a signal per request', () => {
     await expect(reading).rejects.toThrow();
   });
 
+  it('hangs one listener on the session\'s signal however many requests are in flight on it: no MaxListenersExceededWarning', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const session = new AbortController();
+      const responses = await Promise.all(Array.from({ length: 12 }, () => withResponseLimits(fetch)(`${url}/slow`, { signal: session.signal })));
+      expect(getEventListeners(session.signal, 'abort')).toHaveLength(1);
+      const readings = responses.map((response) => response.text());
+      session.abort(new Error('session closed'));
+      for (const reading of readings) await expect(reading).rejects.toThrow();
+      expect(getEventListeners(session.signal, 'abort')).toHaveLength(0);
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('lets go of the session\'s signal when a body is refused for its size', async () => {
     const session = new AbortController();
     const response = await withResponseLimits(fetch, { maxResponseBytes: 1_000 })(`${url}/big`, { signal: session.signal });
