@@ -12,6 +12,6 @@ export default {
   transformIgnorePatterns: ['/node_modules/'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testMatch: ['<rootDir>/tests/**/*.test.ts', '<rootDir>/tests/**/*.test.tsx'],
-  testPathIgnorePatterns: ['/node_modules/', '/tests/slow/'],
+  testPathIgnorePatterns: ['/node_modules/', '/tests/slow/', '/tests/e2e/'], // `make test-slow`, `make test-e2e`
   testTimeout: 30000,
 };

@@ -1,0 +1,151 @@
+/**
+ * Users list and call tools through a real Mattermost (REST → plugin RPC → shim → sidecar → MCP
+ * server): the protocol's reference server and a server of our own that reports the user id it
+ * received; request bodies sent with a length, chunked, and as large as the sidecar takes.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createHash } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { startEverythingServer, type EverythingServer } from '../support/everything-server.js';
+import { echoTool, startMcpServer, whoamiTool, type TestMcpServer, type TestTool } from '../support/mcp-test-server.js';
+import { callTool, listTools, useServers } from './support/people.js';
+import { pluginPath, world } from './support/world.js';
+
+/** The sidecar's JSON body limit (`express.json({ limit: '1mb' })` in server/http/app.ts). */
+const SIDECAR_BODY_LIMIT = 1024 * 1024;
+
+const failingTool: TestTool = {
+  name: 'fail',
+  description: 'Always reports a failure',
+  run: () => ({ content: [{ type: 'text', text: 'the report service is down' }], isError: true }),
+};
+
+let everything: EverythingServer;
+let own: TestMcpServer;
+
+beforeAll(async () => {
+  everything = await startEverythingServer();
+  own = await startMcpServer({ tools: [echoTool, whoamiTool, failingTool] });
+  await useServers([{ name: 'everything', baseURL: everything.url }, { name: 'own', baseURL: own.url }]);
+});
+
+afterAll(async () => {
+  await everything?.stop();
+  await own?.close();
+});
+
+/** Sends a tools/call body as a raw HTTP request through Mattermost: with a Content-Length, or chunked. */
+function rawCall(body: string, framing: 'length' | 'chunked'): Promise<{ status: number; json: any }> {
+  const { siteURL, alice } = world();
+  const url = new URL(pluginPath('/api/v1/tools/call'), siteURL);
+  const headers: Record<string, string> = { authorization: `Bearer ${alice.token}`, 'content-type': 'application/json' };
+  if (framing === 'length') headers['content-length'] = String(Buffer.byteLength(body));
+  else headers['transfer-encoding'] = 'chunked';
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: 'POST', headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString();
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = text;
+        }
+        resolve({ status: res.statusCode ?? 0, json });
+      });
+    });
+    req.on('error', reject);
+    if (framing === 'length') {
+      req.end(body);
+      return;
+    }
+    const piece = Math.max(1, Math.ceil(body.length / 7));
+    for (let at = 0; at < body.length; at += piece) req.write(body.slice(at, at + piece));
+    req.end();
+  });
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+describe('tools through Mattermost', () => {
+  it('lists every server’s tools for a logged-in user', async () => {
+    const response = await listTools(world().alice);
+    expect(response.status).toBe(200);
+    const names = response.json.tools.map((t: { name: string }) => t.name);
+    expect(names).toEqual(expect.arrayContaining(['everything__echo', 'everything__get-tiny-image', 'own__echo', 'own__whoami', 'own__fail']));
+    expect(response.json.errors).toEqual({ toolAuthErrors: [], errors: [] });
+  });
+
+  it('calls the reference server’s echo', async () => {
+    const response = await callTool(world().alice, 'everything__echo', { message: 'hello from Mattermost' });
+    expect(response.status).toBe(200);
+    expect(response.json).toEqual(expect.objectContaining({ isError: false, text: expect.stringContaining('hello from Mattermost') }));
+  });
+
+  it('returns an image a tool made', async () => {
+    const response = await callTool(world().alice, 'everything__get-tiny-image');
+    expect(response.status).toBe(200);
+    expect(response.json.images).toEqual([expect.objectContaining({ mimeType: 'image/png' })]);
+    expect(Buffer.from(response.json.images[0].data, 'base64').subarray(1, 4).toString()).toBe('PNG');
+  });
+
+  it('reports a tool’s own failure as isError with its message', async () => {
+    const response = await callTool(world().alice, 'own__fail');
+    expect(response.status).toBe(200);
+    expect(response.json).toEqual(expect.objectContaining({ isError: true, text: 'the report service is down' }));
+  });
+
+  it('gives up on a tool that runs past the call’s timeout with a 504', async () => {
+    const response = await callTool(world().alice, 'everything__trigger-long-running-operation', { duration: 30, steps: 30 }, { timeoutMs: 500 });
+    expect(response.status).toBe(504);
+    expect(response.json.error).toEqual(expect.any(String));
+  });
+
+  it('hands each user’s own Mattermost id to the MCP server', async () => {
+    const { alice, bob } = world();
+    const [asAlice, asBob] = await Promise.all([callTool(alice, 'own__whoami'), callTool(bob, 'own__whoami')]);
+    expect(asAlice.json.text).toBe(alice.userId);
+    expect(asBob.json.text).toBe(bob.userId);
+  });
+
+  it('answers 404 for a tool no server has', async () => {
+    const response = await callTool(world().alice, 'own__nope');
+    expect(response.status).toBe(404);
+  });
+});
+
+describe('request bodies through the plugin RPC', () => {
+  it('delivers a body sent with a Content-Length', async () => {
+    const response = await rawCall(JSON.stringify({ name: 'own__echo', arguments: { message: 'sized' } }), 'length');
+    expect(response.status).toBe(200);
+    expect(response.json.text).toBe('echo: sized');
+  });
+
+  it('delivers a chunked body', async () => {
+    const response = await rawCall(JSON.stringify({ name: 'own__echo', arguments: { message: 'in seven chunks' } }), 'chunked');
+    expect(response.status).toBe(200);
+    expect(response.json.text).toBe('echo: in seven chunks');
+  });
+
+  it('delivers a body just under the sidecar’s limit intact, chunked and with a length', async () => {
+    const message = Array.from({ length: SIDECAR_BODY_LIMIT - 4096 }, (_, i) => String.fromCharCode(97 + (i * 7919 % 26))).join('');
+    const body = JSON.stringify({ name: 'own__echo', arguments: { message } });
+    expect(body.length).toBeGreaterThan(SIDECAR_BODY_LIMIT - 8192);
+    for (const framing of ['length', 'chunked'] as const) {
+      const response = await rawCall(body, framing);
+      expect(response.status).toBe(200);
+      expect(sha256(response.json.text)).toBe(sha256(`echo: ${message}`));
+    }
+  });
+
+  it('a 16 MiB body reaches the sidecar, which refuses it as too large (not a lost body)', async () => {
+    const body = JSON.stringify({ name: 'own__echo', arguments: { message: 'x'.repeat(16 * 1024 * 1024 - 100) } });
+    for (const framing of ['length', 'chunked'] as const) {
+      const response = await rawCall(body, framing);
+      expect(response.status).toBe(413);
+      expect(response.json).toEqual({ error: 'The request body is too large.', code: 'ERR_BAD_REQUEST' });
+    }
+  });
+});
