@@ -32,7 +32,7 @@ const keepAt = args.includes('--keep-report') ? args[args.indexOf('--keep-report
 
 const PATHS = [
   'tests/faults', 'tests/abuse', 'tests/http', 'tests/oauth', 'tests/config', 'tests/store', 'tests/load',
-  'tests/mattermost/admin-routes.test.ts', 'tests/mcp/tool-names.test.ts',
+  'tests/mattermost/admin-routes.test.ts', 'tests/mcp/tool-names.test.ts', 'tests/mcp/request-signal.test.ts',
   ...(withSlow ? ['tests/slow'] : []),
   ...(withReplicas ? ['tests/replicas'] : []),
 ];
@@ -52,6 +52,9 @@ const ROWS = {
   F11: ['Faults', 'Mattermost unreachable during the admin check'],
   F12: ['Faults', 'A sidecar replica killed mid-flow; both replicas restarted (--replicas)'],
   F13: ['Faults', 'A disconnect or a new connection racing a refresh, a store read or another write'],
+  F14: ['Faults', 'Shutdown while a refresh is held at the authorization server'],
+  F15: ['Faults', 'A Disconnect or a deactivation made on another replica'],
+  F16: ['Faults', 'Short-lived (20 s) tokens and concurrent calls on one and two replicas'],
   B1: ['Bad input', 'Invalid configuration in every field (hooks, parseConfig, admin discover, store URL, keyring, key file)'],
   B2: ['Bad input', 'Unknown tool or server names'],
   B3: ['Bad input', 'Wrong argument types'],
@@ -68,6 +71,7 @@ const ROWS = {
   H7: ['Hostile callers', 'A token sent to another server'],
   H8: ['Hostile callers', 'Log and storage scans for credentials'],
   H9: ['Hostile callers', 'Sealed store records tampered with'],
+  H10: ['Hostile callers', 'The flow pages framed, sniffed or made to run script'],
   L1: ['Load', '200 users × 3 servers listing and calling at once (default suite)'],
   L2: ['Load', '1,000 users × 3 servers (make test-slow; --slow)'],
 };
@@ -109,6 +113,15 @@ const RULES = [
   { row: 'F13', file: 'tests/oauth/token-vault.test.ts', name: /saves and deletes of the same tokens overlap/, faults: 1, lost: '25 overlapping saves keep the newer tokens and 25 disconnects right after a save leave nothing stored' },
   { row: 'F13', file: 'tests/oauth/token-vault.test.ts', name: /new tokens saved while the store is still answering/, faults: 1, lost: 'the newer tokens stand' },
   { row: 'F12', file: 'tests/replicas/two-replicas.test.ts', name: /when both replicas restart/, faults: 1, recoveries: 2, optional: 'replicas', lost: 'every connection and the shared config survive both replicas restarting' },
+  { row: 'F14', file: 'tests/oauth/token-lifecycle.test.ts', name: /stores the rotated refresh token of a refresh answered while the sidecar closes/, faults: 1, recoveries: 1, lost: 'the rotated refresh token is in the store when it is opened again' },
+  { row: 'F14', file: 'tests/oauth/token-lifecycle.test.ts', name: /revokes at the authorization server a refresh token rotated after the store closed/, faults: 1, recoveries: 1, lost: 'the refresh token rotated after the store closed is revoked at the authorization server, not left valid and unknown' },
+  { row: 'F15', file: 'tests/oauth/token-lifecycle.test.ts', name: /a Disconnect made on another replica/, faults: 1, lost: 'the disconnect stands on the other replica: its calls ask to connect, it shows the user as not connected' },
+  { row: 'F15', file: 'tests/oauth/sidecar-lifecycle.test.ts', name: /a deactivated user/, faults: 1, lost: 'the deactivated user keeps no token: revoked at the authorization server, deleted, sessions closed' },
+  { row: 'F15', file: 'tests/replicas/two-replicas.test.ts', name: /within seconds of their Disconnect on replica B/, faults: 1, optional: 'replicas', lost: 'replica A stops using the token and shows the user as not connected within 5 s' },
+  { row: 'F16', file: 'tests/oauth/token-lifecycle.test.ts', name: /refreshes 20-second tokens once/, checks: 1 },
+  { row: 'F16', file: 'tests/oauth/token-lifecycle.test.ts', name: /forgets the tokens of a user not seen for a while/, checks: 1 },
+  { row: 'F16', file: 'tests/mcp/request-signal.test.ts', name: /hangs one listener on the session's signal/, checks: 1 },
+  { row: 'F16', file: 'tests/replicas/two-replicas.test.ts', name: /(refreshes a 20-second token once for 20 concurrent calls|serves 12 concurrent calls per replica without a MaxListenersExceededWarning)/, checks: 1, optional: 'replicas' },
 
   // (2) Bad input
   { row: 'B1', file: 'tests/abuse/bad-input.test.ts', name: /invalid configuration in every field/, inputs: 'loop' },
@@ -168,7 +181,9 @@ const RULES = [
   { row: 'H8', file: 'tests/http/sidecar-api.test.ts', name: /never writes an admin-configured header value/, checks: 1 },
   { row: 'H8', file: 'tests/oauth/oauth-manager.test.ts', name: /never writes a token, code or verifier to the log/, checks: 1 },
   { row: 'H8', file: 'tests/store/encryption-at-rest.test.ts', name: /(keeps no token or client secret in the stored bytes|carries neither plaintext nor key)/, checks: 1 },
-  { row: 'H8', file: 'tests/replicas/two-replicas.test.ts', name: /stores no access token, refresh token or header value in plaintext/, checks: 1, optional: 'replicas' },
+  { row: 'H8', file: 'tests/replicas/two-replicas.test.ts', name: /stores no access token, refresh token, header value or pending flow in plaintext/, checks: 1, optional: 'replicas' },
+  { row: 'H8', file: 'tests/oauth/token-lifecycle.test.ts', name: /keeps the PKCE verifier of a flow not yet finished sealed/, checks: 1 },
+  { row: 'H10', file: 'tests/oauth/sidecar-lifecycle.test.ts', name: /send nosniff and a CSP/, checks: 1 },
   { row: 'H9', file: 'tests/store/encryption-at-rest.test.ts', name: /(a sealed value changed in the store is refused|refuses a record sealed under the same kid)/, refused: 1 },
 
   // (4) Load

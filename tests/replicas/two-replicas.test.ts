@@ -25,6 +25,7 @@ const REDIRECT_URI = `${SITE_URL}/plugins/mattermost-mcp/oauth/callback`;
 const CONFIG_POLL_MS = 100;
 const LONG_TTL_S = 3600;
 const SHORT_TTL_S = 1;
+const TWENTY_SECONDS_S = 20;
 
 let as: TestAuthorizationServer;
 let mcp: ProtectedMcpServer;
@@ -169,6 +170,61 @@ describe.each(['redis', 'postgres'] as const)('two sidecar replicas on one %s st
     expect(refreshed.tokens.refreshToken).not.toBe(expired.tokens.refreshToken); // rotated, and the new one stored
   });
 
+  it('refreshes a 20-second token once for 20 concurrent calls across both replicas: the one that waited sees the new token as fresh', async () => {
+    const hal = user('hal');
+    as.setAccessTokenTTL(TWENTY_SECONDS_S); // every grant, the refresh too
+    try {
+      const redirect = await authorize(hal, await startOn(a, hal));
+      expect((await asUser(b, hal, callbackPath(redirect))).status).toBe(200);
+      const connected = await storedTokens(hal);
+      await eventually(() => expect(Date.now()).toBeGreaterThan(connected.tokens.expiresAt!), 30_000, 200);
+      const refreshes = as.tokenRequests('refresh_token');
+
+      const calls = await Promise.all(Array.from({ length: 20 }, (_, i) => callTool(i % 2 === 0 ? a : b, hal)));
+
+      for (const call of calls) expect(call.body.text).toContain(hal);
+      expect(as.tokenRequests('refresh_token') - refreshes).toBe(1);
+    } finally {
+      as.setAccessTokenTTL(LONG_TTL_S);
+    }
+  }, 60_000);
+
+  it('stops serving a user on replica A within seconds of their Disconnect on replica B, and A reports them as not connected', async () => {
+    const ivy = user('ivy');
+    const redirect = await authorize(ivy, await startOn(a, ivy));
+    expect((await asUser(b, ivy, callbackPath(redirect))).status).toBe(200);
+    for (const replica of [a, b]) expect((await callTool(replica, ivy)).body.text).toContain(ivy); // both hold her token now
+    expect(await statusOf(a, ivy)).toEqual({ status: 'connected', authenticated: true, needsOAuth: true });
+
+    const disconnected = await asUser(b, ivy, '/mcp/oauth/secure', 'DELETE');
+    expect(disconnected.status).toBe(200);
+
+    await eventually(async () => {
+      const call = await callTool(a, ivy);
+      expect(call.status).toBe(403);
+      expect(call.body.code).toBe('ERR_OAUTH_NEEDED');
+    }, 5_000, 250);
+    await eventually(async () => expect(await statusOf(a, ivy)).toEqual({ status: 'needs_oauth', authenticated: false, needsOAuth: true }), 5_000, 250);
+    users.splice(users.indexOf(ivy), 1); // not connected any more: the restart spec below does not expect her
+  });
+
+  it('serves 12 concurrent calls per replica without a MaxListenersExceededWarning', async () => {
+    const first = user('kim');
+    expect((await asUser(b, first, callbackPath(await authorize(first, await startOn(a, first))))).status).toBe(200);
+    const gate = mcp.holdToolCalls(); // all 24 are in flight on the replicas' sessions at once
+    let calls: Awaited<ReturnType<typeof callTool>>[];
+    try {
+      const calling = Promise.all(Array.from({ length: 24 }, (_, i) => callTool(i % 2 === 0 ? a : b, first)));
+      await eventually(() => expect(gate.held()).toBe(24), 10_000, 50);
+      gate.release();
+      calls = await calling;
+    } finally {
+      gate.release();
+    }
+    for (const call of calls) expect(call.body.text).toContain(first);
+    for (const replica of [a, b]) expect(replica.output()).not.toContain('MaxListenersExceededWarning');
+  });
+
   it('brings a config pushed to one replica to the other, and never shares a refused one', async () => {
     const erin = `erin-${backend}`; // never connects: only looks at the server list
     const settings = { config: { servers: [{ name: 'secure', baseURL: mcp.url }, { name: 'notes', baseURL: mcp.url, headers: { 'X-Api-Key': headerSecret } }] } };
@@ -210,8 +266,11 @@ describe.each(['redis', 'postgres'] as const)('two sidecar replicas on one %s st
     expect(await serverNames(a, users[0]!)).toEqual(['secure', 'notes']);
   });
 
-  it('stores no access token, refresh token or header value in plaintext', async () => {
+  it('stores no access token, refresh token, header value or pending flow in plaintext', async () => {
+    const pending = new URL(await startOn(a, `pending-${backend}`)); // a flow begun and never finished
     const raw = (await target.rawValues()).join('\n');
+    expect(raw).not.toContain(pending.searchParams.get('state')!);
+    expect(raw).not.toContain('codeVerifier');
     expect(raw).toMatch(COMPACT_JWE);
     const secrets = [headerSecret];
     for (const id of users) {
@@ -228,6 +287,13 @@ async function serverNames(replica: ReplicaProcess, userId: string): Promise<str
   const response = await asUser(replica, userId, '/mcp/tools');
   expect(response.status).toBe(200);
   return (response.body.servers as Array<{ name: string }>).map((server) => server.name);
+}
+
+/** The server `secure` as a replica shows it to the user (the webapp's Connect or Disconnect button). */
+async function statusOf(replica: ReplicaProcess, userId: string): Promise<{ status: string; authenticated: boolean; needsOAuth: boolean }> {
+  const response = await asUser(replica, userId, '/mcp/tools');
+  const { status, authenticated, needsOAuth } = (response.body.servers as Array<{ name: string; status: string; authenticated: boolean; needsOAuth: boolean }>).find((s) => s.name === 'secure')!;
+  return { status, authenticated, needsOAuth };
 }
 
 /** How the MCP server answers a request carrying `token`. */

@@ -36,6 +36,8 @@ export interface ProtectedMcpServer {
   readonly adminScope: string;
   /** Why requests were refused, in order (`missing`, `invalid`, `insufficient_scope`). */
   readonly refusals: string[];
+  /** Holds every tools/call that arrives from now on until `release()`: concurrent calls overlap for sure. */
+  holdToolCalls(): { held(): number; release(): void };
   stop(): Promise<void>;
 }
 
@@ -52,6 +54,7 @@ export async function startProtectedMcpServer(options: ProtectedMcpServerOptions
   const jwks = createRemoteJWKSet(new URL(options.jwksURL));
   const challengeScope = options.challengeScope === undefined ? 'mcp:tools' : options.challengeScope;
   const refusals: string[] = [];
+  let hold: { waiting: number; released: Promise<void> } | undefined;
 
   const challenge = (params: Record<string, string | null | undefined>) => 'Bearer ' + Object.entries({
     ...params,
@@ -100,6 +103,11 @@ export async function startProtectedMcpServer(options: ProtectedMcpServerOptions
         .json({ error: 'insufficient_scope' });
       return;
     }
+    if (hold && callsTool(req.body, undefined)) {
+      const current = hold;
+      current.waiting++;
+      await current.released;
+    }
     if (req.method !== 'POST') {
       res.status(405).set('Allow', 'POST').end(); // stateless: no standalone SSE stream, no session to delete
       return;
@@ -115,7 +123,19 @@ export async function startProtectedMcpServer(options: ProtectedMcpServerOptions
   });
 
   server.on('request', app);
-  return { url: resource, resource, resourceMetadataURL, adminScope: ADMIN_SCOPE, refusals, stop: () => closeServer(server) };
+  const holdToolCalls = () => {
+    let release!: () => void;
+    const current = { waiting: 0, released: new Promise<void>((resolve) => (release = resolve)) };
+    hold = current;
+    return {
+      held: () => current.waiting,
+      release() {
+        if (hold === current) hold = undefined;
+        release();
+      },
+    };
+  };
+  return { url: resource, resource, resourceMetadataURL, adminScope: ADMIN_SCOPE, refusals, holdToolCalls, stop: () => closeServer(server) };
 }
 
 function buildMcpServer(): McpServer {
@@ -129,9 +149,10 @@ function buildMcpServer(): McpServer {
   return mcp;
 }
 
-function callsTool(body: unknown, name: string): boolean {
+/** Whether the JSON-RPC body calls the tool `name` (any tool when undefined). */
+function callsTool(body: unknown, name: string | undefined): boolean {
   const messages = Array.isArray(body) ? body : [body];
   return messages.some((m) => typeof m === 'object' && m !== null
     && (m as { method?: unknown }).method === 'tools/call'
-    && (m as { params?: { name?: unknown } }).params?.name === name);
+    && (name === undefined || (m as { params?: { name?: unknown } }).params?.name === name));
 }
