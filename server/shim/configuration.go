@@ -19,6 +19,8 @@ const (
 	settingSidecarURL    = "sidecarurl"
 	settingSidecarSecret = "sidecarsecret"
 	settingStoreURL      = "storeurl"
+	settingNodePath      = "nodepath"
+	settingConfig        = "config"
 )
 
 // pluginSettings is this plugin's section of the server config, keys lower-cased.
@@ -40,15 +42,15 @@ func (s pluginSettings) forSidecar() map[string]any {
 }
 
 // sidecarMode is what the shim itself reads from the settings: a change means a new activation.
-type sidecarMode struct{ url, secret, storeURL string }
+type sidecarMode struct{ url, secret, storeURL, nodePath string }
 
 func modeOf(s pluginSettings) sidecarMode {
-	return sidecarMode{s.text(settingSidecarURL), s.text(settingSidecarSecret), s.text(settingStoreURL)}
+	return sidecarMode{s.text(settingSidecarURL), s.text(settingSidecarSecret), s.text(settingStoreURL), s.text(settingNodePath)}
 }
 
 // OnConfigurationChange remembers the settings and pushes them to the sidecar when it is up. It also
 // runs once before OnActivate; the push then happens once /healthz answers. A change of SidecarURL,
-// SidecarSecret or StoreURL restarts the sidecar (or reconnects) with the new values.
+// SidecarSecret, StoreURL or NodePath restarts the sidecar (or reconnects) with the new values.
 func (p *Plugin) OnConfigurationChange() error {
 	p.lifecycle.Lock()
 	defer p.lifecycle.Unlock()
@@ -95,28 +97,41 @@ func (p *Plugin) pushConfiguration(run *activation) {
 	}
 }
 
-// ConfigurationWillBeSaved lets the sidecar validate this plugin's settings before Mattermost saves
-// them: a 400 rejects the save with the sidecar's message. Saves that leave the plugin's settings
-// unchanged, or that happen while the sidecar is down, pass, so a sidecar problem never blocks an
-// admin from saving the rest of the System Console.
+// ConfigurationWillBeSaved first puts back what the System Console sent masked (secret_settings.go), so
+// Mattermost stores the saved secrets and never the mask; the restored config is returned. Then the
+// sidecar validates this plugin's settings: a 400 rejects the save with the sidecar's message. Saves that
+// leave the plugin's settings unchanged, or that happen while the sidecar is down, pass, so a sidecar
+// problem never blocks an admin from saving the rest of the System Console.
 func (p *Plugin) ConfigurationWillBeSaved(newCfg *model.Config) (*model.Config, error) {
-	if newCfg == nil {
+	if newCfg == nil || newCfg.PluginSettings.Plugins[pluginID] == nil {
 		return nil, nil
 	}
-	next := pluginSettings(newCfg.PluginSettings.Plugins[pluginID]).forSidecar()
-	if current := p.API.GetConfig(); current != nil {
-		if sameJSON(next, pluginSettings(current.PluginSettings.Plugins[pluginID]).forSidecar()) {
-			return nil, nil
-		}
+	// The saved values: GetConfig masks the secret settings like the console does.
+	var current pluginSettings
+	if cfg := p.API.GetUnsanitizedConfig(); cfg != nil {
+		current = pluginSettings(cfg.PluginSettings.Plugins[pluginID])
+	}
+	restored, changed, err := restoreMaskedSettings(pluginSettings(newCfg.PluginSettings.Plugins[pluginID]), current)
+	if err != nil {
+		return nil, configurationRejected(err.Error())
+	}
+	var replaced *model.Config
+	if changed {
+		replaced = newCfg.Clone()
+		replaced.PluginSettings.Plugins[pluginID] = restored
+	}
+	next := restored.forSidecar()
+	if current != nil && sameJSON(next, current.forSidecar()) {
+		return replaced, nil
 	}
 	run := p.activeRun()
 	if run == nil {
 		p.API.LogWarn("MCP settings saved without validation: the sidecar is not running")
-		return nil, nil
+		return replaced, nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), p.timing.hookTimeout)
 	defer cancel()
-	err := run.client.postHook(ctx, "ConfigurationWillBeSaved", "", map[string]any{"settings": next}, nil)
+	err = run.client.postHook(ctx, "ConfigurationWillBeSaved", "", map[string]any{"settings": next}, nil)
 	var refused *hookError
 	switch {
 	case errors.As(err, &refused) && refused.Status == 400:
@@ -124,7 +139,7 @@ func (p *Plugin) ConfigurationWillBeSaved(newCfg *model.Config) (*model.Config, 
 	case err != nil:
 		p.API.LogWarn("MCP settings saved without validation: the sidecar did not answer", "error", err.Error())
 	}
-	return nil, nil
+	return replaced, nil
 }
 
 // configurationRejected is an AppError so Mattermost shows the admin this message: a plain error

@@ -98,6 +98,7 @@ func newHarness(t *testing.T, settings map[string]any) *harness {
 	}).Maybe()
 	h.api.On("GetBundlePath").Return(h.bundle, nil).Maybe()
 	h.api.On("GetConfig").Return(func() *model.Config { return h.config.Clone() }).Maybe()
+	h.api.On("GetUnsanitizedConfig").Return(func() *model.Config { return h.config.Clone() }).Maybe()
 	h.api.On("EnsureBotUser", mock.MatchedBy(func(b *model.Bot) bool {
 		return b.Username == "mcp" && b.DisplayName == "MCP"
 	})).Return(testBotID, nil).Maybe()

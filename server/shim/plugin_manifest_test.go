@@ -37,8 +37,10 @@ func TestPluginManifestMatchesTheShim(t *testing.T) {
 	keys := map[string]string{}
 	for _, setting := range manifest.SettingsSchema.Settings {
 		keys[strings.ToLower(setting.Key)] = setting.Type
-		// Secret settings are masked in GetConfig and the System Console, and restored on save.
-		if secret := strings.ToLower(setting.Key) == settingSidecarSecret; setting.Secret != secret {
+		// Secret settings are masked in GetConfig, the System Console and support packets, and restored on save:
+		// the secret and the store URL (it may hold a database password).
+		key := strings.ToLower(setting.Key)
+		if secret := key == settingSidecarSecret || key == settingStoreURL; setting.Secret != secret {
 			t.Errorf("setting %s: secret = %v, want %v", setting.Key, setting.Secret, secret)
 		}
 	}
