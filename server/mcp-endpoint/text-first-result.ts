@@ -28,8 +28,8 @@ function describeBlock(block: ContentBlock): string | undefined {
     case 'resource': {
       const { resource } = block;
       if ('text' in resource && typeof resource.text === 'string') return resource.text;
-      const blob = 'blob' in resource && typeof resource.blob === 'string' ? `, ${formatBytes(base64Bytes(resource.blob))}` : '';
-      return `[resource: ${resource.uri}${resource.mimeType ? ` (${resource.mimeType}${blob})` : blob ? ` (${blob.slice(2)})` : ''}]`;
+      const details = [resource.mimeType, 'blob' in resource && typeof resource.blob === 'string' ? formatBytes(base64Bytes(resource.blob)) : undefined].filter(Boolean);
+      return `[resource: ${resource.uri}${details.length > 0 ? ` (${details.join(', ')})` : ''}]`;
     }
     case 'resource_link':
       return `${block.name}: ${block.uri}`;
