@@ -38,9 +38,9 @@ func TestPluginManifestMatchesTheShim(t *testing.T) {
 	for _, setting := range manifest.SettingsSchema.Settings {
 		keys[strings.ToLower(setting.Key)] = setting.Type
 		// Secret settings are masked in GetConfig, the System Console and support packets, and restored on save:
-		// the secret and the store URL (it may hold a database password).
+		// the secret, the store URL (it may hold a database password) and Config (header values, client secrets).
 		key := strings.ToLower(setting.Key)
-		if secret := key == settingSidecarSecret || key == settingStoreURL; setting.Secret != secret {
+		if secret := key == settingSidecarSecret || key == settingStoreURL || key == settingConfig; setting.Secret != secret {
 			t.Errorf("setting %s: secret = %v, want %v", setting.Key, setting.Secret, secret)
 		}
 	}

@@ -58,6 +58,15 @@ func serversOf(t *testing.T, config any) []map[string]any {
 	return parsed.Servers
 }
 
+// expectValidatedWith checks that the sidecar validated the saved secret, and no mask.
+func expectValidatedWith(t *testing.T, fake *fakeSidecar, secret string) {
+	t.Helper()
+	validated := string(fake.last(t, "/hooks/ConfigurationWillBeSaved").Body)
+	if strings.Contains(validated, "****") || !strings.Contains(validated, secret) {
+		t.Fatalf("the sidecar validated %s", validated)
+	}
+}
+
 func TestConfigurationWillBeSavedKeepsMaskedSecrets(t *testing.T) {
 	setup := func(t *testing.T) (*harness, *fakeSidecar) {
 		h, fake := activateExternal(t, nil)
@@ -80,10 +89,7 @@ func TestConfigurationWillBeSavedKeepsMaskedSecrets(t *testing.T) {
 		if saved["config"] != savedSecretSettings("")["config"] || saved["storeurl"] != savedStoreURL || saved["idletimeoutminutes"] != 45 {
 			t.Fatalf("Mattermost would store %v", saved)
 		}
-		validated := string(fake.last(t, "/hooks/ConfigurationWillBeSaved").Body)
-		if strings.Contains(validated, "****") || !strings.Contains(validated, savedAPIKey) {
-			t.Fatalf("the sidecar validated %s", validated)
-		}
+		expectValidatedWith(t, fake, savedAPIKey)
 	})
 
 	t.Run("restores masked header values and client secrets inside Config by server and header name", func(t *testing.T) {
@@ -106,10 +112,7 @@ func TestConfigurationWillBeSavedKeepsMaskedSecrets(t *testing.T) {
 		if tickets["headers"].(map[string]any)["X-Api-Key"] != "typed-by-the-admin" {
 			t.Fatalf("tickets would be stored as %v", tickets)
 		}
-		validated := string(fake.last(t, "/hooks/ConfigurationWillBeSaved").Body)
-		if strings.Contains(validated, "****") || !strings.Contains(validated, savedClientSecret) {
-			t.Fatalf("the sidecar validated %s", validated)
-		}
+		expectValidatedWith(t, fake, savedClientSecret)
 	})
 
 	t.Run("refuses a masked value it has nothing to restore from, naming the server and the field", func(t *testing.T) {

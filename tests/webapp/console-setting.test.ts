@@ -5,6 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CONNECTION_EVENT, SECRET, startWebappFixture, type WebappFixture } from '../support/host-page-fixture.js';
 import { sidecarRequest } from '../support/sidecar-client.js';
+import { parseConfig } from '../../server/config/schema.js';
+import { SECRET_MASK } from '../../server/config/secret-mask.js';
 
 const SETTING_ID = 'PluginSettings.Plugins.mattermost-mcp.config';
 
@@ -186,6 +188,33 @@ describe('webapp in Chromium: registration and the System Console setting', () =
       await wiki!.getByLabel('Server URL', { exact: true }).fill(`${f.tools.url}?v=2`);
       await expect(list.count()).resolves.toBe(0);
       await page.close();
+    });
+
+    it('reads the servers from the sidecar when Mattermost sends Config masked, and keeps each saved secret masked', async () => {
+      const API_KEY = 'sk-saved-never-in-the-browser';
+      f.sidecar.manager.reInit(parseConfig({ servers: [{ name: 'wiki', baseURL: f.tools.url, headers: { 'X-Api-Key': API_KEY } }] }));
+      try {
+        const page = await f.openPage({ view: 'console', value: JSON.stringify(SECRET_MASK) });
+        const card = page.getByRole('group', { name: 'MCP server 1' });
+        await expect(card.getByLabel('Name', { exact: true }).inputValue()).resolves.toBe('wiki');
+        await expect(card.getByLabel('Header 1 name', { exact: true }).inputValue()).resolves.toBe('X-Api-Key');
+        await expect(card.getByLabel('Header 1 value', { exact: true }).inputValue()).resolves.toBe(SECRET_MASK);
+        await page.getByText('Saved header values and client secrets are not shown').waitFor();
+        expect(await f.onChangeCalls(page)).toEqual([]);
+
+        // Discovery with the masked header reaches the server with the saved value.
+        await card.getByRole('button', { name: 'Discover tools' }).click();
+        await card.getByRole('list', { name: 'Tools on wiki' }).waitFor();
+        expect(f.tools.requests.filter((r) => r.method === 'POST').at(-1)!.headers['x-api-key']).toBe(API_KEY);
+
+        // An edit sends the mask back for the header the admin kept.
+        await card.getByLabel('Server URL', { exact: true }).fill(`${f.tools.url}?v=2`);
+        expect((await f.onChangeCalls(page)).at(-1)?.value).toEqual({ enabled: true, idleTimeoutMinutes: 30, servers: [{ name: 'wiki', enabled: true, baseURL: `${f.tools.url}?v=2`, headers: { 'X-Api-Key': SECRET_MASK } }] });
+        expect(await page.content()).not.toContain(API_KEY);
+        await page.close();
+      } finally {
+        f.sidecar.manager.reInit(parseConfig(f.config()));
+      }
     });
   });
 });

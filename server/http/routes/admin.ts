@@ -1,5 +1,6 @@
 import { Router, type RequestHandler } from 'express';
 import { ServerConfigSchema } from '../../config/schema.js';
+import { maskSecrets, restoreMaskedServer } from '../../config/secret-mask.js';
 import type { ClientManager } from '../../mcp/client-manager.js';
 import { discoverEnabledServerRows, discoverServerRow } from '../../mattermost/admin-tools.js';
 import { MattermostUnavailableError } from '../../mattermost/errors.js';
@@ -18,9 +19,16 @@ export function adminRouter(manager: ClientManager, surfaces: MattermostSurfaces
     res.json({ servers });
   });
 
-  // The console's "Discover tools" button: an unsaved server config, validated like a saved one.
+  // The console's server list: Mattermost masks the whole Config setting (a secret), so it reads it here, with
+  // each header value and client secret masked instead (server/config/secret-mask.ts).
+  router.get('/admin/mcp/config', ...admin, (_req, res) => {
+    res.json({ config: maskSecrets(manager.currentConfig) });
+  });
+
+  // The console's "Discover tools" button: an unsaved server config, validated like a saved one; values the
+  // console sent masked are the saved ones.
   router.post('/admin/mcp/discover', ...admin, async (req, res) => {
-    const parsed = ServerConfigSchema.safeParse(req.body);
+    const parsed = ServerConfigSchema.safeParse(restoreMaskedServer(req.body, manager.currentConfig));
     if (!parsed.success) {
       const fields = parsed.error.issues.map((issue) => `${issue.path.map(String).join('.') || '(body)'}: ${issue.message}`);
       throw badRequest(`Invalid server config: ${fields.join('; ')}`);

@@ -76,6 +76,17 @@ export interface ConfigDraft {
   readonly extra: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * Mattermost's mask for a secret setting (`model.FakeSetting`). Config is one: the console gets it masked whole
+ * and reads the servers from the sidecar, where the mask stands for each saved header value and client secret;
+ * a mask sent back keeps the saved value (the plugin restores it before Mattermost stores the config).
+ */
+export const SECRET_MASK = '********************************';
+
+export function isMasked(value: unknown): boolean {
+  return value === SECRET_MASK;
+}
+
 let nextKey = 0;
 export function newKey(prefix: string): string {
   nextKey += 1;

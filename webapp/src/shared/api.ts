@@ -1,4 +1,4 @@
-import type { ServerSettings } from '../admin/config_model';
+import type { McpConfig, ServerSettings } from '../admin/config_model';
 import { requestJSON } from './client';
 
 export type ServerStatus = 'connected' | 'connecting' | 'needs_oauth' | 'error';
@@ -46,4 +46,10 @@ export interface DiscoveredServer {
 /** Connects to one (possibly unsaved) server as the admin and lists its tools. */
 export async function discoverServerTools(server: ServerSettings): Promise<DiscoveredServer> {
   return requestJSON<DiscoveredServer>('POST', '/admin/mcp/discover', server);
+}
+
+/** The saved server list for the System Console, each header value and client secret masked (Config is a secret setting). */
+export async function fetchConsoleConfig(): Promise<McpConfig> {
+  const body = await requestJSON<{ config: McpConfig }>('GET', '/admin/mcp/config');
+  return body.config;
 }
