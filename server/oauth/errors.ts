@@ -236,12 +236,23 @@ export function describeURL(value: string): string {
 }
 
 /**
- * A server with a pre-registered client (`oauth.clientId`) led discovery to another authorization server than
- * the one the client is registered at (`oauth.issuer`): its credentials, codes and tokens are not sent there.
+ * A server whose authorization server is configured (`oauth.issuer`, required with a pre-registered `clientId`) led
+ * discovery to another one: no credentials, codes or tokens are sent there.
  */
 export class PinnedIssuerError extends OAuthError {
   readonly code = 'ERR_OAUTH_ISSUER_NOT_CONFIGURED';
   constructor(readonly serverName: string, readonly configured: string, readonly discovered: readonly string[]) {
-    super(`Server ${serverName}: its pre-registered client belongs to the authorization server ${describeURL(configured)}, but the server names ${discovered.map(describeURL).join(', ') || 'another one'}; the client's credentials are not sent there. A system admin must check the server's OAuth issuer and client ID.`);
+    super(`Server ${serverName}: its OAuth settings name the authorization server ${describeURL(configured)}, but the server names ${discovered.map(describeURL).join(', ') || 'another one'}; no credentials, codes or tokens are sent there. A system admin must check the server's OAuth issuer and client ID.`);
+  }
+}
+
+/**
+ * A URL taken from a remote document (metadata, a redirect) leads to an address OAuth requests may not reach:
+ * private, link-local, loopback (unless the MCP server is on loopback) or otherwise special. Nothing is sent.
+ */
+export class AddressNotAllowedError extends OAuthError {
+  readonly code = 'ERR_OAUTH_ADDRESS_NOT_ALLOWED';
+  constructor(readonly url: string, readonly address: string, readonly range: string) {
+    super(`${describeURL(url)} leads to ${address} (${range}), an address that URLs taken from a server's metadata may not reach. If it is this server's own authorization server on your network, a system admin can set it as the server's OAuth issuer.`);
   }
 }

@@ -56,8 +56,9 @@ export async function httpRequest(url: URL | string, init: RequestInit, options:
     }
   } catch (error) {
     if (options.signal?.aborted) throw options.signal.reason;
-    // Our own refusals (a body too large, an origin whose circuit is open) are already typed.
+    // Our own refusals (a body too large, an origin whose circuit is open, an address not allowed) are already typed.
     if (error instanceof OAuthError) throw error;
+    if ((error as { cause?: unknown } | null)?.cause instanceof OAuthError) throw (error as { cause: OAuthError }).cause;
     throw new OAuthNetworkError(target, timeout.aborted, { cause: error });
   }
 }

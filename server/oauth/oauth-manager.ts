@@ -1,3 +1,4 @@
+import type { LookupFunction } from 'node:net';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/schema.js';
 import type { FetchLike } from '../mcp/request-headers.js';
@@ -7,6 +8,7 @@ import { buildAuthorizationURL, generateState, requiresIssuerParameter, selectRe
 import { authorizedFetch, type AuthorizationHint } from './authorized-fetch.js';
 import { ClientRejectedError, ServerChangedError, UnknownStateError } from './callback-errors.js';
 import { ClientIdentities } from './client-identities.js';
+import { AddressGuard, addressPolicyFor, assertEndpointsAllowed } from './address-policy.js';
 import { DiscoveryCache } from './discovery-cache.js';
 import { PendingFlows } from './pending-flows.js';
 import { AuthorizationResponseError, OAuthTokenError } from './errors.js';
@@ -44,6 +46,8 @@ export interface OAuthManagerOptions {
    */
   readonly connectURLMode?: 'start-url' | 'direct';
   readonly now?: () => number;
+  /** Name resolution for OAuth requests (default: the system's); the address policy judges what it answers. */
+  readonly lookup?: LookupFunction;
   readonly onConnectionChange?: (userId: string, serverName: string, status: ConnectionStatus) => void;
   readonly onRefresh?: (outcome: 'refreshed' | 'invalid_grant' | 'failed') => void;
 }
@@ -58,6 +62,7 @@ export class OAuthManager implements ClientAuthHooks {
   readonly clientMetadataURL: string | undefined;
   private readonly sessions: RecordStore<OAuthSession>;
   private readonly flows: PendingFlows;
+  private readonly outbound: AddressGuard;
   /** Each user's last challenge per server (its scope and metadata URL): the start route takes them from here, never from its query. */
   private readonly challenges = new Map<string, AuthorizationHint>();
   private readonly identities: ClientIdentities;
@@ -70,7 +75,9 @@ export class OAuthManager implements ClientAuthHooks {
     this.callbackURL = `${base}/oauth/callback`;
     this.clientMetadataURL = options.clientMetadataURL;
     // One circuit breaker per origin for every user: a dead authorization server is not asked once per user and request.
-    const guarded = withOriginBreakers(options.fetch ?? ((input, init) => globalThis.fetch(input, init)), { ...options.circuitBreaker, ...(options.now && { now: options.now }) });
+    // URLs from remote documents reach public addresses only (loopback only for a loopback MCP server).
+    this.outbound = new AddressGuard(options.fetch ?? ((input, init) => globalThis.fetch(input, init)), { ...(options.lookup && { lookup: options.lookup }) });
+    const guarded = withOriginBreakers(this.outbound.fetch, { ...options.circuitBreaker, ...(options.now && { now: options.now }) });
     this.http = { fetch: guarded, ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }) };
     this.sessions = options.store.records<OAuthSession>('oauth-state');
     this.flows = new PendingFlows(this.sessions, options.store.records('oauth-state'), () => this.now());
@@ -122,7 +129,7 @@ export class OAuthManager implements ClientAuthHooks {
   }
 
   fetchFor(userId: string, server: ServerConfig, base: FetchLike): FetchLike {
-    return authorizedFetch(base, {
+    const authorized = authorizedFetch(base, {
       userId,
       server,
       vault: this.vault,
@@ -131,16 +138,22 @@ export class OAuthManager implements ClientAuthHooks {
         return this.options.connectURLMode === 'direct' ? this.beginAuthorization(userId, server, hint) : this.startURL(server.name);
       },
     });
+    return (url, init) => this.outbound.run(server, () => authorized(url, init));
   }
 
   /**
    * Starts a flow for the user and returns the authorization server URL to send the browser to. The hint is the
    * server's own challenge (by default the last one it sent this user), never anything a link carried.
    */
-  async beginAuthorization(userId: string, server: ServerConfig, hint: AuthorizationHint = this.challengeFor(userId, server.name) ?? {}): Promise<string> {
-    const pinned = server.oauth?.clientId && server.oauth.issuer ? { serverName: server.name, issuer: server.oauth.issuer } : undefined;
+  beginAuthorization(userId: string, server: ServerConfig, hint: AuthorizationHint = this.challengeFor(userId, server.name) ?? {}): Promise<string> {
+    return this.outbound.run(server, () => this.begin(userId, server, hint));
+  }
+
+  private async begin(userId: string, server: ServerConfig, hint: AuthorizationHint): Promise<string> {
+    const pinned = server.oauth?.issuer ? { serverName: server.name, issuer: server.oauth.issuer } : undefined;
     const found = await this.discovery.get({ serverURL: server.baseURL, ...(hint.resourceMetadataURL && { resourceMetadataURL: hint.resourceMetadataURL }), ...(pinned && { pinnedIssuer: pinned }) });
     const as = found.authorizationServer;
+    assertEndpointsAllowed(as, addressPolicyFor(server));
     // MCP 2025-03-26 default endpoints advertise nothing, PKCE included: S256 is still sent.
     assertS256Supported(as, { allowMissingS256: server.oauth?.allowMissingS256 || found.source === 'legacy-default-endpoints' });
     let scope = selectScope({ challengeScope: hint.scope, scopesSupported: found.resourceMetadata?.scopes_supported, configuredScopes: server.oauth?.scopes });
@@ -208,12 +221,12 @@ export class OAuthManager implements ClientAuthHooks {
     if (!client) throw new ClientRejectedError(server.name);
     let tokens;
     try {
-      tokens = await exchangeAuthorizationCode(session.tokenEndpoint, client, {
+      tokens = await this.outbound.run(server, () => exchangeAuthorizationCode(session.tokenEndpoint, client, {
         code,
         codeVerifier: session.codeVerifier,
         redirectURI: session.redirectURI,
         ...(session.resource && { resource: session.resource }),
-      }, { ...this.http, now: () => this.now() });
+      }, { ...this.http, now: () => this.now() }));
     } catch (error) {
       if (error instanceof OAuthTokenError) await clientRefused(error);
       throw error;
@@ -246,7 +259,7 @@ export class OAuthManager implements ClientAuthHooks {
       const client = await this.identities.known(server, stored.issuer, stored.clientId, stored.authMethod);
       if (client) {
         try {
-          await revokeToken(stored.revocationEndpoint, client, grantRevocation(stored.tokens), this.http);
+          await this.outbound.run(server, () => revokeToken(stored.revocationEndpoint!, client, grantRevocation(stored.tokens), this.http));
           revoked = true;
         } catch (error) {
           this.options.logger.warn({ userId, server: server.name, reason: error instanceof Error ? error.message : String(error) }, 'token revocation failed; forgetting the tokens anyway');
@@ -272,7 +285,7 @@ export class OAuthManager implements ClientAuthHooks {
 
   /** Stops token refreshes and waits (bounded) for those under way, so their rotated tokens reach the store before it closes. */
   close(options?: { waitMs?: number }): Promise<void> {
-    return this.vault.close(options);
+    return this.vault.close(options).finally(() => this.outbound.close());
   }
 
   private now(): number {

@@ -14,7 +14,8 @@ import { startAuthorizationServer, type TestAuthorizationServer } from '../suppo
 import { startProtectedMcpServer, type ProtectedMcpServer } from '../support/protected-mcp-server.js';
 import { echoTool, startMcpServer, type TestMcpServer } from '../support/mcp-test-server.js';
 import { storeTarget, type StoreTarget } from '../support/store-fixtures.js';
-import { silentLogger } from '../support/logger.js';
+import { captureLogger } from '../support/logger.js';
+import { startMetadataServer, type MetadataServer } from '../support/metadata-server.js';
 import { sidecarRequest } from '../support/sidecar-client.js';
 
 const SECRET = 'start-route-secret-0123456789';
@@ -27,17 +28,28 @@ let open: TestMcpServer;
 let target: StoreTarget;
 let store: Store;
 let sidecar: Sidecar;
+/** An MCP server that is its own authorization server, whose registration endpoint answers with an internal error page. */
+let leaky: MetadataServer;
+const logs = captureLogger('info');
+const INTERNAL_BODY = 'Traceback: connect(db.internal:5432) password=hunter2-internal '.repeat(200);
 
 beforeAll(async () => {
   as = await startAuthorizationServer();
   secure = await startProtectedMcpServer({ issuer: as.issuer, jwksURL: as.jwksURL, challengeScope: 'mcp:tools' });
   open = await startMcpServer({ tools: [echoTool] });
+  leaky = await startMetadataServer();
+  leaky.serve('/mcp', { status: 401, headers: { 'www-authenticate': `Bearer resource_metadata="${leaky.url('/.well-known/oauth-protected-resource/mcp')}"` }, body: { error: 'unauthorized' } });
+  leaky.serve('/.well-known/oauth-protected-resource/mcp', { body: { resource: leaky.url('/mcp'), authorization_servers: [leaky.origin] } });
+  leaky.serve('/.well-known/oauth-authorization-server', { body: {
+    issuer: leaky.origin, authorization_endpoint: leaky.url('/authorize'), token_endpoint: leaky.url('/token'), registration_endpoint: leaky.url('/internal/register'), code_challenge_methods_supported: ['S256'],
+  } });
+  leaky.serve('/internal/register', { status: 400, body: INTERNAL_BODY });
   target = await storeTarget('redis');
   store = await target.open();
   sidecar = await startSidecar({
-    config: parseConfig({ servers: [{ name: 'secure', baseURL: secure.url }, { name: 'open', baseURL: open.url }] }),
+    config: parseConfig({ servers: [{ name: 'secure', baseURL: secure.url }, { name: 'open', baseURL: open.url }, { name: 'leaky', baseURL: leaky.url('/mcp') }] }),
     secret: SECRET,
-    logger: silentLogger(),
+    logger: logs.logger,
     listen: '127.0.0.1:0',
     store,
   });
@@ -47,6 +59,7 @@ afterAll(async () => {
   await sidecar?.close();
   await target?.cleanUp();
   await open?.close();
+  await leaky?.stop();
   await secure?.stop();
   await as?.stop();
 });
@@ -85,7 +98,7 @@ describe('the start route', () => {
     const stats = sidecar.oauth!.stats();
     expect(stats.discoveries).toBeLessThanOrEqual(DISCOVERY_CACHE_ENTRIES);
     expect(stats.discoveries).toBeLessThanOrEqual(2);
-    expect(stats.challenges).toBeLessThanOrEqual(3);
+    expect(stats.challenges).toBeLessThanOrEqual(4); // 2 users × the 2 servers that answer 401, whatever the queries said
     const flows = store.records('oauth-state');
     let pending = 0;
     for (const state of states) if (await flows.get(sessionKey(MALLORY, state))) pending++;
@@ -103,6 +116,17 @@ describe('the start route', () => {
     expect(page.body).not.toMatch(/Cannot (GET|POST)|register|HTTP 404/i);
     expect(open.requests.slice(before).map((r) => r.path)).not.toContain('/register');
     expect(open.requests.slice(before).some((r) => r.path.startsWith('/.well-known'))).toBe(false);
+  });
+
+  it('shows a generic page naming the server when the authorization server fails, never its answer; the log has it, bounded', async () => {
+    const page = await start(ALICE, 'leaky');
+    expect(page.status).toBe(502);
+    expect(page.body).toContain('Could not start connecting your account to leaky. Try again in a few minutes');
+    expect(page.body).not.toContain('hunter2');
+    expect(page.body).not.toContain('db.internal');
+    const lines = logs.output().split('\n').filter((line) => line.includes('hunter2'));
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line.length).toBeLessThan(1500);
   });
 
   it('says so in /mcp connect too', async () => {

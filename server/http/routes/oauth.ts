@@ -94,18 +94,25 @@ export function oauthRouter(manager: ClientManager, oauth: OAuthManager, logger:
   return router;
 }
 
+/** An RFC 6749 error code, shown only when it looks like one (it comes from the authorization server). */
+function errorCode(code: string): string {
+  return /^[a-z_]{1,40}$/.test(code) ? ` (${code})` : '';
+}
+
 const STORE_DOWN = 'The plugin’s storage is unavailable right now, so nothing was changed. Use Connect again in a minute.';
 
 function callbackFailure(error: unknown): { status: number; message: string } {
   if (error instanceof AuthorizationResponseError) {
     return error.code === 'access_denied'
       ? { status: 400, message: 'You declined the authorization, so the account was not connected. Use Connect again if you change your mind.' }
-      : { status: 400, message: `The authorization server refused: ${error.code}. Use Connect again.` };
+      : { status: 400, message: `The authorization server refused${errorCode(error.code)}. Use Connect again.` };
   }
   if (error instanceof UnknownStateError || error instanceof ServerChangedError || error instanceof StateMismatchError || error instanceof IssuerMismatchError) {
     return { status: 400, message: error.message };
   }
-  if (error instanceof ClientRejectedError || error instanceof OAuthTokenError) return { status: 502, message: error.message };
+  if (error instanceof ClientRejectedError) return { status: 502, message: error.message };
+  // The authorization server's own words (error_description, an error page) stay in the log.
+  if (error instanceof OAuthTokenError) return { status: 502, message: `The authorization server refused to complete the connection${errorCode(error.code)}. Use Connect again; tell a system admin if it keeps failing.` };
   if (error instanceof OAuthNetworkError || error instanceof AuthorizationServerUnavailableError) {
     return { status: 502, message: `The authorization server did not answer, so the account was not connected (${error.message}) Use Connect again in a minute.` };
   }
