@@ -73,6 +73,7 @@ func (p *Plugin) OnConfigurationChange() error {
 		}
 	default:
 		p.pushConfiguration(run)
+		p.bridge.setEnabled(settings.agentsBridgeEnabled())
 	}
 	return nil
 }

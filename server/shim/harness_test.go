@@ -106,6 +106,7 @@ func newHarness(t *testing.T, settings map[string]any) *harness {
 		h.commands <- args.Get(0).(*model.Command)
 	}).Return(nil).Maybe()
 	h.mockBotTokens()
+	h.mockNoAgentsPlugin()
 	h.plugin = newPlugin()
 	h.plugin.SetAPI(h.api)
 	h.plugin.timing = testTiming

@@ -35,6 +35,8 @@ type Plugin struct {
 	run      *activation    // nil while inactive
 
 	pushMu sync.Mutex // serializes OnConfigurationChange pushes
+
+	bridge *agentsBridge // registration with the Agents plugin (agents_registration.go)
 }
 
 func newPlugin() *Plugin {
@@ -42,6 +44,7 @@ func newPlugin() *Plugin {
 		nodePath:     "node",
 		sidecarEntry: "server/dist/sidecar/server/main.js",
 		timing:       defaultTiming,
+		bridge:       newAgentsBridge(),
 	}
 }
 
@@ -99,6 +102,7 @@ func (p *Plugin) activate() error {
 		p.deactivate(false)
 		return err
 	}
+	p.bridge.start(p.API, p.currentSettings().agentsBridgeEnabled())
 	return nil
 }
 
@@ -127,7 +131,7 @@ func (p *Plugin) connectSidecar(botID string) (*activation, error) {
 	}
 	run := &activation{client: client, botID: botID, mode: modeOf(settings), tempDir: dirs.tempDir}
 	run.proxy = newSidecarProxy(client, p.API.LogError)
-	if run.reverse, err = startReverseChannel(p.API, dirs.shimSocket, secret, botID); err != nil {
+	if run.reverse, err = startReverseChannel(p.API, dirs.shimSocket, secret, botID, p.bridge.status); err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), p.timing.healthTimeout)
@@ -167,6 +171,7 @@ func (p *Plugin) deactivate(notify bool) {
 	if run == nil {
 		return
 	}
+	p.bridge.stop() // unregister while the endpoint still answers
 	if run.stop != nil {
 		run.stop()
 	}

@@ -46,7 +46,7 @@ func TestPluginManifestMatchesTheShim(t *testing.T) {
 	}
 	want := map[string]string{
 		"config": "custom", "idletimeoutminutes": "number",
-		settingSidecarURL: "text", settingSidecarSecret: "generated", settingStoreURL: "text",
+		settingSidecarURL: "text", settingSidecarSecret: "generated", settingStoreURL: "text", settingAgentsBridge: "bool",
 	}
 	for key, kind := range want {
 		if keys[key] != kind {

@@ -29,7 +29,7 @@ type reverseChannel struct {
 	done   chan struct{}
 }
 
-func startReverseChannel(api plugin.API, socketPath, secret, botID string) (*reverseChannel, error) {
+func startReverseChannel(api plugin.API, socketPath, secret, botID string, bridge func() bridgeStatus) (*reverseChannel, error) {
 	_ = os.Remove(socketPath) // left by a previous activation that did not stop cleanly
 	listener, err := net.Listen("unix", socketPath)
 	if err != nil {
@@ -41,7 +41,7 @@ func startReverseChannel(api plugin.API, socketPath, secret, botID string) (*rev
 	}
 	rc := &reverseChannel{
 		server: &http.Server{
-			Handler:           requireSecret(secret, reverseRoutes(api, botID)),
+			Handler:           requireSecret(secret, reverseRoutes(api, botID, bridge)),
 			ReadHeaderTimeout: 10 * time.Second,
 		},
 		path: socketPath,
@@ -77,7 +77,7 @@ func requireSecret(secret string, next http.Handler) http.Handler {
 	})
 }
 
-func reverseRoutes(api plugin.API, botID string) http.Handler {
+func reverseRoutes(api plugin.API, botID string, bridge func() bridgeStatus) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/v1/websocket-event", func(w http.ResponseWriter, r *http.Request) {
 		var body struct {
@@ -128,6 +128,9 @@ func reverseRoutes(api plugin.API, botID string) http.Handler {
 	})
 	mux.HandleFunc("GET /api/v1/bot", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"userId": botID})
+	})
+	mux.HandleFunc("GET /api/v1/agents-bridge", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, bridge())
 	})
 	return mux
 }

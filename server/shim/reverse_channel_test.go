@@ -18,7 +18,7 @@ func startTestReverseChannel(t *testing.T) (*plugintest.API, *http.Client, strin
 	t.Helper()
 	api := plugintest.NewAPI(t)
 	socket := shortTempDir(t) + "/shim.sock"
-	rc, err := startReverseChannel(&testAPI{API: api}, socket, reverseSecret, testBotID)
+	rc, err := startReverseChannel(&testAPI{API: api}, socket, reverseSecret, testBotID, func() bridgeStatus { return bridgeStatus{State: bridgeRegistered} })
 	if err != nil {
 		t.Fatal(err)
 	}
