@@ -93,6 +93,13 @@ export const ServerConfigSchema = z.object({
   /** Per-server default tool-call timeout in seconds. */
   toolTimeoutSeconds: z.number().positive('must be positive').max(3600).optional(),
   oauth: ServerOAuthSchema.optional(),
+  /** Raises (or lowers) the bounds on this server's tool listing (defaults: `DEFAULT_TOOL_LIST_LIMITS` in server/mcp/tool-list-limits.ts). */
+  toolListLimits: z.object({
+    maxListBytes: z.number().int().positive('must be positive').max(256 * 1024 * 1024, 'must be at most 256 MiB').optional(),
+    maxTools: z.number().int().positive('must be positive').max(100_000).optional(),
+    maxDescriptionBytes: z.number().int().positive('must be positive').max(1024 * 1024, 'must be at most 1 MiB').optional(),
+    maxSchemaBytes: z.number().int().positive('must be positive').max(16 * 1024 * 1024, 'must be at most 16 MiB').optional(),
+  }).strict().optional(),
 }).strict();
 
 export const ConfigSchema = z.object({

@@ -41,7 +41,7 @@ export interface ClientOptions {
   readonly onUnauthorized?: (error: unknown) => Error | undefined;
   /** Bounds on what the server may make the client buffer (defaults: 16 MiB a body, 4 MiB an SSE event). */
   readonly responseLimits?: ResponseLimits;
-  /** Bounds on one listing of the server's tools (see `DEFAULT_TOOL_LIST_LIMITS`). */
+  /** Bounds on one listing of the server's tools (default: `DEFAULT_TOOL_LIST_LIMITS`, with the server config's `toolListLimits` over them). */
   readonly toolListLimits?: ToolListLimits;
   /** Answers elicitation requests; without it the client does not declare the capability. */
   readonly onElicitation?: ElicitationHandler;
@@ -88,10 +88,11 @@ export class Client {
   /** For the server stream, which bounds its events itself (see `ServerStream`). */
   private readonly streamFetch: FetchLike;
   private logger: Logger | undefined;
+  private readonly toolListLimits: ToolListLimits;
 
   private constructor(private readonly options: ClientOptions) {
-    const maxToolListBytes = (options.toolListLimits ?? DEFAULT_TOOL_LIST_LIMITS).maxListBytes;
-    const bounded = withResponseLimits(options.fetch ?? fetch, { maxToolListBytes, ...options.responseLimits });
+    this.toolListLimits = options.toolListLimits ?? { ...DEFAULT_TOOL_LIST_LIMITS, ...options.server.toolListLimits };
+    const bounded = withResponseLimits(options.fetch ?? fetch, { maxToolListBytes: this.toolListLimits.maxListBytes, ...options.responseLimits });
     this.fetchWithHeaders = withServerHeaders(bounded, options.userId, options.server.headers);
     this.streamFetch = withServerHeaders(options.fetch ?? fetch, options.userId, options.server.headers);
   }
@@ -154,7 +155,7 @@ export class Client {
    */
   async refreshTools(signal?: AbortSignal): Promise<readonly Tool[]> {
     const tools = await this.withSession(async (sdk) => {
-      const budget = new ToolListBudget(this.serverName, this.options.toolListLimits);
+      const budget = new ToolListBudget(this.serverName, this.toolListLimits);
       const all: Tool[] = [];
       let cursor: string | undefined;
       do {

@@ -18,11 +18,11 @@ afterEach(async () => {
 });
 
 /** A user of a hostile server and a good one; returns what the user gets and how many pages the hostile one served. */
-async function listWith(page: (n: number) => HostilePage, onChunk?: () => void) {
+async function listWith(page: (n: number) => HostilePage, onChunk?: () => void, toolListLimits?: Record<string, number>) {
   const hostile = await startHostileToolServer(page, onChunk);
   const good = await startMcpServer({ tools: [echoTool] });
   cleanups.push(hostile.close, good.close);
-  const manager = new ClientManager(parseConfig({ servers: [{ name: 'hostile', baseURL: hostile.url, connectTimeoutSeconds: 60 }, { name: 'good', baseURL: good.url }] }), { logger: silentLogger() });
+  const manager = new ClientManager(parseConfig({ servers: [{ name: 'hostile', baseURL: hostile.url, connectTimeoutSeconds: 60, ...(toolListLimits && { toolListLimits }) }, { name: 'good', baseURL: good.url }] }), { logger: silentLogger() });
   cleanups.push(() => manager.close());
   const result = await manager.getToolsForUser('alice');
   return { ...result, pagesAsked: hostile.pagesAsked };
@@ -80,6 +80,16 @@ describe('a server whose tool list would take the sidecar’s memory', () => {
     expect(tools.map((t) => t.name)).toEqual(['good__echo']);
     expect(errors.errors).toEqual([{ serverName: 'hostile', code: 'ERR_MCP_TOOL_LIST_TOO_LARGE', message: expect.stringMatching(/^Server hostile: its tool list goes on past 50 pages/) }]);
     expect(pagesAsked).toBe(50);
+  });
+
+  it('lists more than the default bounds allow for a server whose config raises them', async () => {
+    const { tools, errors } = await listWith(
+      (n) => ({ tools: Array.from({ length: 100 }, (_, i) => tool(`t${n}_${i}`, { description: 'd'.repeat(9 * 1024) })), ...(n < 11 && { nextCursor: String(n + 1) }) }),
+      undefined,
+      { maxTools: 2_000, maxDescriptionBytes: 16 * 1024, maxListBytes: 16 * MiB },
+    );
+    expect(errors.errors).toEqual([]);
+    expect(tools).toHaveLength(1_201);
   });
 
   it('lists a big but bounded listing across pages in full', async () => {
