@@ -21,8 +21,8 @@ const pluginID = "mattermost-mcp"
 type Plugin struct {
 	plugin.MattermostPlugin
 
-	// nodePath and sidecarEntry start the embedded sidecar: `nodePath sidecarEntry`. A relative
-	// entry is relative to the bundle. Tests point them at a stand-in program.
+	// nodePath and sidecarEntry start the embedded sidecar: `nodePath sidecarEntry`, relative to the
+	// bundle unless absolute; the NodePath setting overrides nodePath. Tests point them at a stand-in program.
 	nodePath     string
 	sidecarEntry string
 	timing       timing
@@ -41,7 +41,7 @@ type Plugin struct {
 
 func newPlugin() *Plugin {
 	return &Plugin{
-		nodePath:     "node",
+		nodePath:     bundledRuntime,
 		sidecarEntry: "server/dist/sidecar/server/main.js",
 		timing:       defaultTiming,
 		bridge:       newAgentsBridge(),
@@ -144,12 +144,13 @@ func (p *Plugin) connectSidecar(botID string) (*activation, error) {
 		return run, nil
 	}
 	run.token = p.createBotToken(botID)
-	run.process = newSidecarProcess(p.API, p.sidecarCommand(dirs, secret, run.token), client, p.timing)
+	command := p.sidecarCommand(dirs, secret, run.token)
+	run.process = newSidecarProcess(p.API, command, client, p.timing)
 	if err := run.process.start(ctx); err != nil {
 		run.process.stop()
 		run.reverse.close()
 		p.revokeBotToken(run.token)
-		return nil, fmt.Errorf("start the MCP sidecar (%s): %w", p.nodePath, err)
+		return nil, fmt.Errorf("start the MCP sidecar (%s): %w", command.runtime.path, err)
 	}
 	return run, nil
 }

@@ -63,13 +63,27 @@ func (p *Plugin) dataDir(bundle string) string {
 
 // processCommand is what exec runs.
 type processCommand struct {
-	path string
-	args []string
-	env  []string
+	runtime nodeRuntime
+	args    []string
+	env     []string
 }
 
-// sidecarCommand is `node <entry>` with the environment of docs/sidecar-protocol.md. Without a bot
-// token, MCP_MATTERMOST_TOKEN is left out.
+// sidecarRuntime is the Node that runs the sidecar: the NodePath setting when set (a bare name is
+// looked up on the server's PATH), else the plugin's default, the bundled runtime. A relative path
+// is relative to the bundle.
+func (p *Plugin) sidecarRuntime(dirs pluginDirs, settings pluginSettings) nodeRuntime {
+	r := nodeRuntime{path: p.nodePath}
+	if named := settings.text(settingNodePath); named != "" {
+		r = nodeRuntime{path: named, setting: true}
+	}
+	if strings.ContainsRune(r.path, filepath.Separator) && !filepath.IsAbs(r.path) {
+		r.path = filepath.Join(dirs.bundle, r.path)
+	}
+	return r
+}
+
+// sidecarCommand is `<bundled node> <entry>` with the environment of docs/sidecar-protocol.md. Without
+// a bot token, MCP_MATTERMOST_TOKEN is left out.
 func (p *Plugin) sidecarCommand(dirs pluginDirs, secret string, token *model.UserAccessToken) processCommand {
 	entry := p.sidecarEntry
 	if !filepath.IsAbs(entry) {
@@ -105,7 +119,7 @@ func (p *Plugin) sidecarCommand(dirs pluginDirs, secret string, token *model.Use
 		// back; two arenas cut the sidecar's RSS under many users by about a tenth (docs/benchmarks.md).
 		env = append(env, "MALLOC_ARENA_MAX="+sidecarMallocArenas)
 	}
-	return processCommand{path: p.nodePath, args: []string{entry}, env: env}
+	return processCommand{runtime: p.sidecarRuntime(dirs, settings), args: []string{entry}, env: env}
 }
 
 // sidecarMallocArenas is the sidecar's MALLOC_ARENA_MAX unless the server's environment sets one.

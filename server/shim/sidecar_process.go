@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -37,6 +38,7 @@ type child struct {
 	started time.Time
 	exited  chan struct{} // closed once the process is reaped; err is then set
 	err     error
+	stderr  *stderrTail // the end of its stderr, to explain an early exit
 }
 
 func newSidecarProcess(api plugin.API, command processCommand, client *sidecarClient, t timing) *sidecarProcess {
@@ -47,11 +49,12 @@ func newSidecarProcess(api plugin.API, command processCommand, client *sidecarCl
 	}
 }
 
-// start launches the first child and waits for its /healthz.
+// start launches the first child and waits for its /healthz. When the Node runtime cannot run the
+// sidecar (missing, not executable, another platform, too old a C library or Node), the error says so.
 func (s *sidecarProcess) start(ctx context.Context) error {
 	c, err := s.launch()
 	if err != nil {
-		return err
+		return startFailure(s.command.runtime, err)
 	}
 	if err := s.client.waitHealthy(ctx, s.timing.healthInterval, c.exited); err != nil {
 		return s.explain(c, err)
@@ -69,15 +72,15 @@ func (s *sidecarProcess) launch() (*child, error) {
 	if socket, ok := strings.CutPrefix(envValue(s.command.env, "MCP_SIDECAR_LISTEN"), "unix:"); ok {
 		_ = os.Remove(socket) // the sidecar cannot listen over a socket left by a dead predecessor
 	}
-	cmd := exec.Command(s.command.path, s.command.args...)
+	cmd := exec.Command(s.command.runtime.path, s.command.args...)
 	cmd.Env = s.command.env
-	stdout, stderr := newLogWriter(s.api, false), newLogWriter(s.api, true)
-	cmd.Stdout, cmd.Stderr = stdout, stderr
+	stdout, stderr, tail := newLogWriter(s.api, false), newLogWriter(s.api, true), &stderrTail{}
+	cmd.Stdout, cmd.Stderr = stdout, io.MultiWriter(stderr, tail)
 	cmd.SysProcAttr = childProcAttr()
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	c := &child{cmd: cmd, started: time.Now(), exited: make(chan struct{})}
+	c := &child{cmd: cmd, started: time.Now(), exited: make(chan struct{}), stderr: tail}
 	go func() {
 		c.err = cmd.Wait()
 		stdout.flush()
@@ -88,11 +91,16 @@ func (s *sidecarProcess) launch() (*child, error) {
 	return c, nil
 }
 
-// explain turns a failed start into an error that says how the child ended, if it did.
+// explain turns a failed start into an error that says how the child ended, if it did, and why when
+// the runtime itself is the cause.
 func (s *sidecarProcess) explain(c *child, err error) error {
 	select {
 	case <-c.exited:
-		return fmt.Errorf("%w (%s)", err, exitDescription(c.err))
+		ended := fmt.Errorf("%w (%s)", err, exitDescription(c.err))
+		if why := exitFailure(s.command.runtime, c.stderr.String(), ended); why != nil {
+			return why
+		}
+		return ended
 	default:
 		return err
 	}
