@@ -3,15 +3,12 @@ package main
 import (
 	"debug/elf"
 	"encoding/binary"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
-
-	"github.com/mattermost/mattermost/server/public/model"
 )
 
 // activationError runs OnActivate in embedded mode with these settings and returns its error.
@@ -80,25 +77,6 @@ func TestTheSidecarRunsOnTheBundledNodeUnlessNodePathNamesAnother(t *testing.T) 
 	t.Run("NodePath with a missing file says so", func(t *testing.T) {
 		missing := filepath.Join(shortTempDir(t), "node-24", "bin", "node")
 		requireRuntimeAdvice(t, activationError(t, map[string]any{"nodepath": missing}), "the Node.js runtime NodePath names ("+missing+") does not exist")
-	})
-	t.Run("the manifest offers NodePath as text, empty by default", func(t *testing.T) {
-		data, err := os.ReadFile("../../plugin.json")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var manifest model.Manifest
-		if err := json.Unmarshal(data, &manifest); err != nil {
-			t.Fatal(err)
-		}
-		for _, setting := range manifest.SettingsSchema.Settings {
-			if strings.ToLower(setting.Key) == settingNodePath {
-				if setting.Type != "text" || setting.Default != "" || !strings.Contains(setting.HelpText, "Node.js 24") {
-					t.Fatalf("NodePath: %+v", setting)
-				}
-				return
-			}
-		}
-		t.Fatal("plugin.json has no NodePath setting")
 	})
 }
 

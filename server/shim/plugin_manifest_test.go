@@ -47,6 +47,7 @@ func TestPluginManifestMatchesTheShim(t *testing.T) {
 	want := map[string]string{
 		"config": "custom", "idletimeoutminutes": "number",
 		settingSidecarURL: "text", settingSidecarSecret: "generated", settingStoreURL: "text", settingAgentsBridge: "bool",
+		settingNodePath: "text",
 	}
 	for key, kind := range want {
 		if keys[key] != kind {
