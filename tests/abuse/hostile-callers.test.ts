@@ -55,6 +55,7 @@ const ROUTES: ReadonlyArray<readonly [string, string, unknown?]> = [
   ['GET', '/oauth/client-metadata.json'],
   ['GET', '/autocomplete/servers'],
   ['GET', '/admin/mcp/tools'],
+  ['GET', '/admin/mcp/config'],
   ['POST', '/admin/mcp/discover', { name: 'evil', baseURL: 'http://127.0.0.1:9/mcp' }],
   ['POST', '/hooks/OnConfigurationChange', { settings: { config: { servers: [] } } }],
   ['POST', '/hooks/ConfigurationWillBeSaved', { settings: { config: { servers: [] } } }],
@@ -107,6 +108,7 @@ describe('odd X-Mattermost-UserID values, with the secret', () => {
     ['GET', '/oauth/callback?state=x&code=y'],
     ['DELETE', '/mcp/oauth/tools'],
     ['GET', '/admin/mcp/tools'],
+    ['GET', '/admin/mcp/config'],
   ];
   const ODD_IDS = ['', ' ', 'a'.repeat(65), 'alice bob', 'alicé', '../alice', 'alice/../admin', '%61lice', 'alice;admin', `${ALICE}, ${ADMIN}`, '<script>', '*'];
   const cases = USER_ROUTES.flatMap(([method, path, body]) => ODD_IDS.map((id) => [`${method} ${path}`, JSON.stringify(id), method, path, body, id] as const));

@@ -33,6 +33,7 @@ const keepAt = args.includes('--keep-report') ? args[args.indexOf('--keep-report
 const PATHS = [
   'tests/faults', 'tests/abuse', 'tests/http', 'tests/oauth', 'tests/config', 'tests/store', 'tests/load',
   'tests/mattermost/admin-routes.test.ts', 'tests/mcp/tool-names.test.ts', 'tests/mcp/request-signal.test.ts',
+  'tests/mattermost/untrusted-text.test.ts', 'tests/mattermost/masked-config.test.ts',
   ...(withSlow ? ['tests/slow'] : []),
   ...(withReplicas ? ['tests/replicas'] : []),
 ];
@@ -62,6 +63,7 @@ const ROWS = {
   B5: ['Bad input', 'Malformed JSON and malformed tool-call bodies'],
   B6: ['Bad input', 'Malformed answers from servers: non-JSON errors, missing fields, garbage WWW-Authenticate'],
   B7: ['Bad input', 'fast-check: WWW-Authenticate parser, metadata validators, discovery, tool results, HTTP boundary, config validator, tool-name mapping'],
+  B8: ['Bad input', 'fast-check: untrusted text (tool descriptions, error reasons) in /mcp posts'],
   H1: ['Hostile callers', 'No or forged sidecar secret, on every route'],
   H2: ['Hostile callers', 'Spoofed, odd or duplicated X-Mattermost-UserID'],
   H3: ['Hostile callers', 'Non-admins on admin routes; fail closed when Mattermost cannot tell'],
@@ -72,6 +74,8 @@ const ROWS = {
   H8: ['Hostile callers', 'Log and storage scans for credentials'],
   H9: ['Hostile callers', 'Sealed store records tampered with'],
   H10: ['Hostile callers', 'The flow pages framed, sniffed or made to run script'],
+  H11: ['Hostile callers', 'An MCP server whose tool list would take the sidecar’s memory'],
+  H12: ['Hostile callers', 'Secret settings read by the console and sent back masked'],
   L1: ['Load', '200 users × 3 servers listing and calling at once (default suite)'],
   L2: ['Load', '1,000 users × 3 servers (make test-slow; --slow)'],
 };
@@ -153,6 +157,8 @@ const RULES = [
   { row: 'B7', file: 'tests/abuse/bad-input.test.ts', name: /logged no internal error for any of it/, checks: 1 },
   { row: 'B7', file: 'tests/config/config.test.ts', name: /never throws anything but ConfigValidationError/, inputs: 'numRuns' },
   { row: 'B7', file: 'tests/mcp/tool-names.test.ts', name: /round-trips any set of \(server, tool\) pairs/, inputs: 'numRuns' },
+  { row: 'B8', file: 'tests/mattermost/untrusted-text.test.ts', name: /renders no link, mention/, inputs: 'numRuns' },
+  { row: 'B8', file: 'tests/mattermost/untrusted-text.test.ts', name: /as plain text in `\/mcp tools`/, inputs: 1 },
 
   // (3) Hostile callers
   { row: 'H1', file: 'tests/abuse/hostile-callers.test.ts', name: /requests without the shared secret .* is refused with 401/, refused: 1 },
@@ -185,6 +191,10 @@ const RULES = [
   { row: 'H8', file: 'tests/oauth/token-lifecycle.test.ts', name: /keeps the PKCE verifier of a flow not yet finished sealed/, checks: 1 },
   { row: 'H10', file: 'tests/oauth/sidecar-lifecycle.test.ts', name: /send nosniff and a CSP/, checks: 1 },
   { row: 'H9', file: 'tests/store/encryption-at-rest.test.ts', name: /(a sealed value changed in the store is refused|refuses a record sealed under the same kid)/, refused: 1 },
+  { row: 'H11', file: 'tests/abuse/hostile-tool-lists.test.ts', name: /is refused/, refused: 1 },
+  { row: 'H11', file: 'tests/abuse/hostile-tool-lists.test.ts', name: /lists (more than|a big but bounded)/, checks: 1 },
+  { row: 'H12', file: 'tests/mattermost/masked-config.test.ts', name: /(answers 403|refuses to discover with a mask)/, refused: 1 },
+  { row: 'H12', file: 'tests/mattermost/masked-config.test.ts', name: /(gives a system admin every server|discovers a server the console sent)/, checks: 1 },
 
   // (4) Load
   { row: 'L1', file: 'tests/load/many-users.test.ts', name: /./, checks: 1, lost: 'no error and no answer delivered to the wrong caller or call; every session ended after eviction' },
