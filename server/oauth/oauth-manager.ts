@@ -283,9 +283,16 @@ export class OAuthManager implements ClientAuthHooks {
     return this.vault.tokensInMemory(userId);
   }
 
-  /** Stops token refreshes and waits (bounded) for those under way, so their rotated tokens reach the store before it closes. */
-  close(options?: { waitMs?: number }): Promise<void> {
-    return this.vault.close(options).finally(() => this.outbound.close());
+  /**
+   * Stops token refreshes and waits (bounded) for those under way, so their rotated tokens reach the store before it
+   * closes. The outbound connections close once no refresh is under way: one that outlasted the wait still needs them
+   * to get its answer and revoke what it brings.
+   */
+  async close(options?: { waitMs?: number }): Promise<void> {
+    await this.vault.close(options);
+    const underWay = this.vault.settled();
+    if (underWay) void underWay.then(() => this.outbound.close());
+    else await this.outbound.close();
   }
 
   private now(): number {

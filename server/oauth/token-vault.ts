@@ -135,7 +135,7 @@ export class TokenVault {
     return stored;
   }
 
-  /** How many users' decrypted tokens (one per server) this sidecar holds in memory: all, or one user's. */
+  /** How many decrypted token sets (one per user and server) this sidecar holds in memory: all, or one user's. */
   tokensInMemory(userId?: string): number {
     const prefix = userId === undefined ? '' : tokensKey(userId, '');
     let count = 0;
@@ -158,6 +158,12 @@ export class TokenVault {
       gaveUp.abort();
     }
     this.closed = true;
+  }
+
+  /** When refreshes are under way: resolves once they ended (stored, or revoked after `close()`). Else undefined. */
+  settled(): Promise<void> | undefined {
+    if (this.refreshing.size === 0) return undefined;
+    return Promise.all([...this.refreshing.values()].map((refresh) => refresh.then(() => undefined, () => undefined))).then(() => undefined);
   }
 
   private remember(key: string, stored: StoredTokens | null): void {
@@ -288,7 +294,7 @@ export class TokenVault {
     const lease = await this.options.store.acquireLease(refreshLeaseKey(userId, server.name), REFRESH_LEASE_MS, REFRESH_WAIT_MS);
     try {
       // Another replica may have refreshed while we waited: use its tokens instead of spending the refresh token again.
-      const current = await this.get(userId, server.name, { fresh: true });
+      const current = await this.get(userId, server.name, { fresh: true, quietly: true });
       if (!current) return undefined;
       if (current.tokens.accessToken !== staleAccessToken && !this.expiresSoon(current)) return current;
       if (!lease) {
@@ -349,7 +355,7 @@ export class TokenVault {
       if (!(error instanceof StoreClosedError)) throw error;
       this.options.logger.info({ userId, server: server.name }, 'tokens refreshed while the sidecar shut down; revoking them, the user connects again');
       await this.revoke(server.name, current, client, tokens);
-      return undefined;
+      throw new ShuttingDownError(server.name); // not "connect again": no flow starts while the sidecar shuts down
     }
     return next;
   }

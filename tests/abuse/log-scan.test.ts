@@ -56,8 +56,9 @@ let sidecar: Sidecar;
 const logs = captureLogger('debug');
 
 beforeAll(async () => {
-  // Access tokens live 30 s: inside the refresh margin, so every use refreshes in the background and tokens rotate.
-  as = await startAuthorizationServer({ accessTokenTTL: 30 });
+  // Access tokens live 2 s: a call a second or so later is inside the refresh margin (a quarter to a half of the
+  // lifetime), so calls refresh in the background (or on a 401 once expired) and refresh tokens rotate.
+  as = await startAuthorizationServer({ accessTokenTTL: 2 });
   secure = await startProtectedMcpServer({ issuer: as.issuer, jwksURL: as.jwksURL });
   open = await startMcpServer({ tools: [echoTool, whoamiTool] });
   mattermost = await startFakeMattermost({ token: BOT_TOKEN, users: [{ id: ADMIN, username: 'admin', roles: 'system_user system_admin' }, { id: ALICE, username: 'alice', roles: 'system_user' }] });

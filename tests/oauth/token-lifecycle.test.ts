@@ -201,7 +201,7 @@ describe('shutdown with a refresh under way', () => {
 
   it('revokes at the authorization server a refresh token rotated after the store closed', async () => {
     const { rotated } = await refreshHeldAtShutdown('gus');
-    await sidecar.oauth.close({ waitMs: 50 });
+    await sidecar.oauth.close({ waitMs: 50 }); // gives up waiting: the authorization server still holds the refresh
     await sidecar.manager.close();
     await store.close();
     world.host.set('up');
