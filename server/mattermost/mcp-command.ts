@@ -7,8 +7,10 @@ import { parseCommand, serverNameArgument } from './command-parser.js';
 import {
   MCP_DISABLED, NO_SERVERS, commandFor, connectText, helpText, nothingToConnectText, statusText, toolsText, unknownServerText, unknownSubcommandText, usageText,
 } from './command-replies.js';
+import { agentsBridgeText } from './agents-bridge-reply.js';
 import type { ConnectionActions } from './connection-actions.js';
 import { bold, plain } from './markdown.js';
+import type { AgentsBridgeStatus } from './shim-channel.js';
 
 /** The fields of Mattermost's `model.CommandArgs` the command reads (its JSON names). */
 export interface CommandArgs {
@@ -34,6 +36,8 @@ export interface McpCommandDeps {
   readonly connections?: ConnectionActions;
   /** Makes plugin-relative Connect links absolute (`MCP_SITE_URL`, or `site_url` when the shim sends it). */
   readonly siteURL?: string;
+  /** The shim's registration with the Agents plugin, for the status reply; absent without a shim. */
+  readonly agentsBridge?: () => Promise<AgentsBridgeStatus>;
 }
 
 type Lookup =
@@ -62,7 +66,7 @@ export class McpCommand {
       case 'help':
         return helpText();
       case 'status':
-        return this.guarded(async () => statusText(await this.states(userId), siteURL));
+        return this.guarded(async () => withLine(statusText(await this.states(userId), siteURL), await this.bridgeLine()));
       case 'tools':
         return this.guarded(async () => toolsText(await this.states(userId), siteURL));
       case 'connect':
@@ -80,6 +84,13 @@ export class McpCommand {
     if (!config.enabled) return MCP_DISABLED;
     if (!config.servers.some((s) => s.enabled)) return NO_SERVERS;
     return fn();
+  }
+
+  /** The AI bot bridge line; a failing shim makes it "unknown", never the whole reply. */
+  private async bridgeLine(): Promise<string | undefined> {
+    const { agentsBridge } = this.deps;
+    if (!agentsBridge) return undefined;
+    return agentsBridgeText(await agentsBridge().catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))));
   }
 
   private states(userId: string): Promise<ServerState[]> {
@@ -132,6 +143,10 @@ export class McpCommand {
   private enabledNames(): string[] {
     return this.deps.manager.currentConfig.servers.filter((s) => s.enabled).map((s) => s.name);
   }
+}
+
+function withLine(text: string, line: string | undefined): string {
+  return line ? `${text}\n${line}` : text;
 }
 
 /** Mattermost refuses posts over 16383 characters; a very long tool list is cut at a line. */

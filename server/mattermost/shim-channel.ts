@@ -8,6 +8,16 @@ export interface EphemeralPost {
   readonly message: string;
 }
 
+/**
+ * The shim's registration with the Agents plugin (docs/sidecar-protocol.md, "Reverse channel"): `state` is
+ * registered, registering, disabled, not_installed, not_running, refused, unreachable or inactive.
+ */
+export interface AgentsBridgeStatus {
+  readonly state: string;
+  /** Why, in the Agents plugin's or Mattermost's words (e.g. the licence a refusal asks for). */
+  readonly detail?: string;
+}
+
 export interface ShimChannelOptions {
   /** `MCP_SHIM_URL`: `unix:/path/to/shim.sock` or `http://127.0.0.1:<port>`. */
   readonly url: string;
@@ -51,6 +61,13 @@ export class ShimChannel {
     const userId = (body as { userId?: unknown } | undefined)?.userId;
     if (typeof userId !== 'string' || userId === '') throw new ShimChannelError('GET /api/v1/bot', 200, 'the answer has no userId');
     return userId;
+  }
+
+  /** The shim's registration with the Agents plugin (the AI bot): `GET /api/v1/agents-bridge`. */
+  async getAgentsBridge(): Promise<AgentsBridgeStatus> {
+    const body = (await this.send('GET', '/api/v1/agents-bridge')) as { state?: unknown; detail?: unknown } | undefined;
+    if (typeof body?.state !== 'string') throw new ShimChannelError('GET /api/v1/agents-bridge', 200, 'the answer has no state');
+    return { state: body.state, ...(typeof body.detail === 'string' && body.detail ? { detail: body.detail } : {}) };
   }
 
   private send(method: string, path: string, body?: unknown): Promise<unknown> {

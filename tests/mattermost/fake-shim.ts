@@ -21,7 +21,14 @@ export interface FakeShim {
   close(): Promise<void>;
 }
 
-export async function startFakeShim(options: { secret: string; botUserId: string }): Promise<FakeShim> {
+export interface FakeShimOptions {
+  secret: string;
+  botUserId: string;
+  /** What `GET /api/v1/agents-bridge` answers: a status, or an HTTP status to fail with. */
+  agentsBridge?: { state: string; detail?: string } | number;
+}
+
+export async function startFakeShim(options: FakeShimOptions): Promise<FakeShim> {
   const dir = mkdtempSync(join(tmpdir(), 'fake-shim-'));
   const socket = join(dir, 'shim.sock');
   const calls: ShimCall[] = [];
@@ -52,6 +59,13 @@ export async function startFakeShim(options: { secret: string; botUserId: string
         calls.push({ route, body });
         json(res, 200, { userId: options.botUserId });
         return;
+      case 'GET /api/v1/agents-bridge': {
+        calls.push({ route, body });
+        const bridge = options.agentsBridge ?? { state: 'inactive' };
+        if (typeof bridge === 'number') json(res, bridge, { error: 'the shim failed' });
+        else json(res, 200, bridge);
+        return;
+      }
       default:
         json(res, 404, { error: `no route ${route}` });
         return;

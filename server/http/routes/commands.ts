@@ -25,6 +25,7 @@ export function commandsRouter(manager: ClientManager, surfaces: MattermostSurfa
     logger,
     ...(surfaces.connections ? { connections: surfaces.connections } : {}),
     ...(surfaces.siteURL ? { siteURL: surfaces.siteURL } : {}),
+    ...(surfaces.shim ? { agentsBridge: surfaces.shim.getAgentsBridge.bind(surfaces.shim) } : {}),
   });
   const router = Router();
 
