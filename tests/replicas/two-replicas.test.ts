@@ -208,6 +208,21 @@ describe.each(['redis', 'postgres'] as const)('two sidecar replicas on one %s st
     users.splice(users.indexOf(ivy), 1); // not connected any more: the restart spec below does not expect her
   });
 
+  it('stops serving a user on replica A within seconds of their deactivation reaching replica B, with the refresh token revoked', async () => {
+    const jon = user('jon');
+    expect((await asUser(b, jon, callbackPath(await authorize(jon, await startOn(a, jon))))).status).toBe(200);
+    for (const replica of [a, b]) expect((await callTool(replica, jon)).body.text).toContain(jon);
+    const { tokens } = await storedTokens(jon);
+
+    const hook = await sidecarRequest(b.address, '/hooks/UserHasBeenDeactivated', { secret: SECRET, body: { user_id: jon } });
+    expect(hook.status).toBe(200);
+
+    expect(await as.provider.RefreshToken.find(tokens.refreshToken!)).toBeUndefined();
+    expect(await store.records<StoredTokens>('tokens').get(tokensKey(jon, 'secure'))).toBeUndefined();
+    await eventually(async () => expect((await callTool(a, jon)).body.code).toBe('ERR_OAUTH_NEEDED'), 5_000, 250);
+    users.splice(users.indexOf(jon), 1);
+  });
+
   it('serves 12 concurrent calls per replica without a MaxListenersExceededWarning', async () => {
     const first = user('kim');
     expect((await asUser(b, first, callbackPath(await authorize(first, await startOn(a, first))))).status).toBe(200);
