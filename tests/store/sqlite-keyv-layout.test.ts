@@ -47,10 +47,11 @@ describe('an SQLite database @keyv/sqlite wrote', () => {
     db.exec('PRAGMA journal_mode=WAL');
     db.exec(KEYV_SQLITE_DDL);
     const insert = db.prepare('INSERT INTO mattermost_mcp (key, value) VALUES (?, ?)');
-    insert.run(`${NAMESPACE}:tokens:u1:wiki`, keyvValue(await sealRecord({ access_token: 'at-1' }, parseKeyring(keys), 'tokens', 'u1:wiki')));
+    const keyring = parseKeyring(keys);
+    insert.run(`${NAMESPACE}:tokens:u1:wiki`, keyvValue(await sealRecord({ access_token: 'at-1' }, keyring, 'tokens', 'u1:wiki')));
+    insert.run(`${NAMESPACE}:oauth-state:pending`, keyvValue(await sealRecord({ user: 'u3' }, keyring, 'oauth-state', 'pending'), now + 600_000));
     insert.run(`${NAMESPACE}:discovery:https://wiki.example`, keyvValue({ issuer: 'https://auth.example' }, now + 3_600_000));
-    insert.run(`${NAMESPACE}:oauth-state:abandoned`, keyvValue({ user: 'u2' }, now - 60_000));
-    insert.run(`${NAMESPACE}:oauth-state:pending`, keyvValue({ user: 'u3' }, now + 600_000));
+    insert.run(`${NAMESPACE}:discovery:https://gone.example`, keyvValue({ issuer: 'https://old-auth.example' }, now - 60_000));
     insert.run(`${NAMESPACE}:locks:refresh:u1:wiki`, keyvValue('another-replica', now + 60_000));
     db.close();
   });
@@ -64,7 +65,7 @@ describe('an SQLite database @keyv/sqlite wrote', () => {
     const store = await open();
     expect(await store.records('tokens').get('u1:wiki')).toEqual({ access_token: 'at-1' });
     expect(await store.records('discovery').get('https://wiki.example')).toEqual({ issuer: 'https://auth.example' });
-    expect(await store.records('oauth-state').get('abandoned')).toBeUndefined(); // expired
+    expect(await store.records('discovery').get('https://gone.example')).toBeUndefined(); // expired
   });
 
   it('takes, purges and leases over its rows', async () => {
@@ -73,16 +74,16 @@ describe('an SQLite database @keyv/sqlite wrote', () => {
     expect(await store.records('oauth-state').take('pending')).toBeUndefined();
     expect(await store.acquireLease('refresh:u1:wiki', 1000, 0)).toBeUndefined(); // still held by the lease written before
     expect(await store.purgeExpired()).toBe(1);
-    expect(rows().map((row) => row.key)).not.toContain(`${NAMESPACE}:oauth-state:abandoned`);
+    expect(rows().map((row) => row.key)).not.toContain(`${NAMESPACE}:discovery:https://gone.example`);
   });
 
   it('keeps writing the same table, keys and serialisation', async () => {
     const store = await open();
     await store.records('discovery').set('https://other.example', { issuer: 'https://other-auth.example' });
-    await store.records('oauth-state').set('fresh', { user: 'u4' }, 60_000);
+    await store.records('discovery').set('https://fresh.example', { issuer: 'https://fresh-auth.example' }, 60_000);
     const written = Object.fromEntries(rows().map((row) => [row.key, JSON.parse(row.value)]));
     expect(written[`${NAMESPACE}:discovery:https://other.example`]).toEqual({ value: { issuer: 'https://other-auth.example' } });
-    expect(written[`${NAMESPACE}:oauth-state:fresh`]).toEqual({ value: { user: 'u4' }, expires: expect.any(Number) });
+    expect(written[`${NAMESPACE}:discovery:https://fresh.example`]).toEqual({ value: { issuer: 'https://fresh-auth.example' }, expires: expect.any(Number) });
     const db = new DatabaseSync(path);
     try {
       expect(db.prepare("SELECT sql FROM sqlite_master WHERE name = 'mattermost_mcp'").get()).toEqual({ sql: KEYV_SQLITE_DDL.replace('IF NOT EXISTS ', '') });
