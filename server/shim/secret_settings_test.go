@@ -115,6 +115,24 @@ func TestConfigurationWillBeSavedKeepsMaskedSecrets(t *testing.T) {
 		expectValidatedWith(t, fake, savedClientSecret)
 	})
 
+	t.Run("restores inside a Config sent as an object, as the console's editor sends it", func(t *testing.T) {
+		h, fake := setup(t)
+		sent := savedSecretSettings(fake.address)
+		sent["config"] = map[string]any{"servers": []any{map[string]any{
+			"name": "wiki", "baseURL": "https://wiki.example.com/mcp", "headers": map[string]any{"X-Api-Key": model.FakeSetting},
+		}}}
+		sentCfg := consoleSave(h, sent)
+		replaced, err := h.plugin.ConfigurationWillBeSaved(sentCfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		config, isObject := savedPluginSettings(sentCfg, replaced)["config"].(map[string]any)
+		if !isObject || serversOf(t, config)[0]["headers"].(map[string]any)["X-Api-Key"] != savedAPIKey {
+			t.Fatalf("Mattermost would store %#v", savedPluginSettings(sentCfg, replaced)["config"])
+		}
+		expectValidatedWith(t, fake, savedAPIKey)
+	})
+
 	t.Run("refuses a masked value it has nothing to restore from, naming the server and the field", func(t *testing.T) {
 		h, fake := setup(t)
 		sent := savedSecretSettings(fake.address)
