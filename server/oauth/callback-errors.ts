@@ -11,6 +11,17 @@ export class UnknownStateError extends OAuthError {
   }
 }
 
+/**
+ * RFC 9207 mix-up: the response came back on the redirect URI of another authorization server than the one this
+ * flow went to (a hostile server sent the browser elsewhere with its own flow's state). Nothing was exchanged.
+ */
+export class MixUpError extends OAuthError {
+  readonly code = 'ERR_OAUTH_MIX_UP';
+  constructor(readonly serverName: string) {
+    super(`This authorization answer comes from another authorization server than the one the connection to ${serverName} went to, so nothing was exchanged. Start the connection again from Mattermost.`);
+  }
+}
+
 /** The server an authorization was started for was removed or changed before the callback came back. */
 export class ServerChangedError extends OAuthError {
   readonly code = 'ERR_OAUTH_SERVER_CHANGED';

@@ -3,9 +3,18 @@ import type { ServerConfig } from '../config/schema.js';
 import { RecordDecryptionError, type RecordStore } from '../store/index.js';
 import type { AuthorizationServerMetadata } from './authorization-server-metadata.js';
 import { sameURL, type HttpOptions } from './http.js';
+import { createHash } from 'node:crypto';
 import { clientKey, type StoredClient } from './records.js';
 import { clientAuthenticationFromRegistration, defaultRegistrationRequest, getRegistrationEndpoint, registerClient, registrationExpired } from './registration.js';
 import { selectClientAuthMethod, type ClientAuthentication } from './token-endpoint.js';
+
+/** The query parameter of a per-issuer redirect URI. */
+export const ISSUER_PARAMETER = 'as';
+
+/** 16 characters naming an issuer in its redirect URI: the start of its SHA-256, base64url. */
+export function issuerKey(issuer: string): string {
+  return createHash('sha256').update(new URL(issuer).href).digest('base64url').slice(0, 16);
+}
 
 export interface ClientIdentitiesOptions {
   readonly clients: RecordStore<StoredClient>;
@@ -34,16 +43,35 @@ export class ClientIdentities {
     const preRegistered = this.preRegistered(server, metadata);
     if (preRegistered) return preRegistered;
     const metadataDocument = this.options.clientMetadataURL;
-    if (metadataDocument && metadata.client_id_metadata_document_supported === true) return { clientId: metadataDocument, authMethod: 'none' };
+    // One client id (and redirect URI) for every server: only where `iss` on the redirect tells the servers apart (RFC 9207).
+    if (metadataDocument && metadata.client_id_metadata_document_supported === true && metadata.authorization_response_iss_parameter_supported === true) {
+      return { clientId: metadataDocument, authMethod: 'none' };
+    }
     const key = clientKey(server.name, issuer);
     const stored = await this.readStored(key);
-    if (stored && stored.redirectURI === this.options.redirectURI && !registrationExpired(stored.registration, this.now())) return stored.client;
+    if (stored && stored.redirectURI === this.issuerRedirectURI(issuer) && !registrationExpired(stored.registration, this.now())) return stored.client;
     let pending = this.registering.get(key);
     if (!pending) {
       pending = this.register(server, issuer, metadata, scope).finally(() => this.registering.delete(key));
       this.registering.set(key, pending);
     }
     return pending;
+  }
+
+  /**
+   * The redirect URI of a flow with `client` at `issuer`. A registration of this plugin's own has one per issuer
+   * (`<callback>?as=<issuer key>`), so a response that comes back for another issuer is told apart without `iss`
+   * (mix-up); the admin's pre-registered client and the client metadata document use the callback itself.
+   */
+  redirectURIFor(server: ServerConfig, issuer: string, client: ClientAuthentication): string {
+    const shared = client.clientId === server.oauth?.clientId || client.clientId === this.options.clientMetadataURL;
+    return shared ? this.options.redirectURI : this.issuerRedirectURI(issuer);
+  }
+
+  private issuerRedirectURI(issuer: string): string {
+    const url = new URL(this.options.redirectURI);
+    url.searchParams.set(ISSUER_PARAMETER, issuerKey(issuer));
+    return url.href;
   }
 
   /** The client for refresh and revocation, without discovery: pre-registered or stored. */
@@ -107,10 +135,11 @@ export class ClientIdentities {
     const endpoint = getRegistrationEndpoint(metadata);
     // A scope the server does not list would be refused (RFC 7591 §3.2.2 invalid_client_metadata); scopes are asked for per authorization anyway.
     const listed = scope && metadata.scopes_supported && scope.split(' ').every((s) => metadata.scopes_supported!.includes(s)) ? scope : undefined;
-    const request = defaultRegistrationRequest(this.options.redirectURI, this.options.clientName, metadata, listed);
+    const redirectURI = this.issuerRedirectURI(issuer);
+    const request = defaultRegistrationRequest(redirectURI, this.options.clientName, metadata, listed);
     const registration = await registerClient(endpoint, request, this.options.http);
     const client = clientAuthenticationFromRegistration(registration, request);
-    const record: StoredClient = { serverName: server.name, issuer, redirectURI: this.options.redirectURI, registration, client, registeredAt: this.now() };
+    const record: StoredClient = { serverName: server.name, issuer, redirectURI, registration, client, registeredAt: this.now() };
     await this.options.clients.set(clientKey(server.name, issuer), record);
     this.options.logger.info({ server: server.name, issuer, authMethod: client.authMethod }, 'registered OAuth client (RFC 7591)');
     return client;

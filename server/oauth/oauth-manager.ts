@@ -6,8 +6,8 @@ import type { ClientAuthHooks } from '../mcp/types.js';
 import type { RecordStore, Store } from '../store/types.js';
 import { buildAuthorizationURL, generateState, requiresIssuerParameter, selectResource, selectScope, unionScopes, validateAuthorizationResponse } from './authorization-request.js';
 import { authorizedFetch, type AuthorizationHint } from './authorized-fetch.js';
-import { ClientRejectedError, ServerChangedError, UnknownStateError } from './callback-errors.js';
-import { ClientIdentities } from './client-identities.js';
+import { ClientRejectedError, MixUpError, ServerChangedError, UnknownStateError } from './callback-errors.js';
+import { ClientIdentities, ISSUER_PARAMETER } from './client-identities.js';
 import { AddressGuard, addressPolicyFor, assertEndpointsAllowed } from './address-policy.js';
 import { DiscoveryCache } from './discovery-cache.js';
 import { PendingFlows } from './pending-flows.js';
@@ -160,6 +160,7 @@ export class OAuthManager implements ClientAuthHooks {
     // SEP-2207: ask for a refresh token when the authorization server offers offline_access.
     if (scope && as.scopes_supported?.includes('offline_access')) scope = unionScopes(scope, 'offline_access');
     const client = await this.identities.resolve(server, found.issuer, as, scope);
+    const redirectURI = this.identities.redirectURIFor(server, found.issuer, client);
     const resource = found.resourceMetadata || server.oauth?.resource ? selectResource(server.baseURL, found.resourceMetadata, server.oauth ?? {}) : undefined;
     const pkce = generatePKCE();
     const session: OAuthSession = {
@@ -172,7 +173,7 @@ export class OAuthManager implements ClientAuthHooks {
       ...(as.revocation_endpoint && { revocationEndpoint: as.revocation_endpoint }),
       clientId: client.clientId,
       authMethod: client.authMethod,
-      redirectURI: this.callbackURL,
+      redirectURI,
       codeVerifier: pkce.codeVerifier,
       ...(resource && { resource }),
       ...(scope && { scope }),
@@ -184,7 +185,7 @@ export class OAuthManager implements ClientAuthHooks {
     return buildAuthorizationURL({
       authorizationEndpoint: as.authorization_endpoint,
       clientId: client.clientId,
-      redirectURI: this.callbackURL,
+      redirectURI,
       state: session.state,
       codeChallenge: pkce.codeChallenge,
       ...(scope && { scope }),
@@ -205,6 +206,8 @@ export class OAuthManager implements ClientAuthHooks {
     if (!session || session.userId !== userId || this.now() - session.createdAt > OAUTH_SESSION_TTL_MS) throw new UnknownStateError();
     const server = serverNamed(session.serverName);
     if (!server || server.baseURL !== session.serverURL) throw new ServerChangedError(session.serverName);
+    // Mix-up: the answer came back on another issuer's redirect URI (or on the shared one for a flow that has its own).
+    if (params.get(ISSUER_PARAMETER) !== new URL(session.redirectURI).searchParams.get(ISSUER_PARAMETER)) throw new MixUpError(server.name);
     const clientRefused = async (error: OAuthTokenError | AuthorizationResponseError): Promise<never> => {
       if (error.code !== 'invalid_client' && error.code !== 'unauthorized_client') throw error;
       const dropped = await this.identities.rejected(server, session.issuer, session.clientId);

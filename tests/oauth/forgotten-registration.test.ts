@@ -116,7 +116,8 @@ describe('an authorization server that forgot this plugin’s registration', () 
     const authURL = (await connectURL('carol'))!;
     const refused = clientIdOf(authURL);
     const state = new URL(authURL).searchParams.get('state')!;
-    const callback = new URLSearchParams({ state, error, iss: as.issuer });
+    const redirect = new URL(new URL(authURL).searchParams.get('redirect_uri')!);
+    const callback = new URLSearchParams({ ...Object.fromEntries(redirect.searchParams), state, error, iss: as.issuer });
     await expect(oauth.completeAuthorization('carol', callback, serverNamed)).rejects.toBeInstanceOf(ClientRejectedError);
     expect(clientIdOf(await oauth.beginAuthorization('carol', serverNamed('secure')!))).not.toBe(refused);
   });

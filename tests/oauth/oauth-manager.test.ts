@@ -95,7 +95,7 @@ describe('OAuthManager with the client manager (real authorization server and pr
     const url = new URL(errors.toolAuthErrors[0]!.authURL);
     expect(Object.fromEntries(url.searchParams)).toEqual(expect.objectContaining({
       response_type: 'code',
-      redirect_uri: CALLBACK,
+      redirect_uri: expect.stringMatching(/^http:\/\/127\.0\.0\.1:9\/plugins\/mattermost-mcp\/oauth\/callback\?as=[\w-]{16}$/), // its own per issuer (mix-up)
       code_challenge_method: 'S256',
       resource: secure.resource,
       // The challenge's scope, plus offline_access because the authorization server offers it (SEP-2207).

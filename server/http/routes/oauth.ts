@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { MM_USER_ID_HEADER, type ServerConfig } from '../../config/schema.js';
 import type { ClientManager } from '../../mcp/client-manager.js';
 import { describeError } from '../../mcp/errors.js';
-import { ClientRejectedError, ServerChangedError, UnknownStateError } from '../../oauth/callback-errors.js';
+import { ClientRejectedError, MixUpError, ServerChangedError, UnknownStateError } from '../../oauth/callback-errors.js';
 import { AuthorizationResponseError, AuthorizationServerUnavailableError, IssuerMismatchError, OAuthNetworkError, OAuthTokenError, PinnedIssuerError, StateMismatchError } from '../../oauth/errors.js';
 import { StoreError } from '../../store/errors.js';
 import type { OAuthManager } from '../../oauth/oauth-manager.js';
@@ -107,7 +107,7 @@ function callbackFailure(error: unknown): { status: number; message: string } {
       ? { status: 400, message: 'You declined the authorization, so the account was not connected. Use Connect again if you change your mind.' }
       : { status: 400, message: `The authorization server refused${errorCode(error.code)}. Use Connect again.` };
   }
-  if (error instanceof UnknownStateError || error instanceof ServerChangedError || error instanceof StateMismatchError || error instanceof IssuerMismatchError) {
+  if (error instanceof UnknownStateError || error instanceof ServerChangedError || error instanceof StateMismatchError || error instanceof IssuerMismatchError || error instanceof MixUpError) {
     return { status: 400, message: error.message };
   }
   if (error instanceof ClientRejectedError) return { status: 502, message: error.message };
