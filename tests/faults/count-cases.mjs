@@ -56,6 +56,7 @@ const ROWS = {
   F14: ['Faults', 'Shutdown while a refresh is held at the authorization server'],
   F15: ['Faults', 'A Disconnect or a deactivation made on another replica'],
   F16: ['Faults', 'Short-lived (20 s) tokens and concurrent calls on one and two replicas'],
+  F17: ['Faults', 'An authorization server that forgot this plugin’s client registration'],
   B1: ['Bad input', 'Invalid configuration in every field (hooks, parseConfig, admin discover, store URL, keyring, key file)'],
   B2: ['Bad input', 'Unknown tool or server names'],
   B3: ['Bad input', 'Wrong argument types'],
@@ -64,6 +65,7 @@ const ROWS = {
   B6: ['Bad input', 'Malformed answers from servers: non-JSON errors, missing fields, garbage WWW-Authenticate'],
   B7: ['Bad input', 'fast-check: WWW-Authenticate parser, metadata validators, discovery, tool results, HTTP boundary, config validator, tool-name mapping'],
   B8: ['Bad input', 'fast-check: untrusted text (tool descriptions, error reasons) in /mcp posts'],
+  B9: ['Bad input', 'Connect on a server that needs no OAuth'],
   H1: ['Hostile callers', 'No or forged sidecar secret, on every route'],
   H2: ['Hostile callers', 'Spoofed, odd or duplicated X-Mattermost-UserID'],
   H3: ['Hostile callers', 'Non-admins on admin routes; fail closed when Mattermost cannot tell'],
@@ -76,6 +78,10 @@ const ROWS = {
   H10: ['Hostile callers', 'The flow pages framed, sniffed or made to run script'],
   H11: ['Hostile callers', 'An MCP server whose tool list would take the sidecar’s memory'],
   H12: ['Hostile callers', 'Secret settings read by the console and sent back masked'],
+  H13: ['Hostile callers', 'A pre-registered client led to another issuer'],
+  H14: ['Hostile callers', 'SSRF through OAuth metadata; error bodies on pages'],
+  H15: ['Hostile callers', 'Start route queries: hostile scope and metadata, 3,000 junk starts'],
+  H16: ['Hostile callers', 'Mix-up between authorization servers (RFC 9207)'],
   L1: ['Load', '200 users × 3 servers listing and calling at once (default suite)'],
   L2: ['Load', '1,000 users × 3 servers (make test-slow; --slow)'],
 };
@@ -126,6 +132,9 @@ const RULES = [
   { row: 'F16', file: 'tests/oauth/token-lifecycle.test.ts', name: /forgets the tokens of a user not seen for a while/, checks: 1 },
   { row: 'F16', file: 'tests/mcp/request-signal.test.ts', name: /hangs one listener on the session's signal/, checks: 1 },
   { row: 'F16', file: 'tests/replicas/two-replicas.test.ts', name: /(refreshes a 20-second token once for 20 concurrent calls|serves 12 concurrent calls per replica without a MaxListenersExceededWarning)/, checks: 1, optional: 'replicas' },
+  { row: 'F17', file: 'tests/oauth/forgotten-registration.test.ts', name: /(answers invalid_client at refresh|past its client_secret_expires_at)/, faults: 1, recoveries: 1, lost: 'the user connects again with a new registration instead of being locked out' },
+  { row: 'F17', file: 'tests/oauth/forgotten-registration.test.ts', name: /sends an error callback/, faults: 1, recoveries: 1 },
+  { row: 'F17', file: 'tests/oauth/forgotten-registration.test.ts', name: /refuses a pre-registered client/, faults: 1 },
 
   // (2) Bad input
   { row: 'B1', file: 'tests/abuse/bad-input.test.ts', name: /invalid configuration in every field/, inputs: 'loop' },
@@ -159,6 +168,7 @@ const RULES = [
   { row: 'B7', file: 'tests/mcp/tool-names.test.ts', name: /round-trips any set of \(server, tool\) pairs/, inputs: 'numRuns' },
   { row: 'B8', file: 'tests/mattermost/untrusted-text.test.ts', name: /renders no link, mention/, inputs: 'numRuns' },
   { row: 'B8', file: 'tests/mattermost/untrusted-text.test.ts', name: /as plain text in `\/mcp tools`/, inputs: 1 },
+  { row: 'B9', file: 'tests/oauth/start-route.test.ts', name: /(needs no connection, and registers nothing|says so in \/mcp connect)/, inputs: 1 },
 
   // (3) Hostile callers
   { row: 'H1', file: 'tests/abuse/hostile-callers.test.ts', name: /requests without the shared secret .* is refused with 401/, refused: 1 },
@@ -195,6 +205,18 @@ const RULES = [
   { row: 'H11', file: 'tests/abuse/hostile-tool-lists.test.ts', name: /lists (more than|a big but bounded)/, checks: 1 },
   { row: 'H12', file: 'tests/mattermost/masked-config.test.ts', name: /(answers 403|refuses to discover with a mask)/, refused: 1 },
   { row: 'H12', file: 'tests/mattermost/masked-config.test.ts', name: /(gives a system admin every server|discovers a server the console sent)/, checks: 1 },
+  { row: 'H13', file: 'tests/oauth/pinned-issuer.test.ts', name: /(refuses a server whose metadata names another|never sends the client secret)/, refused: 1 },
+  { row: 'H13', file: 'tests/oauth/pinned-issuer.test.ts', name: /connects through the authorization server it is registered at/, checks: 1 },
+  // The policy table: one address judged per case, nothing sent.
+  { row: 'H14', file: 'tests/oauth/address-policy.test.ts', name: /^the address policy /, checks: 1 },
+  { row: 'H14', file: 'tests/oauth/address-policy.test.ts', name: /(refuses an authorization server at|refuses a redirect of a metadata fetch|refuses a configured authorization server whose metadata)/, refused: 1 },
+  { row: 'H14', file: 'tests/oauth/address-policy.test.ts', name: /lets a server on loopback use/, checks: 1 },
+  { row: 'H14', file: 'tests/oauth/start-route.test.ts', name: /shows a generic page naming the server/, checks: 1 },
+  { row: 'H15', file: 'tests/oauth/start-route.test.ts', name: /takes the scope and the metadata URL from the server’s own challenge/, refused: 1 },
+  // 3,000 starts with junk queries, counted once: the case asserts the caps, not each start.
+  { row: 'H15', file: 'tests/oauth/start-route.test.ts', name: /keeps the discovery cache and a user’s pending flows within their caps/, refused: 1 },
+  { row: 'H16', file: 'tests/oauth/mix-up.test.ts', name: /(refuses a code from another authorization server|uses the client metadata document only)/, refused: 1 },
+  { row: 'H16', file: 'tests/oauth/mix-up.test.ts', name: /gives each issuer’s registration a redirect URI of its own/, checks: 1 },
 
   // (4) Load
   { row: 'L1', file: 'tests/load/many-users.test.ts', name: /./, checks: 1, lost: 'no error and no answer delivered to the wrong caller or call; every session ended after eviction' },
