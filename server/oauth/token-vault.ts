@@ -37,6 +37,12 @@ export function refreshMargin(lifetimeMs: number, jitter: number): number {
   return Math.min(REFRESH_MARGIN_MS, Math.max(0, lifetimeMs) / 4) * (1 + jitter);
 }
 
+/** One read of a key from the store, and how many writes of it this sidecar had made when it began. */
+interface StoreRead {
+  readonly writesBefore: number | undefined;
+  readonly stored: Promise<StoredTokens | undefined>;
+}
+
 export interface TokenVaultOptions {
   readonly store: Store;
   readonly identities: ClientIdentities;
@@ -67,6 +73,8 @@ export class TokenVault {
   /** `close()` stopped waiting: tokens a refresh still brings are revoked, not stored. */
   private closed = false;
   private readonly refreshing = new Map<string, Promise<StoredTokens | undefined>>();
+  /** Reads of the store under way, per key, that requests share. */
+  private readonly reads = new Map<string, StoreRead>();
   /**
    * Tokens the store could not take (it was down when they were issued or refreshed): newer than its copy,
    * whose refresh token the authorization server may already have rotated away. Kept here and used, never
@@ -116,23 +124,49 @@ export class TokenVault {
     if (!fresh && cached && now - (this.checkedAt.get(key) ?? 0) < TOKEN_RECHECK_MS) return cached;
     // This sidecar is saving or deleting these tokens: what it is writing is newer than anything the store holds.
     if (this.writeQueues.has(key)) return this.latest(key);
-    const writesBefore = this.writes.get(key);
+    // Requests share one read of a key (a burst of calls reads the store once); `fresh` asks the store itself.
+    const read = fresh ? this.read(key, userId, serverName) : this.sharedRead(key, userId, serverName);
     let stored: StoredTokens | undefined;
     try {
-      stored = await this.records.get(key);
+      stored = await read.stored;
     } catch (error) {
       // The store is away: what it said last still holds, as it did before it went away.
       if (!fresh && cached && error instanceof StoreUnavailableError) return cached;
+      throw error;
+    }
+    // Saved or deleted while the store answered: that newer write is the truth, not what was read before it.
+    if (this.writes.get(key) !== read.writesBefore) return this.latest(key);
+    const had = this.cache.get(key);
+    this.remember(key, stored ?? null);
+    if (had && !stored && !quietly) this.options.onTokensGone?.(userId, serverName);
+    return stored;
+  }
+
+  /** Reads the key from the store, noting how many writes of it this sidecar had made when the read began. */
+  private read(key: string, userId: string, serverName: string): StoreRead {
+    const writesBefore = this.writes.get(key);
+    const stored = this.records.get(key).catch(async (error: unknown) => {
       if (!(error instanceof RecordDecryptionError)) throw error;
       // Sealed with a key this sidecar no longer has (or tampered with): unusable, so the user connects again.
       this.options.logger.warn({ userId, server: serverName, reason: error.reason }, 'stored tokens cannot be decrypted; discarding them');
       await this.records.delete(key);
+      return undefined;
+    });
+    return { writesBefore, stored };
+  }
+
+  private sharedRead(key: string, userId: string, serverName: string): StoreRead {
+    let read = this.reads.get(key);
+    if (!read) {
+      const started = this.read(key, userId, serverName);
+      const done = () => {
+        if (this.reads.get(key) === started) this.reads.delete(key);
+      };
+      started.stored.then(done, done);
+      this.reads.set(key, started);
+      read = started;
     }
-    // Saved or deleted while the store answered: that newer write is the truth, not what was read before it.
-    if (this.writes.get(key) !== writesBefore) return this.latest(key);
-    this.remember(key, stored ?? null);
-    if (cached && !stored && !quietly) this.options.onTokensGone?.(userId, serverName);
-    return stored;
+    return read;
   }
 
   /** How many decrypted token sets (one per user and server) this sidecar holds in memory: all, or one user's. */

@@ -81,3 +81,52 @@ describe.each(BACKENDS)('TokenVault on %s: what the user did last to their token
     expect((await replica.get('ben', 'github'))?.tokens.accessToken).toBe('access-2');
   });
 });
+
+describe('TokenVault: what a request costs the store', () => {
+  let target: StoreTarget;
+  let store: Store;
+
+  beforeEach(async () => {
+    target = await storeTarget('sqlite');
+    store = await target.open();
+  });
+
+  afterEach(async () => {
+    await target.cleanUp();
+  });
+
+  /** The store, counting the reads of tokens that reach it. */
+  function countingReads(inner: Store): { store: Store; reads: () => number } {
+    let reads = 0;
+    const counted: Store = {
+      ...inner,
+      acquireLease: (...args) => inner.acquireLease(...args),
+      purgeExpired: () => inner.purgeExpired(),
+      close: () => inner.close(),
+      records<T>(kind: Parameters<Store['records']>[0]) {
+        const records = inner.records<T>(kind);
+        return kind !== 'tokens' ? records : { ...records, get: (key: string) => (reads++, records.get(key)) };
+      },
+    };
+    return { store: counted, reads: () => reads };
+  }
+
+  it('reads the store once for 10 concurrent requests, and again only once its copy is 2 seconds old', async () => {
+    await vaultOn(store).save('eva', 'github', TOKENS);
+    const { store: counted, reads } = countingReads(store);
+    let clock = Date.now();
+    const http = { fetch: globalThis.fetch };
+    const identities = new ClientIdentities({ clients: store.records<StoredClient>('clients'), redirectURI: 'http://127.0.0.1:9/oauth/callback', clientName: 'test', logger: silentLogger(), http });
+    const replica = new TokenVault({ store: counted, identities, logger: silentLogger(), http, now: () => clock });
+    const burst = () => Promise.all(Array.from({ length: 10 }, () => replica.get('eva', 'github')));
+
+    expect((await burst()).map((stored) => stored?.tokens.accessToken)).toEqual(Array(10).fill('access-1'));
+    expect(reads()).toBe(1);
+    clock += 1_000;
+    await burst();
+    expect(reads()).toBe(1); // a second-old copy is used as it is
+    clock += 1_500;
+    await burst();
+    expect(reads()).toBe(2); // older than 2 s: one read for the 10 of them
+  });
+});
