@@ -104,7 +104,8 @@ export class McpCommand {
     const state = (await this.states(userId)).find((s) => s.serverName === lookup.server.name);
     if (!state) return this.notAvailable(name, { kind: 'unknown' });
     // Connected without a stored sign-in of this user's: the server asks for none.
-    if (state.status === 'connected' && !(await this.deps.connections?.hasTokens(userId, state.serverName))) return nothingToConnectText(state);
+    // (With the store unreachable it cannot tell: the connected answer is right either way.)
+    if (state.status === 'connected' && !(await this.deps.connections?.hasTokens(userId, state.serverName).catch(() => true))) return nothingToConnectText(state);
     return connectText(state, siteURL);
   }
 
