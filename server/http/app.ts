@@ -3,10 +3,11 @@ import type { Logger } from 'pino';
 import type { ClientManager } from '../mcp/client-manager.js';
 import type { MattermostSurfaces } from '../mattermost/surfaces.js';
 import type { Metrics } from '../observability/metrics.js';
-import { requireSidecarSecret, requireUser } from './authentication.js';
+import { admitPluginCallers, requireInternalChannel, requireMcpEndpointCaller, requireSidecarSecret, requireUser } from './authentication.js';
+import { CallerSettingsHolder } from './caller-settings.js';
 import { errorHandler, HttpError } from './errors.js';
 import { connectNotifier } from '../mcp-endpoint/connect-notice.js';
-import { mcpEndpointRouter } from '../mcp-endpoint/endpoint-router.js';
+import { MCP_ENDPOINT_PATH, mcpEndpointRouter } from '../mcp-endpoint/endpoint-router.js';
 import { adminRouter } from './routes/admin.js';
 import { autocompleteRouter } from './routes/autocomplete.js';
 import { botToolsRouter } from './routes/bot-tools.js';
@@ -30,8 +31,9 @@ export interface AppDeps {
 }
 
 /**
- * The sidecar's HTTP surface. Every route needs the shim's secret; user routes also need the
- * `X-Mattermost-UserID` the shim set from Mattermost's own session.
+ * The sidecar's HTTP surface. Every route needs the shim's secret (or, for hooks, health and metrics,
+ * only the internal credential derived from it); user routes also need the `X-Mattermost-UserID` the
+ * shim set from Mattermost's session or a trusted plugin's request.
  */
 export function createApp({ manager, metrics, logger, secret, mattermost = { discover: { logger } }, oauth, configPublisher }: AppDeps): Express {
   const app = express();
@@ -39,7 +41,16 @@ export function createApp({ manager, metrics, logger, secret, mattermost = { dis
   app.set('etag', false);
   app.set('trust proxy', false);
   app.use(requireSidecarSecret(secret));
+  // The shim reaches these with its internal credential only; a request it proxied is refused before its body is read.
+  app.use(['/hooks', '/healthz', '/metrics'], requireInternalChannel());
+  const callers = new CallerSettingsHolder();
+  app.use(admitPluginCallers(callers, [['all', MCP_ENDPOINT_PATH], ['get', '/api/v1/tools'], ['post', '/api/v1/tools/call']]));
   app.use(express.json({ limit: '1mb' }));
+  // Applied from every push, even one whose server list is refused: they are settings of their own.
+  app.post('/hooks/OnConfigurationChange', (req, _res, next) => {
+    callers.apply(req.body?.settings);
+    next();
+  });
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', ...manager.stats() });
@@ -53,8 +64,7 @@ export function createApp({ manager, metrics, logger, secret, mattermost = { dis
   app.use(adminRouter(manager, mattermost));
   if (oauth) app.use(oauthRouter(manager, oauth, logger));
 
-  // MCP endpoint caller hook: requireUser() until requireMcpEndpointCaller (trusted plugins, ExternalMCPClients) lands.
-  app.use(mcpEndpointRouter({ manager, metrics, logger, siteURL: mattermost.siteURL, notify: connectNotifier(mattermost.shim, logger) }, requireUser()));
+  app.use(mcpEndpointRouter({ manager, metrics, logger, siteURL: mattermost.siteURL, notify: connectNotifier(mattermost.shim, logger) }, requireMcpEndpointCaller(callers)));
 
   const user = express.Router();
   user.use(requireUser());

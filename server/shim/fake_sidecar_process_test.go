@@ -82,13 +82,7 @@ func runFakeSidecarProcess() int {
 		_, _ = io.Copy(w, res.Body)
 	})
 	mux.HandleFunc("POST /test/exit", func(http.ResponseWriter, *http.Request) { os.Exit(4) })
-	_ = http.Serve(listener, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer "+secret {
-			http.Error(w, `{"error":"no secret"}`, http.StatusUnauthorized)
-			return
-		}
-		mux.ServeHTTP(w, r)
-	}))
+	_ = http.Serve(listener, checkCredentials(secret, mux))
 	return 0
 }
 

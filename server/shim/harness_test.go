@@ -229,6 +229,36 @@ type recorded struct {
 	Body     []byte
 }
 
+// isInternalPath names the sidecar's internal routes: only the internal credential opens them.
+func isInternalPath(path string) bool {
+	lower := strings.ToLower(path)
+	return lower == "/healthz" || lower == "/metrics" || strings.HasPrefix(lower, "/hooks/")
+}
+
+// credentialRefusal is what the real sidecar answers (docs/sidecar-protocol.md): 401 without the
+// secret or the internal credential, 403 for an internal route opened with the secret alone, else 0.
+func credentialRefusal(secret string, r *http.Request) int {
+	got := r.Header.Get("Authorization")
+	switch {
+	case got != "Bearer "+secret && got != "Bearer "+internalCredential(secret):
+		return http.StatusUnauthorized
+	case isInternalPath(r.URL.Path) && got != "Bearer "+internalCredential(secret):
+		return http.StatusForbidden
+	}
+	return 0
+}
+
+// checkCredentials serves next only what credentialRefusal lets through.
+func checkCredentials(secret string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if status := credentialRefusal(secret, r); status != 0 {
+			http.Error(w, `{"error":"refused"}`, status)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // fakeSidecar stands in for the Node sidecar: it checks the secret like the real one, records
 // every authorized request, and answers 200 {} unless a test installs a handler.
 type fakeSidecar struct {
@@ -282,11 +312,11 @@ func (f *fakeSidecar) handle(path string, handler http.HandlerFunc) {
 }
 
 func (f *fakeSidecar) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get("Authorization") != "Bearer "+f.secret {
+	if status := credentialRefusal(f.secret, r); status != 0 {
 		f.mu.Lock()
 		f.unauthorized++
 		f.mu.Unlock()
-		http.Error(w, `{"error":"no secret"}`, http.StatusUnauthorized)
+		http.Error(w, `{"error":"refused"}`, status)
 		return
 	}
 	body, _ := io.ReadAll(r.Body)

@@ -3,13 +3,16 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/mattermost/mattermost/server/public/model"
 	"github.com/mattermost/mattermost/server/public/plugin"
 )
 
-// ServeHTTP proxies every plugin route to the sidecar with the identity Mattermost vouched for.
+// ServeHTTP forwards the public routes (public_routes.go) to the sidecar, as the caller
+// resolveCaller vouches for; anything else gets 404 here and never reaches the sidecar.
 func (p *Plugin) ServeHTTP(_ *plugin.Context, w http.ResponseWriter, r *http.Request) {
 	// ReverseProxy aborts a stream that broke midway by panicking with ErrAbortHandler when it thinks
 	// an http.Server will recover it; nothing does in the plugin process, and the panic would kill it.
@@ -18,12 +21,28 @@ func (p *Plugin) ServeHTTP(_ *plugin.Context, w http.ResponseWriter, r *http.Req
 			panic(v)
 		}
 	}()
+	match := matchPublicRoute(r.Method, r.URL.Path)
+	if match.route == nil {
+		if len(match.allow) > 0 {
+			w.Header().Set("Allow", strings.Join(match.allow, ", "))
+			writeJSONError(w, http.StatusMethodNotAllowed, fmt.Sprintf("%s takes %s only.", r.URL.Path, strings.Join(match.allow, ", ")))
+			return
+		}
+		writeJSONError(w, http.StatusNotFound, "MCP Tools has no such route.")
+		return
+	}
 	run := p.activeRun()
 	if run == nil {
 		writeJSONError(w, http.StatusServiceUnavailable, "MCP Tools is starting or stopped; try again shortly.")
 		return
 	}
-	run.proxy.ServeHTTP(w, r)
+	who, refused := resolveCaller(r.Header, match.route, p.currentSettings().trustedPluginIDs())
+	if refused != nil {
+		writeJSONError(w, refused.status, refused.message)
+		return
+	}
+	restoreRequestBody(r)
+	run.proxy.ServeHTTP(w, withCaller(r, who))
 }
 
 // commandHookBody is model.CommandArgs as the contract sends it: CommandArgs hides site_url from JSON.

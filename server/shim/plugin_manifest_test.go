@@ -43,11 +43,15 @@ func TestPluginManifestMatchesTheShim(t *testing.T) {
 		if secret := key == settingSidecarSecret || key == settingStoreURL || key == settingConfig; setting.Secret != secret {
 			t.Errorf("setting %s: secret = %v, want %v", setting.Key, setting.Secret, secret)
 		}
+		// The System Console shows this default; the shim and the sidecar assume the same one.
+		if key == settingTrustedPluginIDs && setting.Default != defaultTrustedPluginIDs {
+			t.Errorf("TrustedPluginIDs default %v, the shim assumes %q", setting.Default, defaultTrustedPluginIDs)
+		}
 	}
 	want := map[string]string{
 		"config": "custom", "idletimeoutminutes": "number",
 		settingSidecarURL: "text", settingSidecarSecret: "generated", settingStoreURL: "text", settingAgentsBridge: "bool",
-		settingNodePath: "text",
+		settingNodePath: "text", settingTrustedPluginIDs: "text",
 	}
 	for key, kind := range want {
 		if keys[key] != kind {

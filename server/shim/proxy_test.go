@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -22,6 +23,12 @@ func serveThroughShim(t *testing.T, h *harness) *httptest.Server {
 	return server
 }
 
+// Mattermost user ids: 26 lower-case letters and digits.
+const (
+	alice   = "aliceaaaaaaaaaaaaaaaaaaaaa"
+	mallory = "malloryaaaaaaaaaaaaaaaaaaa"
+)
+
 func send(t *testing.T, req *http.Request) *http.Response {
 	t.Helper()
 	res, err := http.DefaultClient.Do(req)
@@ -38,11 +45,11 @@ func TestProxyIdentity(t *testing.T) {
 
 	t.Run("sets X-Mattermost-UserID from Mattermost-User-Id and drops a spoofed copy", func(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodGet, server.URL+"/mcp/tools?x=1", nil)
-		req.Header.Set("Mattermost-User-Id", "alice")
-		req.Header.Set("X-Mattermost-UserID", "mallory")
+		req.Header.Set("Mattermost-User-Id", alice)
+		req.Header.Set("X-Mattermost-UserID", mallory)
 		send(t, req)
 		got := fake.last(t, "/mcp/tools")
-		if v := got.Header.Values(headerUserID); len(v) != 1 || v[0] != "alice" {
+		if v := got.Header.Values(headerUserID); len(v) != 1 || v[0] != alice {
 			t.Fatalf("sidecar saw %s %q, want exactly alice", headerUserID, v)
 		}
 		if got.RawQuery != "x=1" {
@@ -54,11 +61,11 @@ func TestProxyIdentity(t *testing.T) {
 	})
 
 	t.Run("sends no identity when Mattermost vouched for nobody, whatever the browser claims", func(t *testing.T) {
-		req, _ := http.NewRequest(http.MethodPost, server.URL+"/oauth/anonymous", strings.NewReader("{}"))
-		req.Header.Set("X-Mattermost-UserID", "mallory")
-		req.Header.Set("X-Mattermost-Plugin-Caller", "com.mattermost.server")
+		req, _ := http.NewRequest(http.MethodGet, server.URL+"/oauth/client-metadata.json", nil)
+		req.Header.Set("X-Mattermost-UserID", mallory)
+		req.Header.Set("X-Mattermost-Plugin-Caller", "mattermost-ai")
 		send(t, req)
-		got := fake.last(t, "/oauth/anonymous")
+		got := fake.last(t, "/oauth/client-metadata.json")
 		if v := got.Header.Values(headerUserID); len(v) != 0 {
 			t.Fatalf("sidecar saw %s %q with no session", headerUserID, v)
 		}
@@ -68,23 +75,23 @@ func TestProxyIdentity(t *testing.T) {
 	})
 
 	t.Run("replaces a spoofed Authorization with the secret", func(t *testing.T) {
-		req, _ := http.NewRequest(http.MethodGet, server.URL+"/spoofed-auth", nil)
-		req.Header.Set("Mattermost-User-Id", "alice")
-		req.Header.Set("Authorization", "Bearer "+testExternalSecret+"-not")
+		req, _ := http.NewRequest(http.MethodGet, server.URL+"/autocomplete/servers", nil)
+		req.Header.Set("Mattermost-User-Id", alice)
+		req.Header.Set("Authorization", "Bearer "+internalCredential(testExternalSecret))
 		send(t, req)
-		got := fake.last(t, "/spoofed-auth")
+		got := fake.last(t, "/autocomplete/servers")
 		if v := got.Header.Values("Authorization"); len(v) != 1 || v[0] != "Bearer "+testExternalSecret {
 			t.Fatal("the sidecar did not get exactly the shim's bearer secret")
 		}
 	})
 
 	t.Run("drops every X-Mcp-* header", func(t *testing.T) {
-		req, _ := http.NewRequest(http.MethodGet, server.URL+"/mcp-headers", nil)
+		req, _ := http.NewRequest(http.MethodGet, server.URL+"/admin/mcp/tools", nil)
 		req.Header.Set("X-Mcp-Sidecar-Trusted", "yes")
 		req.Header.Set("x-mcp-anything", "yes")
 		req.Header.Set("Accept", "application/json")
 		send(t, req)
-		got := fake.last(t, "/mcp-headers")
+		got := fake.last(t, "/admin/mcp/tools")
 		for name := range got.Header {
 			if strings.HasPrefix(strings.ToLower(name), "x-mcp-") {
 				t.Fatalf("%s reached the sidecar", name)
@@ -94,37 +101,56 @@ func TestProxyIdentity(t *testing.T) {
 			t.Fatal("an ordinary header was dropped")
 		}
 	})
-
-	t.Run("passes the calling plugin from Mattermost-Plugin-ID", func(t *testing.T) {
-		req, _ := http.NewRequest(http.MethodPost, server.URL+"/bridge/tools", strings.NewReader(`{"a":1}`))
-		req.Header.Set("Mattermost-Plugin-ID", "mattermost-ai")
-		req.Header.Set("Mattermost-User-Id", "")
-		send(t, req)
-		got := fake.last(t, "/bridge/tools")
-		if got.Header.Get(headerPluginCaller) != "mattermost-ai" || got.Header.Get(headerUserID) != "" {
-			t.Fatalf("caller %q user %q", got.Header.Get(headerPluginCaller), got.Header.Get(headerUserID))
-		}
-		if string(got.Body) != `{"a":1}` || got.Method != http.MethodPost {
-			t.Fatalf("request changed on the way: %s %s", got.Method, got.Body)
-		}
-	})
 }
 
 // Over Mattermost's RPC the header map is not guaranteed canonical; a lower-case spoof must not
 // survive because a lookup missed it.
 func TestProxyDropsNonCanonicalSpoofs(t *testing.T) {
 	h, fake := activateExternal(t, nil)
-	req := httptest.NewRequest(http.MethodGet, "/raw", nil)
-	req.Header["x-mattermost-userid"] = []string{"mallory"}
+	req := httptest.NewRequest(http.MethodGet, "/mcp/tools", nil)
+	req.Header["x-mattermost-userid"] = []string{mallory}
 	req.Header["authorization"] = []string{"Bearer forged"}
 	req.Header["x-mattermost-plugin-caller"] = []string{"forged"}
 	h.plugin.ServeHTTP(nil, httptest.NewRecorder(), req)
-	got := fake.last(t, "/raw")
+	got := fake.last(t, "/mcp/tools")
 	if v := got.Header.Values(headerUserID); len(v) != 0 {
 		t.Fatalf("sidecar saw %q", v)
 	}
 	if got.Header.Get(headerPluginCaller) != "" || len(got.Header.Values("Authorization")) != 1 {
 		t.Fatal("a forged caller or authorization reached the sidecar")
+	}
+}
+
+// Mattermost authenticates the browser with these; the sidecar (maybe another host) must never hold
+// anything that lets it act as the user in Mattermost.
+func TestProxyKeepsSessionCredentialsInTheShim(t *testing.T) {
+	h, fake := activateExternal(t, nil)
+	req := httptest.NewRequest(http.MethodGet, "/oauth/callback?state=s&access_token=tok1&code=c&ACCESS_TOKEN=tok2&access%5Ftoken=tok3", nil)
+	req.Header.Set("Mattermost-User-Id", alice)
+	req.Header.Set("Cookie", "MMAUTHTOKEN=tok4; MMUSERID="+alice+"; MMCSRF=csrf1; theme=dark")
+	req.Header["cookie"] = []string{"MMAUTHTOKEN=tok5"}
+	req.Header.Set("X-CSRF-Token", "csrf2")
+	req.Header.Set("X-Requested-With", "XMLHttpRequest")
+	req.Header.Set("Token", "tok6")
+	req.Header.Set("Authorization", "Token tok7")
+	h.plugin.ServeHTTP(nil, httptest.NewRecorder(), req)
+	got := fake.last(t, "/oauth/callback")
+	if got.RawQuery != "state=s&code=c" {
+		t.Fatalf("query %q: access_token must go, the rest stay as sent", got.RawQuery)
+	}
+	for _, name := range []string{"Cookie", "X-Csrf-Token", "X-Requested-With", "Token"} {
+		if v := headerValues(got.Header, name); len(v) != 0 {
+			t.Errorf("%s reached the sidecar: %q", name, v)
+		}
+	}
+	seen := fmt.Sprint(got.Header)
+	for _, value := range []string{"tok1", "tok2", "tok3", "tok4", "tok5", "tok6", "tok7", "csrf1", "csrf2"} {
+		if strings.Contains(seen, value) {
+			t.Errorf("the credential %s reached the sidecar", value)
+		}
+	}
+	if got.Header.Get(headerUserID) != alice {
+		t.Fatal("the user Mattermost vouched for was lost with the credentials")
 	}
 }
 
@@ -136,7 +162,7 @@ func TestProxyStreamsBeforeTheHandlerEnds(t *testing.T) {
 		t.Run(contentType, func(t *testing.T) {
 			release := make(chan struct{})
 			defer close(release)
-			fake.handle("/stream", func(w http.ResponseWriter, _ *http.Request) {
+			fake.handle("/mcp/tools", func(w http.ResponseWriter, _ *http.Request) {
 				w.Header().Set("Content-Type", contentType)
 				_, _ = io.WriteString(w, "data: first\n\n")
 				w.(http.Flusher).Flush()
@@ -145,7 +171,7 @@ func TestProxyStreamsBeforeTheHandlerEnds(t *testing.T) {
 			})
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, server.URL+"/stream", nil)
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, server.URL+"/mcp/tools", nil)
 			res := send(t, req)
 			line, err := bufio.NewReader(res.Body).ReadString('\n')
 			if err != nil || line != "data: first\n" {
@@ -157,7 +183,7 @@ func TestProxyStreamsBeforeTheHandlerEnds(t *testing.T) {
 
 func TestProxySurvivesASidecarThatDiesMidStream(t *testing.T) {
 	h, fake := activateExternal(t, nil)
-	fake.handle("/dies", func(w http.ResponseWriter, _ *http.Request) {
+	fake.handle("/mcp/tools", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		_, _ = io.WriteString(w, "data: first\n\n")
 		w.(http.Flusher).Flush()
@@ -168,7 +194,7 @@ func TestProxySurvivesASidecarThatDiesMidStream(t *testing.T) {
 	})
 	// With http.ServerContextKey set, ReverseProxy panics on the broken copy.
 	ctx := context.WithValue(context.Background(), http.ServerContextKey, &http.Server{})
-	req := httptest.NewRequest(http.MethodGet, "/dies", nil).WithContext(ctx)
+	req := httptest.NewRequest(http.MethodGet, "/mcp/tools", nil).WithContext(ctx)
 	rec := httptest.NewRecorder()
 	h.plugin.ServeHTTP(nil, rec, req) // must return, not panic
 	if !strings.HasPrefix(rec.Body.String(), "data: first") {

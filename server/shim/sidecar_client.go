@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,12 +26,26 @@ const (
 // maxSidecarAnswer bounds how much of a hook answer the shim reads.
 const maxSidecarAnswer = 1 << 20
 
-// sidecarClient reaches the sidecar at one address (`unix:/path` or `http(s)://host:port`) and
-// signs every request with the activation secret.
+// internalRoutesLabel is the HMAC message that derives the internal credential from the secret.
+const internalRoutesLabel = "mattermost-mcp internal routes v1"
+
+// internalCredential is what opens the sidecar's internal routes (/hooks/*, /healthz, /metrics):
+// hex(HMAC-SHA256(key = secret, message = internalRoutesLabel)). The proxy always sends the secret
+// itself, so no request Mattermost hands the shim can carry this value (docs/sidecar-protocol.md).
+func internalCredential(secret string) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(internalRoutesLabel))
+	return hex.EncodeToString(mac.Sum(nil))
+}
+
+// sidecarClient reaches the sidecar at one address (`unix:/path` or `http(s)://host:port`). Proxied
+// requests carry the secret (proxy.go); the shim's own hook and health requests carry the internal
+// credential derived from it.
 type sidecarClient struct {
 	baseURL   *url.URL
 	transport http.RoundTripper
 	secret    string
+	internal  string
 	hooks     *http.Client
 }
 
@@ -41,6 +58,7 @@ func newSidecarClient(address, secret string) (*sidecarClient, error) {
 		baseURL:   baseURL,
 		transport: transport,
 		secret:    secret,
+		internal:  internalCredential(secret),
 		hooks:     &http.Client{Transport: transport, Timeout: 30 * time.Second},
 	}, nil
 }
@@ -85,7 +103,7 @@ func (c *sidecarClient) healthy(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+c.secret)
+	req.Header.Set("Authorization", "Bearer "+c.internal)
 	res, err := c.hooks.Do(req)
 	if err != nil {
 		return err
@@ -136,7 +154,7 @@ func (c *sidecarClient) postHook(ctx context.Context, name, userID string, body,
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+c.secret)
+	req.Header.Set("Authorization", "Bearer "+c.internal)
 	if userID != "" {
 		req.Header.Set(headerUserID, userID)
 	}

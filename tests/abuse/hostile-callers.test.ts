@@ -1,45 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { parseConfig } from '../../server/config/schema.js';
-import { startSidecar, type Sidecar } from '../../server/sidecar.js';
-import { startFakeMattermost, type FakeMattermost } from '../support/fake-mattermost.js';
-import { echoTool, startMcpServer, whoamiTool, type TestMcpServer } from '../support/mcp-test-server.js';
-import { storeTarget, type StoreTarget } from '../support/store-fixtures.js';
-import { silentLogger } from '../support/logger.js';
+import type { Sidecar } from '../../server/sidecar.js';
+import type { TestMcpServer } from '../support/mcp-test-server.js';
+import { ADMIN, ALICE, startSidecarWithMattermost, type SidecarWithMattermost } from '../support/sidecar-with-mattermost.js';
 import { sidecarRequest } from '../support/sidecar-client.js';
 import { rawRequest } from './raw-request.js';
 
 const SECRET = 'hostile-callers-secret-0123456789';
 const BOT_TOKEN = 'bottokenhostilecallersaaaaa';
-const ALICE = 'aliceaaaaaaaaaaaaaaaaaaaaa';
-const ADMIN = 'adminaaaaaaaaaaaaaaaaaaaaa';
 
+let world: SidecarWithMattermost;
 let mcp: TestMcpServer;
-let mattermost: FakeMattermost;
-let target: StoreTarget;
 let sidecar: Sidecar;
-const config = () => ({ servers: [{ name: 'tools', baseURL: mcp.url }] });
 
 beforeAll(async () => {
-  mcp = await startMcpServer({ tools: [echoTool, whoamiTool] });
-  mattermost = await startFakeMattermost({ token: BOT_TOKEN, users: [{ id: ADMIN, username: 'admin', roles: 'system_user system_admin' }, { id: ALICE, username: 'alice', roles: 'system_user' }] });
-  target = await storeTarget('sqlite');
-  sidecar = await startSidecar({
-    config: parseConfig(config()),
-    secret: SECRET,
-    logger: silentLogger(),
-    listen: '127.0.0.1:0',
-    store: await target.open(),
-    mattermost: { restURL: mattermost.url, restToken: BOT_TOKEN },
-  });
+  world = await startSidecarWithMattermost(SECRET, BOT_TOKEN);
+  ({ mcp, sidecar } = world);
   // Alice is a real user with a live connection: the forged requests below try to act as her.
   expect((await sidecarRequest(sidecar.address, '/api/v1/tools', { secret: SECRET, userId: ALICE })).body.tools).toHaveLength(2);
 });
 
 afterAll(async () => {
-  await sidecar?.close();
-  await target?.cleanUp();
-  await mattermost?.close();
-  await mcp?.close();
+  await world?.close();
 });
 
 /** Every route the sidecar serves, with a body that would act for Alice (or change the config) if accepted. */

@@ -120,6 +120,7 @@ describe('POST /api/v1/mcp: the calling user’s tools as one MCP server', () =>
     const raw = await sidecarRequest(sidecar.address, '/api/v1/mcp', {
       secret: SECRET,
       userId: ALICE,
+      pluginCaller: 'mattermost-ai',
       headers: { accept: 'application/json, text/event-stream' },
       body: { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } },
     });
@@ -217,7 +218,7 @@ describe('POST /api/v1/mcp: the calling user’s tools as one MCP server', () =>
   it('cancels the call at the MCP server when the caller goes away', async () => {
     const request = httpRequest(`${sidecar.address}/api/v1/mcp`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${SECRET}`, 'x-mattermost-userid': ALICE, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      headers: { authorization: `Bearer ${SECRET}`, 'x-mattermost-userid': ALICE, 'x-mattermost-plugin-caller': 'mattermost-ai', 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
     });
     request.on('error', () => {});
     request.end(JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'tools__wait', arguments: {} } }));
@@ -228,14 +229,14 @@ describe('POST /api/v1/mcp: the calling user’s tools as one MCP server', () =>
   });
 
   it.each(['GET', 'DELETE'])('answers %s with 405 and a JSON-RPC error: the endpoint is stateless', async (method) => {
-    const response = await sidecarRequest(sidecar.address, '/api/v1/mcp', { method, secret: SECRET, userId: ALICE, headers: { accept: 'application/json, text/event-stream' } });
+    const response = await sidecarRequest(sidecar.address, '/api/v1/mcp', { method, secret: SECRET, userId: ALICE, pluginCaller: 'mattermost-ai', headers: { accept: 'application/json, text/event-stream' } });
     expect(response.status).toBe(405);
     expect(response.headers.allow).toBe('POST');
     expect(response.body).toEqual({ jsonrpc: '2.0', error: { code: -32000, message: expect.stringContaining('Method not allowed') }, id: null });
   });
 
   it('answers 401 without a user', async () => {
-    const response = await sidecarRequest(sidecar.address, '/api/v1/mcp', { secret: SECRET, body: { jsonrpc: '2.0', id: 1, method: 'tools/list' } });
+    const response = await sidecarRequest(sidecar.address, '/api/v1/mcp', { secret: SECRET, pluginCaller: 'mattermost-ai', body: { jsonrpc: '2.0', id: 1, method: 'tools/list' } });
     expect(response.status).toBe(401);
   });
 });

@@ -28,7 +28,7 @@ afterAll(async () => {
   await mcp?.close();
 });
 
-const post = (body: unknown, headers: Record<string, string> = {}) => sidecarRequest(sidecar.address, '/api/v1/mcp', { secret: SECRET, userId: USER, headers: { ...ACCEPT, ...headers }, body });
+const post = (body: unknown, headers: Record<string, string> = {}) => sidecarRequest(sidecar.address, '/api/v1/mcp', { secret: SECRET, userId: USER, pluginCaller: 'mattermost-ai', headers: { ...ACCEPT, ...headers }, body });
 
 describe('MCP endpoint protocol versions', () => {
   it.each(['2025-03-26', '2025-06-18', LATEST_PROTOCOL_VERSION])('agrees on %s in initialize and answers tools/list sent with that version and no session id', async (version) => {
