@@ -52,6 +52,7 @@ func TestPluginManifestMatchesTheShim(t *testing.T) {
 		"config": "custom", "idletimeoutminutes": "number",
 		settingSidecarURL: "text", settingSidecarSecret: "generated", settingStoreURL: "text", settingAgentsBridge: "bool",
 		settingNodePath: "text", settingTrustedPluginIDs: "text",
+		"externalmcpclients": "bool",
 	}
 	for key, kind := range want {
 		if keys[key] != kind {
