@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createHmac } from 'node:crypto';
+import { internalCredential } from '../../server/http/authentication.js';
 import type { Sidecar } from '../../server/sidecar.js';
 import type { TestMcpServer } from '../support/mcp-test-server.js';
 import { ADMIN, ALICE, startSidecarWithMattermost, type SidecarWithMattermost } from '../support/sidecar-with-mattermost.js';
@@ -54,6 +56,8 @@ const FORGED_CREDENTIALS: ReadonlyArray<readonly [string, Record<string, string>
   ['the secret under the Basic scheme', { authorization: `Basic ${Buffer.from(`shim:${SECRET}`).toString('base64')}` }],
   ['an empty bearer token', { authorization: 'Bearer ' }],
   ['the secret in another header', { 'x-sidecar-secret': SECRET, cookie: `secret=${SECRET}` }],
+  ['the internal credential derived from another secret', { authorization: `Bearer ${internalCredential(`${SECRET}x`)}` }],
+  ['the internal credential with the label as the key', { authorization: `Bearer ${createHmac('sha256', 'mattermost-mcp internal routes v1').update(SECRET).digest('hex')}` }],
 ];
 
 describe('requests without the shared secret', () => {
