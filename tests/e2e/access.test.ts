@@ -3,23 +3,13 @@
  * request without a session, the sidecar's internal routes (hooks, health, metrics) for nobody, not
  * even an admin, and identity only from Mattermost's own session, whatever headers the caller adds.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { echoTool, startMcpServer, whoamiTool, type TestMcpServer } from '../support/mcp-test-server.js';
 import type { ApiRequest, ApiResponse } from './support/mattermost-api.js';
-import { callTool, listTools, useServers } from './support/people.js';
+import { callTool, listTools, ownServerForThisFile } from './support/people.js';
 import { api, pluginPath, world } from './support/world.js';
 
-let own: TestMcpServer;
-
-beforeAll(async () => {
-  own = await startMcpServer({ tools: [echoTool, whoamiTool] });
-  await useServers([{ name: 'own', baseURL: own.url }]);
-});
-
-afterAll(async () => {
-  await own?.close();
-});
+const own = ownServerForThisFile();
 
 const plugin = (path: string, options: ApiRequest = {}) => api().request(pluginPath(path), options);
 
@@ -31,8 +21,16 @@ function expectNoData(response: ApiResponse): void {
   }
 }
 
+interface Route {
+  readonly method: string;
+  readonly path: string;
+  readonly json?: unknown;
+}
+
+const routes = (rows: ReadonlyArray<[string, string, unknown?]>): Route[] => rows.map(([method, path, json]) => ({ method, path, json }));
+
 /** Every route a user, an admin, the OAuth redirect or the AI bot uses (method, path, JSON body). */
-const PUBLIC_ROUTES: ReadonlyArray<[string, string, unknown?]> = [
+const PUBLIC_ROUTES = routes([
   ['GET', '/api/v1/tools'],
   ['POST', '/api/v1/tools/call', { name: 'own__whoami', arguments: {} }],
   ['POST', '/api/v1/mcp', { jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }],
@@ -43,10 +41,10 @@ const PUBLIC_ROUTES: ReadonlyArray<[string, string, unknown?]> = [
   ['GET', '/admin/mcp/tools'],
   ['POST', '/admin/mcp/discover', { name: 'trial', baseURL: 'http://127.0.0.1:9/mcp' }],
   ['GET', '/autocomplete/servers'],
-];
+]);
 
 /** The sidecar's own routes, for the shim alone. */
-const INTERNAL_ROUTES: ReadonlyArray<[string, string, unknown?]> = [
+const INTERNAL_ROUTES = routes([
   ['POST', '/hooks/OnConfigurationChange', { settings: { config: { servers: [] } } }],
   ['POST', '/hooks/ConfigurationWillBeSaved', { settings: { config: { servers: [] } } }],
   ['POST', '/hooks/UserHasBeenDeactivated', { user_id: 'placeholder' }],
@@ -54,14 +52,14 @@ const INTERNAL_ROUTES: ReadonlyArray<[string, string, unknown?]> = [
   ['POST', '/hooks/OnDeactivate', {}],
   ['GET', '/healthz'],
   ['GET', '/metrics'],
-];
+]);
 
 describe('admin routes', () => {
   it('refuse a user who is not a system admin with 403', async () => {
     const { alice } = world();
     const tools = await plugin('/admin/mcp/tools', { as: alice });
     expect(tools.status).toBe(403);
-    const discover = await plugin('/admin/mcp/discover', { as: alice, json: { name: 'trial', baseURL: own.url } });
+    const discover = await plugin('/admin/mcp/discover', { as: alice, json: { name: 'trial', baseURL: own().url } });
     expect(discover.status).toBe(403);
     expectNoData(discover);
   });
@@ -71,14 +69,14 @@ describe('admin routes', () => {
     const tools = await plugin('/admin/mcp/tools', { as: admin });
     expect(tools.status).toBe(200);
     expect(tools.json.servers).toEqual([expect.objectContaining({ name: 'own', error: null, tools: expect.arrayContaining([expect.objectContaining({ name: 'echo' })]) })]);
-    const discover = await plugin('/admin/mcp/discover', { as: admin, json: { name: 'trial', baseURL: own.url } });
+    const discover = await plugin('/admin/mcp/discover', { as: admin, json: { name: 'trial', baseURL: own().url } });
     expect(discover.status).toBe(200);
     expect(discover.json).toEqual(expect.objectContaining({ name: 'trial', error: null, tools: expect.arrayContaining([expect.objectContaining({ name: 'whoami' })]) }));
   });
 });
 
 describe('without a Mattermost session', () => {
-  it.each(PUBLIC_ROUTES)('%s %s answers 401, 403 or 404 and no data', async (method, path, json) => {
+  it.each(PUBLIC_ROUTES)('$method $path answers 401, 403 or 404 and no data', async ({ method, path, json }) => {
     const response = await plugin(path, { method, ...(json !== undefined && { json }) });
     expect([401, 403, 404]).toContain(response.status);
     expectNoData(response);
@@ -86,7 +84,7 @@ describe('without a Mattermost session', () => {
 });
 
 describe('internal routes', () => {
-  it.each(INTERNAL_ROUTES)('%s %s is unreachable, even for a system admin', async (method, path, json) => {
+  it.each(INTERNAL_ROUTES)('$method $path is unreachable, even for a system admin', async ({ method, path, json }) => {
     const { admin, alice } = world();
     const body = json && JSON.parse(JSON.stringify(json).replace('placeholder', alice.userId));
     for (const as of [undefined, admin]) {

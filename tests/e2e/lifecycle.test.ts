@@ -3,27 +3,17 @@
  * sidecar killed and brought back by the shim, the plugin disabled (nothing left running) and
  * enabled again, and a System Console save with a bad value refused while the old config serves.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventually } from '../support/eventually.js';
-import { echoTool, startMcpServer, whoamiTool, type TestMcpServer } from '../support/mcp-test-server.js';
 import { isExecutable } from './support/mattermost-server.js';
-import { callTool, useServers } from './support/people.js';
+import { callTool, ownServerForThisFile } from './support/people.js';
 import { disablePlugin, enablePlugin, PLUGIN_ID } from './support/plugin.js';
 import { listeningSocketsUnder, pluginProcesses } from './support/processes.js';
 import { api, pluginPath, world } from './support/world.js';
 
-let own: TestMcpServer;
-
-beforeAll(async () => {
-  own = await startMcpServer({ tools: [echoTool, whoamiTool] });
-  await useServers([{ name: 'own', baseURL: own.url }]);
-});
-
-afterAll(async () => {
-  await own?.close();
-});
+ownServerForThisFile();
 
 const bundleDir = () => join(world().pluginDir, PLUGIN_ID);
 const processes = () => pluginProcesses(world().serverPid, bundleDir());

@@ -44,7 +44,7 @@ describe('/mcp in a channel', () => {
 
   it('connect gives the Connect link; after the browser flow the server is connected', async () => {
     const { bob } = world();
-    expect(await runCommand(bob, '/mcp connect locked')).toContain(connectLink());
+    expect(await runCommand(bob, '/mcp connect locked')).toContain(`(${world().siteURL}${pluginPath('/mcp/oauth/locked/start')})`);
     await connectInBrowser(bob, 'locked', as.issuer);
     expect(await runCommand(bob, '/mcp status')).toContain('| ✅ | **locked** | Connected, 2 tools |');
     expect(await runCommand(bob, '/mcp connect locked')).toContain('**locked** is already connected for you');

@@ -73,7 +73,8 @@ export class MattermostApi {
   async login(loginId: string, password: string): Promise<Session> {
     const response = await fetch(new URL('/api/v4/users/login', this.siteURL), {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      // As the web app logs in: Mattermost sets the session cookies only for an XMLHttpRequest.
+      headers: { 'content-type': 'application/json', 'x-requested-with': 'XMLHttpRequest' },
       body: JSON.stringify({ login_id: loginId, password }),
     });
     const user = await response.json() as { id: string; username: string };

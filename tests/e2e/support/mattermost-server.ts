@@ -4,13 +4,14 @@
  * machine's PostgreSQL, listening on a free 127.0.0.1 port, with a PATH that holds no `node`.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { accessSync, constants, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { freePort } from '../../support/free-port.js';
 
 const POSTGRES = process.env.MCP_E2E_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432';
 const DB_PREFIX = 'mme2e_';
+const WORK_PREFIX = '/tmp/mme2e-';
 
 export interface MattermostServer {
   readonly siteURL: string;
@@ -58,12 +59,12 @@ export interface StartOptions {
 }
 
 export async function startMattermost({ buildDir, path = pathWithoutNode() }: StartOptions): Promise<MattermostServer> {
-  dropAbandonedDatabases();
+  removeAbandonedRuns();
   const database = `${DB_PREFIX}${process.pid}_${Date.now()}`;
   psql(`CREATE DATABASE ${database}`);
 
   // Short: the plugin's unix sockets live under plugins/<id>/ and sun_path holds 108 bytes.
-  const workDir = mkdtempSync('/tmp/mme2e-');
+  const workDir = mkdtempSync(`${WORK_PREFIX}${process.pid}-`);
   for (const dir of ['config', 'data', 'plugins', 'client/plugins', 'logs']) mkdirSync(join(workDir, dir), { recursive: true });
   for (const dir of ['i18n', 'templates', 'fonts']) symlinkSync(join(buildDir, dir), join(workDir, dir));
   const port = await freePort();
@@ -100,6 +101,14 @@ export async function startMattermost({ buildDir, path = pathWithoutNode() }: St
     stdio: ['ignore', log, log],
   });
   const exited = once(child, 'exit');
+  // Jest killed or interrupted: take the server down with it (the next run drops its database).
+  const killServer = () => child.kill('SIGKILL');
+  const onSignal = (signal: NodeJS.Signals) => {
+    killServer();
+    process.kill(process.pid, signal);
+  };
+  process.once('exit', killServer);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, onSignal);
   const server: MattermostServer = {
     siteURL,
     pid: child.pid!,
@@ -110,6 +119,8 @@ export async function startMattermost({ buildDir, path = pathWithoutNode() }: St
     database,
     path,
     async stop() {
+      process.off('exit', killServer);
+      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(signal, onSignal);
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
@@ -153,10 +164,13 @@ function psql(sql: string): string {
   return result.stdout;
 }
 
-/** Databases of earlier runs whose process is gone (killed before its teardown). */
-function dropAbandonedDatabases(): void {
+/** Databases and working directories of earlier runs whose process is gone (killed before its teardown). */
+function removeAbandonedRuns(): void {
+  const gone = (pid: number) => pid > 0 && !existsSync(`/proc/${pid}`);
   for (const datname of psql(`SELECT datname FROM pg_database WHERE datname LIKE '${DB_PREFIX}%'`).split('\n').filter(Boolean)) {
-    const pid = Number(/^mme2e_(\d+)_/.exec(datname)?.[1]);
-    if (pid && !existsSync(`/proc/${pid}`)) psql(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
+    if (gone(Number(/^mme2e_(\d+)_/.exec(datname)?.[1]))) psql(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
+  }
+  for (const name of readdirSync('/tmp').filter((n) => n.startsWith('mme2e-'))) {
+    if (gone(Number(/^mme2e-(\d+)-/.exec(name)?.[1]))) rmSync(join('/tmp', name), { recursive: true, force: true });
   }
 }

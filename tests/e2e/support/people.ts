@@ -2,9 +2,10 @@
  * What admins and users do in the end-to-end specs, all through Mattermost's HTTP port: set the
  * plugin's MCP servers, list and call tools, run `/mcp`.
  */
-import { expect } from '@jest/globals';
+import { afterAll, beforeAll, expect } from '@jest/globals';
 import type { ConfigInput } from '../../../server/config/schema.js';
 import { eventually } from '../../support/eventually.js';
+import { echoTool, startMcpServer, whoamiTool, type TestMcpServer } from '../../support/mcp-test-server.js';
 import type { ApiResponse, Session } from './mattermost-api.js';
 import { patchPluginConfig } from './plugin.js';
 import { api, pluginPath, world } from './world.js';
@@ -37,4 +38,20 @@ export async function runCommand(user: Session, command: string): Promise<string
   const { teamId, channelId } = world();
   const response = await api().ok('/api/v4/commands/execute', { as: user, json: { channel_id: channelId, team_id: teamId, command } });
   return String(response.text ?? '');
+}
+
+/**
+ * For the spec file: an MCP server of our own (SDK, 127.0.0.1) with `echo` and `whoami`, saved as the
+ * plugin's only server, `own`. Returns a getter for it.
+ */
+export function ownServerForThisFile(): () => TestMcpServer {
+  let own: TestMcpServer | undefined;
+  beforeAll(async () => {
+    own = await startMcpServer({ tools: [echoTool, whoamiTool] });
+    await useServers([{ name: 'own', baseURL: own.url }]);
+  });
+  afterAll(async () => {
+    await own?.close();
+  });
+  return () => own!;
 }
