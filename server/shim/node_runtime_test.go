@@ -64,6 +64,15 @@ func TestTheSidecarRunsOnTheBundledNodeUnlessNodePathNamesAnother(t *testing.T) 
 		h := newHarness(t, map[string]any{})
 		requireRuntimeAdvice(t, activate(h), "the bundled Node.js runtime ("+filepath.Join(h.bundle, "server/dist/node/bin/node")+") does not exist")
 	})
+	t.Run("make dist puts the runtime where the shim looks", func(t *testing.T) {
+		script, err := os.ReadFile("../platform-bundle.mjs")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(script), "export const RUNTIME_DIR = '"+filepath.Dir(filepath.Dir(bundledRuntime))+"';") {
+			t.Fatalf("server/platform-bundle.mjs does not put bin/node under %s", filepath.Dir(filepath.Dir(bundledRuntime)))
+		}
+	})
 	t.Run("NodePath names another, and the sidecar starts on it", func(t *testing.T) {
 		h, _ := embeddedHarness(t, map[string]any{})
 		exe := h.plugin.nodePath
