@@ -67,6 +67,7 @@ type agentsAPI interface {
 	PluginHTTP(*http.Request) *http.Response
 	GetPluginStatus(id string) (*model.PluginStatus, *model.AppError)
 	GetConfig() *model.Config
+	GetLicense() *model.License
 	LogInfo(msg string, keyValuePairs ...any)
 	LogWarn(msg string, keyValuePairs ...any)
 }
@@ -108,6 +109,7 @@ type agentsBridge struct {
 	version  string
 	cancel   context.CancelFunc
 	done     chan struct{}
+	retry    chan struct{} // asks the loop to register again now (a refusal may no longer hold)
 	mu       sync.Mutex
 	current  bridgeStatus
 	attempts int // register requests sent since the last unregister
@@ -153,18 +155,27 @@ func (b *agentsBridge) start(api agentsAPI, enabled bool) {
 	b.setEnabled(enabled)
 }
 
-// setEnabled follows the AgentsBridge setting: turning it off unregisters.
+// setEnabled follows the AgentsBridge setting: turning it off unregisters. Any configuration change
+// (Mattermost calls OnConfigurationChange for every save, dev mode included) retries a refusal.
 func (b *agentsBridge) setEnabled(enabled bool) {
 	switch {
 	case b.api == nil: // not started
-	case enabled && b.cancel == nil:
+	case enabled && b.cancel != nil:
+		if state := b.status().State; state == bridgeRefused || state == bridgeUnreachable {
+			select {
+			case b.retry <- struct{}{}:
+			default:
+			}
+		}
+	case enabled:
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
-		b.cancel, b.done = cancel, done
+		b.cancel, b.done, b.retry = cancel, done, make(chan struct{}, 1)
 		b.set(bridgeRegistering, "")
+		retry := b.retry
 		go func() {
 			defer close(done)
-			b.run(ctx)
+			b.run(ctx, retry)
 		}()
 	case !enabled:
 		b.halt()
@@ -216,7 +227,7 @@ func (b *agentsBridge) unregister() {
 }
 
 // run registers whenever the Agents plugin is (or comes back) up, and records why it cannot.
-func (b *agentsBridge) run(ctx context.Context) {
+func (b *agentsBridge) run(ctx context.Context, retry <-chan struct{}) {
 	var last agentsObservation
 	pending := true
 	for {
@@ -231,10 +242,37 @@ func (b *agentsBridge) run(ctx context.Context) {
 			pending = !b.registerWithRetry(ctx)
 		}
 		last = now
-		if b.wait(ctx, b.schedule.poll) != nil {
+		retried, err := b.waitForNextLook(ctx, retry)
+		if err != nil {
 			return
 		}
+		pending = pending || retried
 	}
+}
+
+// waitForNextLook waits one poll interval, or less when a retry is asked for (then true).
+func (b *agentsBridge) waitForNextLook(ctx context.Context, retry <-chan struct{}) (bool, error) {
+	waitCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	retried := make(chan bool, 1)
+	go func() {
+		select {
+		case <-retry:
+			retried <- true
+			cancel()
+		case <-waitCtx.Done():
+			retried <- false
+		}
+	}()
+	err := b.wait(waitCtx, b.schedule.poll)
+	cancel()
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	if <-retried {
+		return true, nil
+	}
+	return false, err
 }
 
 // registerWithRetry follows the schedule; it reports false when it stopped early because Agents
@@ -349,13 +387,14 @@ func answerDetail(status int, body []byte) string {
 }
 
 // agentsObservation is one look at the Agents plugin; two looks differ when it restarted between
-// them in a way Mattermost shows (state or version).
+// them in a way Mattermost shows (state or version), or the server got another licence.
 type agentsObservation struct {
 	reachable bool   // running, or enabled and (probably) starting: worth a register attempt
 	state     string // the bridge state to show when not reachable
 	detail    string
 	version   string
 	running   bool
+	licence   string // the server licence's id: a new licence may lift a refusal
 }
 
 func (b *agentsBridge) observe() agentsObservation {
@@ -368,6 +407,9 @@ func (b *agentsBridge) observe() agentsObservation {
 		return agentsObservation{reachable: true}
 	}
 	obs := agentsObservation{version: status.Version, running: status.State == model.PluginStateRunning}
+	if licence := b.api.GetLicense(); licence != nil {
+		obs.licence = licence.Id
+	}
 	switch status.State {
 	case model.PluginStateRunning:
 		obs.reachable = true

@@ -24,6 +24,7 @@ type agentsWorld struct {
 	mu       sync.Mutex
 	status   *model.PluginStatus // nil: not installed
 	enabled  bool
+	licence  string // the server licence's id; empty: none
 	answers  []int // statuses for the next register requests; then 200
 	answer   int   // status for every register request once answers run out (0: 200)
 	body     string
@@ -60,6 +61,14 @@ func (w *agentsWorld) mockOn(api *plugintest.API) {
 		}
 		status := *w.status
 		return &status, nil
+	}).Maybe()
+	api.On("GetLicense").Return(func() *model.License {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if w.licence == "" {
+			return nil
+		}
+		return &model.License{Id: w.licence}
 	}).Maybe()
 	api.On("PluginHTTP", mock.Anything).Return(func(req *http.Request) *http.Response {
 		data, _ := io.ReadAll(req.Body)
@@ -286,6 +295,39 @@ func TestBridgeTakesALicenceRefusalAsFinalAndShowsItsReason(t *testing.T) {
 	expectStatus(t, b, bridgeRefused, "requires a Mattermost Enterprise license")
 	w.nextLook()
 	w.expectSent(agentsRegisterPath, 1, "after a refusal")
+}
+
+func TestBridgeTriesARefusalAgainWhenTheServerGetsALicence(t *testing.T) {
+	w := newAgentsWorld(t)
+	w.agentsRunning("2.1.0")
+	w.script(http.StatusForbidden)
+	w.body = `{"error":"Remote and external MCP servers requires a Mattermost Enterprise license or higher"}`
+	b := w.started()
+	expectStatus(t, b, bridgeRefused, "Enterprise license")
+
+	w.mu.Lock()
+	w.licence = "enterprise-licence-id"
+	w.mu.Unlock()
+	w.nextLook()
+	expectStatus(t, b, bridgeRegistered, "")
+	w.expectSent(agentsRegisterPath, 2, "after a licence was added")
+}
+
+func TestBridgeTriesARefusalAgainAfterAConfigurationChange(t *testing.T) {
+	w := newAgentsWorld(t)
+	w.agentsRunning("2.1.0")
+	w.script(http.StatusForbidden)
+	b := w.started()
+	expectStatus(t, b, bridgeRefused, "status 403")
+
+	b.setEnabled(true) // OnConfigurationChange: e.g. an admin turned on the development settings
+	w.settled()        // without waiting out the poll interval
+	expectStatus(t, b, bridgeRegistered, "")
+	w.expectSent(agentsRegisterPath, 2, "after the configuration changed")
+
+	b.setEnabled(true) // registered: nothing to retry
+	w.nextLook()
+	w.expectSent(agentsRegisterPath, 2, "after another configuration change")
 }
 
 func TestBridgeWaitsForTheAgentsPluginToBeInstalled(t *testing.T) {
