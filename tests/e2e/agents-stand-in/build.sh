@@ -11,7 +11,7 @@ id="${1:-mattermost-ai}"
 [[ "$id" =~ ^[a-zA-Z0-9._-]{3,190}$ ]] || { echo "plugin id '$id': letters, digits, '.', '_' and '-' only" >&2; exit 1; }
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cache="${MCP_E2E_CACHE:-$HOME/.cache/mattermost-mcp-e2e}"
-key="$( { echo "$id"; cat "$here/go.mod" "$here/go.sum" "$here/main.go" "$here/build.sh"; go env GOVERSION; } | sha256sum | cut -c1-12)"
+key="$( { echo "$id"; cat "$here/go.mod" "$here/go.sum" "$here"/*.go "$here/build.sh"; go env GOVERSION; } | sha256sum | cut -c1-12)"
 out="$cache/agents-stand-in-$id-$key.tar.gz"
 
 if [[ -f "$out" ]]; then

@@ -81,6 +81,8 @@ func (p *Plugin) ServeHTTP(_ *plugin.Context, w http.ResponseWriter, r *http.Req
 		p.adminOnly(p.listTools)(w, r)
 	case r.Method == http.MethodPost && r.URL.Path == "/test/call-tool":
 		p.adminOnly(p.callTool)(w, r)
+	case r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/test/bench/"): // direct.go
+		p.serveBench(w, r)
 	default:
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no route " + r.Method + " " + r.URL.Path})
 	}
