@@ -65,6 +65,8 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
         ...(options.clientDeps?.fetch && { fetch: options.clientDeps.fetch as typeof fetch }),
         // SEP-991: the plugin serves its own client metadata document when browsers reach it over HTTPS.
         ...(publicBaseURL.startsWith('https://') && { clientMetadataURL: `${publicBaseURL.replace(/\/+$/, '')}/oauth/client-metadata.json` }),
+        // With one server configured there is no other authorization server to mix up, so `iss` is not needed for it.
+        soleAuthorizationServer: () => (manager?.currentConfig.servers.filter((server) => server.enabled).length ?? 0) <= 1,
         onConnectionChange: (userId, serverName, status) => {
           manager?.invalidateUser(userId, serverName);
           announce?.(userId, serverName, status);

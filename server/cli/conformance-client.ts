@@ -12,6 +12,7 @@ import { parseConfig, type ServerConfig } from '../config/schema.js';
 import { Client } from '../mcp/client.js';
 import { acceptWithDefaults } from '../mcp/elicitation.js';
 import { isAuthNeeded } from '../mcp/types.js';
+import { discoverAuthorization } from '../oauth/discovery.js';
 import { OAuthManager } from '../oauth/oauth-manager.js';
 import { createLogger } from '../observability/logger.js';
 import { createStore } from '../store/index.js';
@@ -38,11 +39,15 @@ export function sampleArguments(tool: Tool): Record<string, unknown> {
   return args;
 }
 
-/** The scenario's pre-registered client, if it gives one (`MCP_CONFORMANCE_CONTEXT`). */
-function preRegisteredClient(): ServerConfig['oauth'] {
+/**
+ * The scenario's pre-registered client, if it gives one (`MCP_CONFORMANCE_CONTEXT`), pinned to the issuer the
+ * server's metadata names: what an admin looks up before filling in `oauth.issuer` beside `clientId`.
+ */
+async function preRegisteredClient(serverURL: string): Promise<ServerConfig['oauth']> {
   const context = process.env.MCP_CONFORMANCE_CONTEXT ? (JSON.parse(process.env.MCP_CONFORMANCE_CONTEXT) as Record<string, unknown>) : {};
   if (typeof context.client_id !== 'string' || context.private_key_pem) return undefined;
-  return { clientId: context.client_id, ...(typeof context.client_secret === 'string' && { clientSecret: context.client_secret }) };
+  const { issuer } = await discoverAuthorization(serverURL);
+  return { clientId: context.client_id, issuer, ...(typeof context.client_secret === 'string' && { clientSecret: context.client_secret }) };
 }
 
 async function main(): Promise<number> {
@@ -52,7 +57,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const logger = createLogger({ level: (process.env.MCP_LOG_LEVEL as 'info' | undefined) ?? 'warn', destination: process.stderr as never });
-  const oauthOptions = preRegisteredClient();
+  const oauthOptions = await preRegisteredClient(url);
   const server = parseConfig({ servers: [{ name: 'conformance', baseURL: url, connectTimeoutSeconds: 30, toolTimeoutSeconds: 30, ...(oauthOptions && { oauth: oauthOptions }) }] }).servers[0]!;
   const dir = mkdtempSync(join(tmpdir(), 'mcp-conformance-'));
   const store = await createStore(`sqlite://${join(dir, 'store.sqlite')}`);
@@ -61,6 +66,7 @@ async function main(): Promise<number> {
     publicBaseURL: CALLBACK_BASE,
     logger,
     connectURLMode: 'direct',
+    soleAuthorizationServer: () => true, // one server a run
     ...(process.env.MCP_CLIENT_METADATA_URL && { clientMetadataURL: process.env.MCP_CLIENT_METADATA_URL }),
   });
 

@@ -25,6 +25,12 @@ export interface ClientIdentitiesOptions {
    * authorization servers that advertise `client_id_metadata_document_supported`, instead of registering.
    */
   readonly clientMetadataURL?: string;
+  /**
+   * True while every MCP server this client serves is configured alone (one server, so one authorization server at a
+   * time): no other authorization server's response can come back to the shared callback, so the metadata document may
+   * be used without RFC 9207 `iss`. Default: false (the document only with authorization servers that send `iss`).
+   */
+  readonly soleAuthorizationServer?: () => boolean;
   readonly logger: Logger;
   readonly http: HttpOptions;
   readonly now?: () => number;
@@ -43,8 +49,10 @@ export class ClientIdentities {
     const preRegistered = this.preRegistered(server, metadata);
     if (preRegistered) return preRegistered;
     const metadataDocument = this.options.clientMetadataURL;
-    // One client id (and redirect URI) for every server: only where `iss` on the redirect tells the servers apart (RFC 9207).
-    if (metadataDocument && metadata.client_id_metadata_document_supported === true && metadata.authorization_response_iss_parameter_supported === true) {
+    // One client id (and redirect URI) for every server: only where `iss` on the redirect tells the servers apart (RFC 9207),
+    // or where there is no other authorization server to mix this one up with.
+    const responsesToldApart = metadata.authorization_response_iss_parameter_supported === true || this.options.soleAuthorizationServer?.() === true;
+    if (metadataDocument && metadata.client_id_metadata_document_supported === true && responsesToldApart) {
       return { clientId: metadataDocument, authMethod: 'none' };
     }
     const key = clientKey(server.name, issuer);

@@ -40,6 +40,8 @@ export interface OAuthManagerOptions {
   readonly clientName?: string;
   /** The client's metadata document URL (SEP-991), for authorization servers that accept one as client_id. */
   readonly clientMetadataURL?: string;
+  /** See `ClientIdentitiesOptions.soleAuthorizationServer`: whether the metadata document may be used without `iss`. */
+  readonly soleAuthorizationServer?: () => boolean;
   /**
    * `start-url` (default): Connect URLs point at the plugin's start route, which begins a flow only
    * when the user clicks. `direct`: the provider's authorization URL, begun at once (command-line use).
@@ -86,6 +88,7 @@ export class OAuthManager implements ClientAuthHooks {
       redirectURI: this.callbackURL,
       clientName: options.clientName ?? 'Mattermost MCP',
       ...(options.clientMetadataURL && { clientMetadataURL: options.clientMetadataURL }),
+      ...(options.soleAuthorizationServer && { soleAuthorizationServer: options.soleAuthorizationServer }),
       logger: options.logger,
       http: this.http,
       now: options.now,

@@ -113,4 +113,26 @@ describe('mix-up between authorization servers', () => {
       await announcing.stop();
     }
   });
+
+  it('uses the client metadata document without iss while the authorization server is the only one configured, and registers again once there are more', async () => {
+    let alone = true;
+    const documented = new OAuthManager({
+      store, publicBaseURL: PUBLIC_BASE, logger: silentLogger(), connectURLMode: 'direct',
+      clientMetadataURL: 'https://mm.example.com/plugins/mattermost-mcp/oauth/client-metadata.json', soleAuthorizationServer: () => alone,
+    });
+    const quiet = await startMetadataServer();
+    try {
+      hostileAuthorizationServer(quiet, { client_id_metadata_document_supported: true });
+      const [q] = parseConfig({ servers: [{ name: 'quiet-alone', baseURL: quiet.url('/mcp') }] }).servers;
+      const viaDocument = new URL(await documented.beginAuthorization('dave', q!));
+      expect(viaDocument.searchParams.get('client_id')).toBe('https://mm.example.com/plugins/mattermost-mcp/oauth/client-metadata.json');
+      alone = false;
+      const registered = new URL(await documented.beginAuthorization('dave', q!));
+      expect(registered.searchParams.get('client_id')).toMatch(/^evil-/);
+      expect(registered.searchParams.get('redirect_uri')).not.toBe(CALLBACK);
+    } finally {
+      await documented.close();
+      await quiet.stop();
+    }
+  });
 });
