@@ -8,6 +8,7 @@ import { createApp } from './http/app.js';
 import { createMattermostSurfaces, type MattermostOptions } from './mattermost/surfaces.js';
 import { ClientManager } from './mcp/client-manager.js';
 import type { UserClientsDeps } from './mcp/user-clients.js';
+import { StoredServerChoices } from './mcp/user-server-choices.js';
 import { createMetrics } from './observability/metrics.js';
 import { publishConnectionChanges } from './mattermost/connection-events.js';
 import { OAuthManager } from './oauth/oauth-manager.js';
@@ -79,7 +80,9 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     ? new ConfigSync({ store: options.store, logger, apply: (next) => manager?.reInit(next), ...(options.configPollMs !== undefined && { intervalMs: options.configPollMs }) })
     : undefined;
   const config = configSync ? await configSync.adopt(options.config) : options.config;
-  manager = new ClientManager(config, { logger, ...options.clientDeps, ...(auth && { auth }) });
+  // Users' own server switches live in the store, so every replica honours them.
+  const choices = options.store ? new StoredServerChoices({ store: options.store, logger }) : undefined;
+  manager = new ClientManager(config, { logger, ...options.clientDeps, ...(auth && { auth }), ...(choices && { choices }) });
   const connections = oauth ? { disconnect: async (userId: string, serverName: string) => {
     const serverConfig = manager!.currentConfig.servers.find((s) => s.name === serverName);
     if (serverConfig) await oauth.disconnect(userId, serverConfig);

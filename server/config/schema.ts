@@ -83,6 +83,26 @@ export const ServerOAuthSchema = z.object({
   if (oauth.resource && oauth.omitResource) ctx.addIssue({ code: 'custom', path: ['omitResource'], message: 'cannot be combined with resource' });
 });
 
+/** How the Agents plugin may run a tool (its `tool_configs` policy): ask the user first, or run unasked in DMs or everywhere. */
+export const TOOL_POLICIES = ['ask', 'auto_run_in_dm', 'auto_run_everywhere'] as const;
+export type ToolPolicy = (typeof TOOL_POLICIES)[number];
+
+/**
+ * A glob over a server's own tool names: `*` is any run of characters, `?` one character, the rest literal
+ * (`delete_*`). At most 128 characters (SEP-986's tool name bound), no spaces or control characters.
+ */
+const toolPattern = z.string()
+  .min(1, 'must not be empty')
+  .max(128, 'must be at most 128 characters')
+  .regex(/^[^\s\x00-\x1f\x7f]*$/, 'must not contain spaces or control characters (use * and ? as wildcards)');
+
+/** An admin's settings for one tool, keyed by the tool's own name on its server. */
+export const ToolSettingSchema = z.object({
+  /** false: the tool is neither listed to the AI bot nor callable. */
+  enabled: z.boolean().optional(),
+  policy: z.enum(TOOL_POLICIES, { message: `must be one of ${TOOL_POLICIES.join(', ')}` }).optional(),
+}).strict();
+
 export const ServerConfigSchema = z.object({
   name: z.string().trim().min(1, 'is required').max(64, 'must be at most 64 characters'),
   enabled: z.boolean().default(true),
@@ -100,6 +120,12 @@ export const ServerConfigSchema = z.object({
     maxDescriptionBytes: z.number().int().positive('must be positive').max(1024 * 1024, 'must be at most 1 MiB').optional(),
     maxSchemaBytes: z.number().int().positive('must be positive').max(16 * 1024 * 1024, 'must be at most 16 MiB').optional(),
   }).strict().optional(),
+  /** Per-tool switches and policy hints, keyed by the tool's own name (server/mcp/tool-access.ts). */
+  tools: z.record(z.string().min(1, 'tool names must not be empty').max(128), ToolSettingSchema).optional(),
+  /** Only tools matching one of these globs reach the AI bot (besides tools set `enabled: true`); absent: all. */
+  allow: z.array(toolPattern).max(200, 'at most 200 patterns').optional(),
+  /** Tools matching any of these globs never reach the AI bot; deny wins over allow and `enabled: true`. */
+  deny: z.array(toolPattern).max(200, 'at most 200 patterns').optional(),
 }).strict();
 
 export const ConfigSchema = z.object({
@@ -125,6 +151,7 @@ export const ConfigSchema = z.object({
 
 export type ServerConfig = z.infer<typeof ServerConfigSchema>;
 export type ServerOAuthConfig = z.infer<typeof ServerOAuthSchema>;
+export type ToolSetting = z.infer<typeof ToolSettingSchema>;
 export type Config = z.infer<typeof ConfigSchema>;
 /** What an admin may submit: defaults are filled in by `parseConfig`. */
 export type ConfigInput = z.input<typeof ConfigSchema>;

@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { ClientClosedError, McpClientError, ServerNotAvailableError, ServerTimeoutError, ServerUnavailableError, ToolCallError, ToolNotFoundError, describeError } from '../mcp/errors.js';
+import { ClientClosedError, McpClientError, ServerNotAvailableError, ServerSwitchedOffError, ServerTimeoutError, ServerUnavailableError, ToolCallError, ToolDisabledError, ToolNotFoundError, describeError } from '../mcp/errors.js';
 import { AuthorizationServerUnavailableError, OAuthError, TokenUnavailableError } from '../oauth/errors.js';
 import { StoreError } from '../store/errors.js';
 import { isAuthNeeded } from '../mcp/types.js';
@@ -34,6 +34,8 @@ export function toErrorResponse(error: unknown): { status: number; body: ErrorBo
   }
   if (error instanceof ConfigValidationError) return { status: 400, body: { error: error.message, code: error.code } };
   if (error instanceof ToolNotFoundError || error instanceof ServerNotAvailableError) return { status: 404, body: { error: error.message, code: error.code } };
+  // Refused by an admin's or the user's own choice: the same request will not work until that changes.
+  if (error instanceof ToolDisabledError || error instanceof ServerSwitchedOffError) return { status: 403, body: { error: error.message, code: error.code } };
   if (error instanceof ServerTimeoutError) return { status: 504, body: { error: error.message, code: error.code } };
   // Temporary: the server, its authorization server or the store is down; the same request may work later.
   if (error instanceof ClientClosedError || error instanceof ServerUnavailableError || error instanceof TokenUnavailableError || error instanceof AuthorizationServerUnavailableError) {

@@ -34,6 +34,8 @@ function helpText(state: ServerState | undefined): string {
       return '🔑 Not connected: connect your account to use it';
     case 'error':
       return `⚠️ Error: ${oneLine(reasonOf(state), 120)}`;
+    case 'switched_off':
+      return '⏸️ Switched off by you';
     case 'connecting':
     case undefined:
       return '⏳ Checking…';

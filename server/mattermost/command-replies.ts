@@ -1,9 +1,10 @@
+import { describeTokens, toolBudget } from '../mcp/tool-budget.js';
 import type { ServerState } from '../mcp/types.js';
 import { absoluteURL, bold, code, escapeMarkdown, link, plain } from './markdown.js';
 
 /** The Markdown texts of `/mcp`. Server names, tool descriptions and error reasons are escaped. */
 
-const ICON: Record<ServerState['status'], string> = { connected: '✅', needs_oauth: '🔑', error: '⚠️', connecting: '⏳' };
+const ICON: Record<ServerState['status'], string> = { connected: '✅', needs_oauth: '🔑', error: '⚠️', connecting: '⏳', switched_off: '⏸️' };
 
 export const MCP_DISABLED = 'MCP is disabled on this Mattermost server. A system admin can enable it in the plugin settings in the System Console.';
 export const NO_SERVERS = 'No MCP servers are configured. A system admin can add them in the plugin settings in the System Console.';
@@ -24,6 +25,8 @@ export function helpText(): string {
     '- `/mcp tools`: the tools the AI bot can use for you',
     '- `/mcp connect <server>`: connect your account to a server',
     '- `/mcp disconnect <server>`: remove your stored connection to a server',
+    '- `/mcp disable <server>`: switch a server off for yourself (the AI bot gets none of its tools; nothing connects)',
+    '- `/mcp enable <server>`: switch it back on',
     '- `/mcp help`: this help',
     '',
     'Put a server name with spaces in quotes: `/mcp connect "Team Wiki"`.',
@@ -50,24 +53,27 @@ export function connectLink(authURL: string, siteURL: string | undefined, text =
 function statusCell(state: ServerState, siteURL: string | undefined): string {
   switch (state.status) {
     case 'connected':
-      return `Connected, ${plural(state.tools.length, 'tool')}`;
+      return `Connected, ${plural(state.tools.length, 'tool')} (~${toolBudget(state.tools).estimatedTokens.toLocaleString('en-US')} tokens)`;
     case 'needs_oauth':
       return state.authURL ? `Not connected: ${connectLink(state.authURL, siteURL)}` : 'Not connected (no sign-in link available)';
     case 'error':
       return `Error: ${plain(reasonOf(state))}`;
     case 'connecting':
       return 'Still connecting…';
+    case 'switched_off':
+      return `Switched off by you: ${commandFor('enable', state.serverName)} to use it`;
   }
 }
 
 export function statusText(states: readonly ServerState[], siteURL: string | undefined): string {
   const rows = states.map((s) => `| ${ICON[s.status]} | ${bold(s.serverName)} | ${statusCell(s, siteURL)} |`);
   const count = (status: ServerState['status']) => states.filter((s) => s.status === status).length;
-  const tools = states.reduce((sum, s) => sum + s.tools.length, 0);
-  const summary = [`**${count('connected')}** of ${plural(states.length, 'server')} connected, ${plural(tools, 'tool')} available to the AI bot`];
+  const budget = toolBudget(states.flatMap((s) => s.tools));
+  const summary = [`**${count('connected')}** of ${plural(states.length, 'server')} connected, ${plural(budget.tools, 'tool')} reach the AI bot for you, ${describeTokens(budget.estimatedTokens)}`];
   if (count('needs_oauth') > 0) summary.push(`${count('needs_oauth')} ${count('needs_oauth') === 1 ? 'needs' : 'need'} you to connect`);
   if (count('error') > 0) summary.push(`${count('error')} ${count('error') === 1 ? 'has an error' : 'have errors'}`);
   if (count('connecting') > 0) summary.push(`${count('connecting')} still connecting`);
+  if (count('switched_off') > 0) summary.push(`${count('switched_off')} switched off by you`);
   return ['#### MCP servers', '| | Server | Status |', '|:--|:--|:--|', ...rows, '', `${summary.join('; ')}.`].join('\n');
 }
 
@@ -86,6 +92,8 @@ export function toolsText(states: readonly ServerState[], siteURL: string | unde
         return `${bold(s.serverName)}: ⚠️ unavailable (${plain(reasonOf(s))})`;
       case 'connecting':
         return `${bold(s.serverName)}: ⏳ still connecting.`;
+      case 'switched_off':
+        return `${bold(s.serverName)}: ⏸️ switched off by you; ${commandFor('enable', s.serverName)} to use its tools.`;
     }
   });
   const total = states.reduce((sum, s) => sum + s.tools.length, 0);
@@ -97,7 +105,7 @@ export function unknownServerText(name: string, known: readonly string[]): strin
   return `There is no MCP server named ${bold(name)}. Servers: ${known.map((n) => code(n)).join(', ')}.`;
 }
 
-export function usageText(verb: 'connect' | 'disconnect', known: readonly string[]): string {
+export function usageText(verb: 'connect' | 'disconnect' | 'enable' | 'disable', known: readonly string[]): string {
   const servers = known.length > 0 ? ` Servers: ${known.map((n) => code(n)).join(', ')}.` : ` ${NO_SERVERS}`;
   return `Usage: ${code(`/mcp ${verb} <server>`)}.${servers}`;
 }
@@ -119,5 +127,7 @@ export function connectText(state: ServerState, siteURL: string | undefined): st
       return `⚠️ ${name} is unavailable: ${plain(reasonOf(state))}\nIt did not ask you to sign in, so there is nothing to connect. Tell a system admin if this persists.`;
     case 'connecting':
       return `⏳ ${name} is still connecting; run ${commandFor('connect', state.serverName)} again in a moment.`;
+    case 'switched_off':
+      return `⏸️ ${name} is switched off by you; run ${commandFor('enable', state.serverName)} first.`;
   }
 }

@@ -9,7 +9,7 @@ import {
 } from './command-replies.js';
 import { agentsBridgeText } from './agents-bridge-reply.js';
 import type { ConnectionActions } from './connection-actions.js';
-import { bold, plain } from './markdown.js';
+import { bold, code, plain } from './markdown.js';
 import type { AgentsBridgeStatus } from './shim-channel.js';
 
 /** The fields of Mattermost's `model.CommandArgs` the command reads (its JSON names). */
@@ -45,7 +45,7 @@ type Lookup =
   | { readonly kind: 'disabled'; readonly server: ServerConfig }
   | { readonly kind: 'unknown' };
 
-/** `/mcp status|tools|connect|disconnect|help` for the user in `args.user_id`. */
+/** `/mcp status|tools|connect|disconnect|enable|disable|help` for the user in `args.user_id`. */
 export class McpCommand {
   constructor(private readonly deps: McpCommandDeps) {}
 
@@ -73,6 +73,9 @@ export class McpCommand {
         return this.guarded(() => this.connect(userId, serverNameArgument(words), siteURL));
       case 'disconnect':
         return this.guarded(() => this.disconnect(userId, serverNameArgument(words)));
+      case 'enable':
+      case 'disable':
+        return this.guarded(() => this.switchServer(userId, serverNameArgument(words), subcommand === 'disable'));
       default:
         return unknownSubcommandText(subcommand);
     }
@@ -126,6 +129,25 @@ export class McpCommand {
     }
     this.deps.manager.invalidateUser(userId, server.name);
     return `Removed your stored connection to ${bold(server.name)}. Run ${commandFor('connect', server.name)} to connect again.`;
+  }
+
+  /** `/mcp disable|enable <server>`: the user's own switch, kept in the store; nothing connects while it is off. */
+  private async switchServer(userId: string, name: string, off: boolean): Promise<string> {
+    const verb = off ? 'disable' : 'enable';
+    if (!name) return usageText(verb, this.enabledNames());
+    const lookup = this.lookup(name);
+    if (lookup.kind !== 'enabled') return this.notAvailable(name, lookup);
+    const server = lookup.server;
+    const wasOff = (await this.deps.manager.switchedOffServers(userId)).has(server.name);
+    if (wasOff === off) {
+      return off
+        ? `${bold(server.name)} is already switched off for you. Run ${commandFor('enable', server.name)} to switch it back on.`
+        : `${bold(server.name)} is already on for you.`;
+    }
+    await this.deps.manager.setServerSwitchedOff(userId, server.name, off);
+    return off
+      ? `⏸️ Switched ${bold(server.name)} off for you: the AI bot gets none of its tools and the plugin opens no connection to it for you. Run ${commandFor('enable', server.name)} to switch it back on.`
+      : `▶️ Switched ${bold(server.name)} back on for you. ${code('/mcp status')} shows whether it is connected.`;
   }
 
   private notAvailable(name: string, lookup: Exclude<Lookup, { kind: 'enabled' }>): string {

@@ -54,6 +54,8 @@ function lineOf(view: ConnectionView): string {
       return `- ${view.name}: failing (${view.error}). Ask an admin to check the server if this lasts.`;
     case 'connecting':
       return `- ${view.name}: still connecting; ask again in a moment.`;
+    case 'switched_off':
+      return `- ${view.name}: switched off by the user (they can run /mcp enable to use it again).`;
   }
 }
 

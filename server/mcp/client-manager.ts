@@ -9,6 +9,7 @@ import { SharedToolCatalogs } from './tool-catalogs.js';
 import { ConnectLimiter } from './connect-limiter.js';
 import { ServerBreakers } from './server-breakers.js';
 import { UserClients, type UserClientsDeps } from './user-clients.js';
+import { MemoryServerChoices, type UserServerChoices } from './user-server-choices.js';
 
 const EMPTY: UserToolsResult = { tools: [], errors: { toolAuthErrors: [], errors: [] } };
 const MAX_SWEEP_INTERVAL_MS = 60_000;
@@ -19,6 +20,8 @@ const MAX_CONCURRENT_EVICTIONS = 32;
 export interface ClientManagerDeps extends UserClientsDeps {
   /** Idle time after which a user's server streams close (default 2 minutes). */
   readonly serverStreamIdleMs?: number;
+  /** The servers users switched off for themselves (in the store, shared by replicas); default: this process only. */
+  readonly choices?: UserServerChoices;
 }
 
 interface Entry {
@@ -49,12 +52,14 @@ export class ClientManager {
 
   private readonly deps: UserClientsDeps;
   private readonly serverStreamIdleMs: number;
+  private readonly choices: UserServerChoices;
   /** Users whose sessions end at once: a sweep of thousands would otherwise open a connection per DELETE. */
   private readonly closings = new ConnectLimiter(MAX_CONCURRENT_EVICTIONS);
 
   constructor(config: Config, deps: ClientManagerDeps) {
     this.config = config;
     this.serverStreamIdleMs = deps.serverStreamIdleMs ?? DEFAULT_SERVER_STREAM_IDLE_MS;
+    this.choices = deps.choices ?? new MemoryServerChoices();
     // Shared by every user's clients: one compiled schema and one tool list per distinct one, not per user.
     this.deps = {
       ...deps,
@@ -86,6 +91,20 @@ export class ClientManager {
 
   async callTool(userId: string, toolName: string, args: Record<string, unknown>, options?: CallToolOptions): Promise<ToolCallResult> {
     return this.use(userId, (clients) => clients.callTool(toolName, args, options));
+  }
+
+  /** The servers `userId` switched off for themselves. */
+  switchedOffServers(userId: string): Promise<ReadonlySet<string>> {
+    return this.choices.switchedOff(userId);
+  }
+
+  /**
+   * Switches a configured server off (or back on) for one user, in the store: its connection for the user closes
+   * here at once, on other replicas at their next read of the user's choices.
+   */
+  async setServerSwitchedOff(userId: string, serverName: string, off: boolean): Promise<void> {
+    const servers = await this.choices.setSwitchedOff(userId, serverName, off);
+    await this.users.get(userId)?.clients.setSwitchedOff(servers);
   }
 
   /** Applies a validated config; unchanged servers keep their connections. */
@@ -129,6 +148,7 @@ export class ClientManager {
   /** Closes the clients of every user idle for longer than the timeout, and the server streams of those idle for a while. */
   sweepIdle(): void {
     const cutoff = this.now() - this.idleTimeoutMs;
+    this.choices.forgetOlderThan?.(cutoff);
     const streamCutoff = this.now() - this.serverStreamIdleMs;
     for (const [userId, entry] of this.users) {
       if (entry.inFlight > 0) continue;
@@ -156,6 +176,8 @@ export class ClientManager {
     entry.inFlight++;
     entry.lastUsed = this.now();
     try {
+      // Before anything connects: a server the user switched off (here or on another replica) must not be dialled.
+      await entry.clients.setSwitchedOff(await this.choices.switchedOff(userId));
       return await fn(entry.clients);
     } finally {
       entry.inFlight--;

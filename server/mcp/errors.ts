@@ -48,6 +48,22 @@ export class ToolNotFoundError extends McpClientError {
   }
 }
 
+/** A tool a system admin switched off (by its setting or a deny/allow pattern): neither listed nor callable. */
+export class ToolDisabledError extends McpClientError {
+  readonly code = 'ERR_MCP_TOOL_DISABLED';
+  constructor(readonly serverName: string, readonly toolName: string, readonly exposedName: string) {
+    super(`Tool ${exposedName} (${toolName} on server ${serverName}) is disabled by a system admin and cannot be called. Ask an admin if you need it.`);
+  }
+}
+
+/** The user switched this server off for themselves (`/mcp disable`): none of its tools are listed or called for them. */
+export class ServerSwitchedOffError extends McpClientError {
+  readonly code = 'ERR_MCP_SERVER_SWITCHED_OFF';
+  constructor(readonly serverName: string, readonly toolName: string) {
+    super(`Tool ${toolName} belongs to server ${serverName}, which you switched off for yourself. Run /mcp enable ${serverName} to use it again.`);
+  }
+}
+
 /** A tools/call failed at the protocol level (not a tool result with isError). */
 export class ToolCallError extends McpClientError {
   readonly code = 'ERR_MCP_TOOL_CALL';

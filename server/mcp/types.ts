@@ -38,7 +38,8 @@ export interface UserToolsResult {
   readonly errors: Errors;
 }
 
-export type ServerStatus = 'connected' | 'connecting' | 'needs_oauth' | 'error';
+/** `switched_off`: the user switched the server off for themselves (`/mcp disable`); nothing connects. */
+export type ServerStatus = 'connected' | 'connecting' | 'needs_oauth' | 'error' | 'switched_off';
 
 /** One enabled server as seen by one user (for `GET /mcp/tools` and `/mcp status`). */
 export interface ServerState {

@@ -2,10 +2,11 @@ import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/t
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/schema.js';
 import { sameServerConfig } from '../config/schema.js';
+import { connectionPart, toolAccessFor, warnUnmatchedRules } from './tool-access.js';
 import { Client, type CallToolOptions, type ClientOptions } from './client.js';
 import { backoffDelayMs } from './backoff.js';
 import type { ConnectLimiter } from './connect-limiter.js';
-import { McpClientError, ServerConnectError, ServerNotAvailableError, ServerUnavailableError, ToolNotFoundError, describeError } from './errors.js';
+import { McpClientError, ServerConnectError, ServerNotAvailableError, ServerSwitchedOffError, ServerUnavailableError, ToolDisabledError, ToolNotFoundError, describeError } from './errors.js';
 import type { FetchLike } from './request-headers.js';
 import type { ServerBreakers } from './server-breakers.js';
 import type { SharedToolLists } from './shared-tool-lists.js';
@@ -38,11 +39,20 @@ type Slot =
   | { readonly state: 'connected'; readonly config: ServerConfig; readonly client: Client }
   | { readonly state: 'failed'; readonly config: ServerConfig; readonly error: Error; readonly attempts: number; readonly retryAt: number };
 
-/** One user's connections to every enabled server. A failing server never blocks or hides the others. */
+/**
+ * One user's connections to every enabled server the user has not switched off. A failing server never blocks
+ * or hides the others. Tools an admin disabled or a pattern hides are neither listed nor callable (`ToolAccess`).
+ */
 export class UserClients {
+  /** Every enabled server, switched off by the user or not (status pages show both). */
+  private configured: readonly ServerConfig[] = [];
+  /** The servers this user's tools come from: enabled, and not switched off by the user. */
   private servers: readonly ServerConfig[] = [];
+  private switchedOff: ReadonlySet<string> = new Set();
   private readonly slots = new Map<string, Slot>();
   private catalog: ToolCatalog | undefined;
+  /** The catalog's tools that the admin's rules let through. */
+  private visible: readonly UserTool[] | undefined;
   private closed = false;
   private serverStreamsPaused = false;
   private logger: Logger | undefined;
@@ -50,7 +60,21 @@ export class UserClients {
 
   constructor(readonly userId: string, servers: readonly ServerConfig[], private readonly deps: UserClientsDeps) {
     this.now = deps.now ?? Date.now;
-    this.servers = servers.filter((s) => s.enabled);
+    this.setServers(servers);
+  }
+
+  private setServers(servers: readonly ServerConfig[]): void {
+    this.configured = servers.filter((s) => s.enabled);
+    this.servers = this.configured.filter((s) => !this.switchedOff.has(s.name));
+    this.visible = undefined;
+  }
+
+  /** The servers this user switched off (their store record): those connections close, and none opens. */
+  async setSwitchedOff(names: ReadonlySet<string>): Promise<void> {
+    if (sameSet(names, this.switchedOff)) return;
+    this.switchedOff = new Set(names);
+    this.setServers(this.configured);
+    await Promise.all([...this.slots.keys()].filter((name) => this.switchedOff.has(name)).map((name) => this.drop(name)));
   }
 
   /** Made on first use (see `Client`). */
@@ -75,9 +99,10 @@ export class UserClients {
   async getServerStates(): Promise<ServerState[]> {
     await this.getTools();
     const tools = this.currentTools();
-    return this.servers.map((server) => {
+    return this.configured.map((server): ServerState => {
       const slot = this.slots.get(server.name);
       const origin = new URL(server.baseURL).origin;
+      if (this.switchedOff.has(server.name)) return { serverName: server.name, serverOrigin: origin, status: 'switched_off', tools: [] };
       const own = tools.filter((t) => t.serverName === server.name);
       if (slot?.state === 'connected') return { serverName: server.name, serverOrigin: origin, status: 'connected', tools: own };
       if (slot?.state === 'failed' && isAuthNeeded(slot.error)) {
@@ -94,9 +119,10 @@ export class UserClients {
       await this.getTools();
       ref = this.toolCatalog().names.resolve(exposedName);
     }
-    if (!ref) throw this.failureBehind(exposedName) ?? new ToolNotFoundError(exposedName);
+    if (!ref) throw this.switchedOffBehind(exposedName) ?? this.failureBehind(exposedName) ?? new ToolNotFoundError(exposedName);
     const server = this.servers.find((s) => s.name === ref.serverName);
     if (!server) throw new ServerNotAvailableError(ref.serverName);
+    if (!toolAccessFor(server).allows(ref.toolName)) throw new ToolDisabledError(server.name, ref.toolName, exposedName);
     const client = await this.ensure(server);
     if (!(client instanceof Client)) throw client;
     try {
@@ -124,12 +150,21 @@ export class UserClients {
     return undefined;
   }
 
-  /** Applies a new server list: closes only clients whose server was removed, disabled or changed. */
+  /** A name `<server>__…` of a server the user switched off: they are told how to switch it back on. */
+  private switchedOffBehind(exposedName: string): Error | undefined {
+    const server = this.configured.find((s) => this.switchedOff.has(s.name) && exposedName.startsWith(`${sanitizeNamePart(s.name) || 'mcp'}${TOOL_NAME_SEPARATOR}`));
+    return server && new ServerSwitchedOffError(server.name, exposedName);
+  }
+
+  /**
+   * Applies a new server list: closes only clients whose server was removed, disabled or changed in a way the
+   * connection depends on (a change of tool rules only filters anew).
+   */
   applyConfig(servers: readonly ServerConfig[]): void {
-    this.servers = servers.filter((s) => s.enabled);
+    this.setServers(servers);
     for (const [name, slot] of this.slots) {
       const next = this.servers.find((s) => s.name === name);
-      if (!next || !sameServerConfig(next, slot.config)) this.drop(name);
+      if (!next || !sameServerConfig(connectionPart(next), connectionPart(slot.config))) this.drop(name);
     }
   }
 
@@ -238,6 +273,7 @@ export class UserClients {
 
   private rebuildNames(): void {
     this.catalog = undefined;
+    this.visible = undefined;
   }
 
   private connectedClients(): Client[] {
@@ -249,16 +285,30 @@ export class UserClients {
     return clients;
   }
 
+  /** The catalog's tools, less those the admin's rules hide (the names of the others do not change). */
   private currentTools(): readonly UserTool[] {
-    return this.toolCatalog().tools;
+    if (this.visible) return this.visible;
+    const catalog = this.toolCatalog();
+    const access = new Map(this.servers.map((s) => [s.name, toolAccessFor(s)]));
+    const open = [...access.values()].every((a) => a.open);
+    this.visible = open ? catalog.tools : catalog.tools.filter((t) => access.get(t.serverName)?.allows(t.toolName) ?? false);
+    return this.visible;
   }
 
   private toolCatalog(): ToolCatalog {
     if (this.catalog) return this.catalog;
     const servers = this.connectedClients().map((client) => ({ serverName: client.serverName, tools: client.tools }));
+    for (const server of this.servers) {
+      const listed = servers.find((s) => s.serverName === server.name);
+      if (listed) warnUnmatchedRules(server, listed.tools, this.deps.logger);
+    }
     this.catalog = this.deps.toolCatalogs?.catalog(servers) ?? buildToolCatalog(servers);
     return this.catalog;
   }
+}
+
+function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  return a.size === b.size && [...a].every((x) => b.has(x));
 }
 
 function errorCode(error: Error): string {

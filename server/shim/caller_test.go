@@ -70,7 +70,7 @@ func TestInterPluginCallers(t *testing.T) {
 		h, fake := activateExternal(t, nil)
 		before := requestCount(fake)
 		for _, route := range []struct{ method, path string }{
-			{http.MethodGet, "/mcp/tools"}, {http.MethodGet, "/admin/mcp/tools"}, {http.MethodPost, "/admin/mcp/discover"},
+			{http.MethodGet, "/mcp/tools"}, {http.MethodPut, "/mcp/servers/github/enabled"}, {http.MethodGet, "/admin/mcp/tools"}, {http.MethodPost, "/admin/mcp/discover"},
 			{http.MethodDelete, "/mcp/oauth/github"}, {http.MethodGet, "/oauth/callback"}, {http.MethodGet, "/autocomplete/servers"},
 		} {
 			if rec := serve(h, pluginRequest(route.method, route.path, "mattermost-ai", alice)); rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "POST /api/v1/mcp") {

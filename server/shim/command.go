@@ -19,7 +19,7 @@ func (p *Plugin) registerCommand() error {
 		Description:      "Use tools from MCP servers",
 		AutoComplete:     true,
 		AutoCompleteDesc: "Connect to MCP servers and see your tools",
-		AutoCompleteHint: "[status|tools|connect|disconnect|help]",
+		AutoCompleteHint: "[status|tools|connect|disconnect|enable|disable|help]",
 		AutocompleteData: commandAutocomplete(),
 	})
 	if err != nil {
@@ -32,12 +32,16 @@ func commandAutocomplete() *model.AutocompleteData {
 	root := model.NewAutocompleteData(commandTrigger, "[command]", "Use tools from MCP servers")
 	root.AddCommand(model.NewAutocompleteData("status", "", "Show the MCP servers and whether you are connected"))
 	root.AddCommand(model.NewAutocompleteData("tools", "", "List the tools you can use"))
-	connect := model.NewAutocompleteData("connect", "[server]", "Connect your account to an MCP server")
-	connect.AddDynamicListArgument("The MCP server to connect to", serversListURL, true)
-	root.AddCommand(connect)
-	disconnect := model.NewAutocompleteData("disconnect", "[server]", "Disconnect your account from an MCP server")
-	disconnect.AddDynamicListArgument("The MCP server to disconnect from", serversListURL, true)
-	root.AddCommand(disconnect)
+	for _, sub := range []struct{ trigger, help, argument string }{
+		{"connect", "Connect your account to an MCP server", "The MCP server to connect to"},
+		{"disconnect", "Disconnect your account from an MCP server", "The MCP server to disconnect from"},
+		{"enable", "Switch an MCP server back on for yourself", "The MCP server to switch on"},
+		{"disable", "Switch an MCP server off for yourself: the AI bot gets none of its tools", "The MCP server to switch off"},
+	} {
+		command := model.NewAutocompleteData(sub.trigger, "[server]", sub.help)
+		command.AddDynamicListArgument(sub.argument, serversListURL, true)
+		root.AddCommand(command)
+	}
 	root.AddCommand(model.NewAutocompleteData("help", "", "Show how to use /mcp"))
 	return root
 }

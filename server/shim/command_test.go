@@ -21,12 +21,12 @@ func TestRegistersMcpWithItsAutocompleteTree(t *testing.T) {
 	for _, sub := range tree.SubCommands {
 		names = append(names, sub.Trigger)
 	}
-	if want := []string{"status", "tools", "connect", "disconnect", "help"}; !slices.Equal(names, want) {
+	if want := []string{"status", "tools", "connect", "disconnect", "enable", "disable", "help"}; !slices.Equal(names, want) {
 		t.Fatalf("subcommands %v, want %v", names, want)
 	}
 	for _, sub := range tree.SubCommands {
 		switch sub.Trigger {
-		case "connect", "disconnect":
+		case "connect", "disconnect", "enable", "disable":
 			if len(sub.Arguments) != 1 || sub.Arguments[0].Type != model.AutocompleteArgTypeDynamicList || !sub.Arguments[0].Required {
 				t.Fatalf("%s arguments %+v", sub.Trigger, sub.Arguments)
 			}

@@ -22,6 +22,8 @@ var publicRoutes = []publicRoute{
 	{http.MethodPost, "/api/v1/tools/call", true},
 	{http.MethodPost, "/api/v1/mcp", true},
 	{http.MethodGet, "/mcp/tools", false},
+	// The user panel's switch: a user turns a server off (or on) for themselves.
+	{http.MethodPut, "/mcp/servers/{server}/enabled", false},
 	{http.MethodGet, "/mcp/oauth/{server}/start", false},
 	{http.MethodDelete, "/mcp/oauth/{server}", false},
 	{http.MethodGet, "/oauth/callback", false},

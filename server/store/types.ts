@@ -8,7 +8,8 @@ export type RecordKind =
   | 'oauth-state' // pending authorization requests, single-use, short TTL (encrypted: PKCE verifiers)
   | 'discovery' // cached discovery documents, per server
   | 'locks' // leases for single-flight work across replicas
-  | 'config'; // the plugin config last applied by a replica, versioned, for the others to adopt (encrypted)
+  | 'config' // the plugin config last applied by a replica, versioned, for the others to adopt (encrypted)
+  | 'user-choices'; // what each user chose for themselves, per user: the servers they switched off
 
 export interface RecordStore<T> {
   get(key: string): Promise<T | undefined>;

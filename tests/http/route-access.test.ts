@@ -49,6 +49,7 @@ const USER_ROUTES: readonly Route[] = [
   ['GET', '/api/v1/tools'],
   ['POST', '/api/v1/tools/call', { name: 'tools__whoami', arguments: {} }],
   ['GET', '/mcp/tools'],
+  ['PUT', '/mcp/servers/tools/enabled', { enabled: true }],
   ['GET', '/autocomplete/servers'],
   ['GET', '/mcp/oauth/tools/start'],
   ['GET', '/oauth/callback?state=forged&code=forged'],
@@ -112,6 +113,7 @@ describe('a user', () => {
     ['GET', '/api/v1/tools', 200],
     ['POST', '/api/v1/tools/call', 200],
     ['GET', '/mcp/tools', 200],
+    ['PUT', '/mcp/servers/tools/enabled', 200],
     ['GET', '/autocomplete/servers', 200],
     ['DELETE', '/mcp/oauth/tools', 200],
   ] as const)('uses %s %s (%i)', async (method, path, status) => {

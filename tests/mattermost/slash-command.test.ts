@@ -73,12 +73,12 @@ describe('/mcp', () => {
         '#### MCP servers',
         '| | Server | Status |',
         '|:--|:--|:--|',
-        '| ✅ | **wiki** | Connected, 2 tools |',
+        expect.stringMatching(/^\| ✅ \| \*\*wiki\*\* \| Connected, 2 tools \(~\d+ tokens\) \|$/),
         `| 🔑 | **locked** | Not connected: [Connect your account](${LOCKED_LINK}) |`,
         expect.stringMatching(/^\| ⚠️ \| \*\*dead\*\* \| Error: could not connect \(.*fetch failed\)\. Check that the server is running and its URL is right\. \|$/),
-        '| ✅ | **Team Wiki** | Connected, 1 tool |',
+        expect.stringMatching(/^\| ✅ \| \*\*Team Wiki\*\* \| Connected, 1 tool \(~\d+ tokens\) \|$/),
         '',
-        '**2** of 4 servers connected, 3 tools available to the AI bot; 1 needs you to connect; 1 has an error.',
+        expect.stringMatching(/^\*\*2\*\* of 4 servers connected, 3 tools reach the AI bot for you, about \d+ tokens \(an estimate: JSON length \/ 4\); 1 needs you to connect; 1 has an error\.$/),
       ]);
     });
 

@@ -1,7 +1,11 @@
 import { Router } from 'express';
 import type { ClientManager } from '../../mcp/client-manager.js';
 import type { ServerState } from '../../mcp/types.js';
+import { z } from 'zod';
 import { userIdOf } from '../authentication.js';
+import { HttpError, badRequest } from '../errors.js';
+
+const SwitchBody = z.object({ enabled: z.boolean({ message: 'must be true or false' }) });
 
 /** `GET /mcp/tools` row, shaped like the Go plugin's (authenticated / needsOAuth / authURL) plus status and error. */
 export interface ServerStatusView {
@@ -10,6 +14,8 @@ export interface ServerStatusView {
   readonly status: ServerState['status'];
   readonly authenticated: boolean;
   readonly needsOAuth: boolean;
+  /** The user switched this server off for themselves (the panel's switch, `/mcp disable`). */
+  readonly switchedOff: boolean;
   readonly authURL?: string;
   readonly error?: string;
   readonly tools: ReadonlyArray<{ name: string; exposedName: string; description: string; enabled: boolean }>;
@@ -22,6 +28,7 @@ export function toStatusView(state: ServerState): ServerStatusView {
     status: state.status,
     authenticated: state.status === 'connected',
     needsOAuth: state.status === 'needs_oauth',
+    switchedOff: state.status === 'switched_off',
     ...(state.authURL ? { authURL: state.authURL } : {}),
     ...(state.error && state.status !== 'needs_oauth' ? { error: state.error } : {}),
     tools: [...state.tools]
@@ -50,6 +57,17 @@ export function userToolsRouter(manager: ClientManager, connections?: StoredConn
       return viaOAuth ? { ...view, needsOAuth: true } : view;
     }));
     res.json({ servers });
+  });
+
+  // The panel's switch: the user's own choice for one configured, enabled server, kept in the store.
+  router.put('/mcp/servers/:server/enabled', async (req, res) => {
+    const parsed = SwitchBody.safeParse(req.body);
+    if (!parsed.success) throw badRequest(`Body field enabled: ${parsed.error.issues[0]!.message}. Expected {"enabled": boolean}.`);
+    const name = req.params.server.toLowerCase();
+    const server = manager.currentConfig.servers.find((s) => s.enabled && s.name.toLowerCase() === name);
+    if (!server) throw new HttpError(404, 'ERR_MCP_SERVER_NOT_AVAILABLE', `There is no enabled MCP server named ${req.params.server}.`);
+    await manager.setServerSwitchedOff(userIdOf(res.locals), server.name, !parsed.data.enabled);
+    res.json({ name: server.name, enabled: parsed.data.enabled });
   });
   return router;
 }
