@@ -36,9 +36,10 @@ export class MattermostApi {
 
   async request(path: string, options: ApiRequest = {}): Promise<ApiResponse> {
     const headers = new Headers(options.headers);
+    const method = options.method ?? (options.json === undefined && options.body === undefined ? 'GET' : 'POST');
     if (options.as && options.browser) {
       headers.set('cookie', Object.entries(options.as.cookies).map(([name, value]) => `${name}=${value}`).join('; '));
-      if (!['GET', 'HEAD'].includes(options.method ?? 'GET')) {
+      if (!['GET', 'HEAD'].includes(method)) {
         headers.set('x-csrf-token', options.as.cookies.MMCSRF ?? '');
         headers.set('x-requested-with', 'XMLHttpRequest');
       }
@@ -50,7 +51,7 @@ export class MattermostApi {
       headers.set('content-type', 'application/json');
       body = JSON.stringify(options.json);
     }
-    const response = await fetch(new URL(path, this.siteURL), { method: options.method ?? (body === undefined ? 'GET' : 'POST'), headers, body, redirect: 'manual' });
+    const response = await fetch(new URL(path, this.siteURL), { method, headers, body, redirect: 'manual' });
     const text = await response.text();
     let json: unknown;
     try {

@@ -97,7 +97,7 @@ export function repackWithVersion(bundle: string, version: string, outDir: strin
     const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { version: string };
     writeFileSync(manifestPath, JSON.stringify({ ...manifest, version }, null, 2));
     const out = join(outDir, `${PLUGIN_ID}-${version}-linux-amd64.tar.gz`);
-    run(['-C', dir, '-czf', out, PLUGIN_ID]);
+    run(['-C', dir, '--use-compress-program=gzip -1', '-cf', out, PLUGIN_ID]); // fast: a 150 MiB tree
     return out;
   } finally {
     rmSync(dir, { recursive: true, force: true });
