@@ -232,6 +232,9 @@ func (b *agentsBridge) run(ctx context.Context, retry <-chan struct{}) {
 	pending := true
 	for {
 		now := b.observe()
+		if ctx.Err() != nil {
+			return
+		}
 		if now.reachable && now != last {
 			pending = true // installed, enabled, restarted or upgraded since the last look
 		}
@@ -286,6 +289,9 @@ func (b *agentsBridge) registerWithRetry(ctx context.Context) bool {
 		b.attempts++
 		b.mu.Unlock()
 		result := b.post(agentsRegisterPath, b.registration())
+		if ctx.Err() != nil { // stopped meanwhile: the state is the stopper's to set
+			return false
+		}
 		switch result.outcome {
 		case outcomeDone:
 			b.set(bridgeRegistered, "")
