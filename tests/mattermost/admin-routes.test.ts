@@ -77,9 +77,11 @@ describe('admin routes', () => {
           {
             name: 'wiki', url: wiki.url, enabled: true, needsOAuth: false, error: null,
             tools: [
-              { name: 'echo', description: 'Echoes its message', inputSchema: echoTool.inputSchema },
-              { name: 'whoami', description: 'Returns the X-Mattermost-UserID the server received', inputSchema: { type: 'object', properties: {} } },
+              { name: 'echo', description: 'Echoes its message', inputSchema: echoTool.inputSchema, enabled: true },
+              { name: 'whoami', description: 'Returns the X-Mattermost-UserID the server received', inputSchema: { type: 'object', properties: {} }, enabled: true },
             ],
+            reachingBot: { tools: 2, estimatedTokens: expect.any(Number) },
+            warnings: [],
           },
           { name: 'locked', url: locked.url, enabled: true, tools: [], needsOAuth: true, oauthURL: startPath('locked'), error: null },
           { name: 'dead', url: dead.url, enabled: true, tools: [], needsOAuth: false, error: expect.stringContaining('Server dead: could not connect') },
@@ -122,8 +124,34 @@ describe('admin routes', () => {
     it('discovers an unsaved server config', async () => {
       const response = await call('/admin/mcp/discover', ADMIN, { name: 'trial', baseURL: wiki.url, headers: { 'X-Api-Key': 'k' } });
       expect(response.status).toBe(200);
-      expect(response.body).toEqual({ name: 'trial', url: wiki.url, enabled: true, needsOAuth: false, error: null, tools: [expect.objectContaining({ name: 'echo' }), expect.objectContaining({ name: 'whoami' })] });
+      expect(response.body).toEqual({
+        name: 'trial', url: wiki.url, enabled: true, needsOAuth: false, error: null, tools: [expect.objectContaining({ name: 'echo' }), expect.objectContaining({ name: 'whoami' })],
+        reachingBot: { tools: 2, estimatedTokens: expect.any(Number) }, warnings: [],
+      });
       expect(wiki.requests.at(-1)?.headers['x-api-key']).toBe('k');
+    });
+
+    it('shows what the unsaved rules hide and why, what reaches the bot with its token estimate, and patterns that match nothing', async () => {
+      const response = await call('/admin/mcp/discover', ADMIN, {
+        name: 'trial', baseURL: wiki.url, deny: ['who*', 'drop_*'], tools: { echo: { policy: 'ask' }, search: { enabled: false } },
+      });
+      expect(response.status).toBe(200);
+      expect(response.body.tools).toEqual([
+        { name: 'echo', description: 'Echoes its message', inputSchema: echoTool.inputSchema, enabled: true, policy: 'ask' },
+        expect.objectContaining({ name: 'whoami', enabled: false, hiddenBy: { kind: 'denied', pattern: 'who*' } }),
+      ]);
+      const echoDefinition = JSON.stringify({ name: 'trial__echo', description: 'Echoes its message', input_schema: echoTool.inputSchema });
+      expect(response.body.reachingBot).toEqual({ tools: 1, estimatedTokens: Math.ceil(echoDefinition.length / 4) });
+      expect(response.body.warnings).toEqual([
+        'Server trial: deny[1] "drop_*" matches none of the server\'s tools (a typo, or a tool it no longer has).',
+        'Server trial: tools.search "search" matches none of the server\'s tools (a typo, or a tool it no longer has).',
+      ]);
+    });
+
+    it('names the field of a bad pattern in an unsaved server', async () => {
+      const response = await call('/admin/mcp/discover', ADMIN, { name: 'trial', baseURL: wiki.url, allow: ['a b'] });
+      expect(response.status).toBe(400);
+      expect(response.body.error).toContain('allow.0: must not contain spaces');
     });
 
     it('returns the row with the error for a server that is down', async () => {
