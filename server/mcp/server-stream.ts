@@ -26,7 +26,10 @@ export interface ServerStreamOptions {
   readonly onReconnect?: () => void;
   readonly maxEventBytes?: number;
   readonly reconnection?: ServerStreamReconnection;
-  /** Waits before asking again (default: a timer that does not hold the process open); ends early on `signal`. */
+  /**
+   * Waits before asking again, and bounds `listening` (default: a timer that does not hold the process open); ends
+   * early on `signal`.
+   */
   readonly wait?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** A connection for each attempt (fetch's `dispatcher`), closed after it; default: fetch's own pool. */
   readonly connection?: (url: string | URL) => StreamConnection;
@@ -85,9 +88,9 @@ export class ServerStream {
    */
   async listening(timeoutMs: number): Promise<void> {
     if (!this.current) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.answered.promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
-    clearTimeout(timer);
+    const timer = new AbortController();
+    await Promise.race([this.answered.promise, (this.options.wait ?? wait)(timeoutMs, timer.signal)]);
+    timer.abort();
   }
 
   /** Closes the stream and refuses new ones; false when it was closed already. */

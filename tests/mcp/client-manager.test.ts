@@ -105,17 +105,26 @@ describe('ClientManager', () => {
   });
 
   it('does not evict a user whose tool call is still running', async () => {
-    let release: () => void = () => undefined;
+    let release: (() => void) | undefined;
     const blocking: TestTool = { name: 'wait', run: () => new Promise((resolve) => (release = () => resolve({ content: [{ type: 'text', text: 'finished' }] }))) };
     const s = await server({ tools: [blocking] });
-    const m = manager({ idleTimeoutMinutes: 0.002, servers: [{ name: 's', baseURL: s.url }] });
+    let clock = 1_000_000;
+    const m = new ClientManager(parseConfig({ idleTimeoutMinutes: 1, servers: [{ name: 's', baseURL: s.url }] }), { logger, now: () => clock });
+    managers.push(m);
     const call = m.callTool(ALICE, 's__wait', {});
-    await eventually(() => expect(s.requests.some((r) => r.method === 'POST')).toBe(true));
+    await eventually(() => expect(release).toBeDefined()); // the tool runs on the server
     // Several idle periods pass while the call runs; the sweep must skip this user.
-    await new Promise((resolve) => setTimeout(resolve, 600));
-    expect(m.hasUser(ALICE)).toBe(true);
-    release();
+    for (let sweep = 0; sweep < 3; sweep++) {
+      clock += 2 * 60_000;
+      m.sweepIdle();
+      expect(m.hasUser(ALICE)).toBe(true);
+    }
+    release!();
     expect((await call).text).toBe('finished');
+    // Once the call is over, the same idle time evicts the user.
+    clock += 2 * 60_000;
+    m.sweepIdle();
+    expect(m.hasUser(ALICE)).toBe(false);
   });
 
   it('on reInit closes only the clients whose server config changed', async () => {

@@ -72,13 +72,13 @@ describe('a session set aside while its user is idle', () => {
     await eventually(() => expect(s.requests.filter((r) => r.method === 'GET')).toHaveLength(2));
     expect(s.initializeCount).toBe(1);
 
-    // The reopened stream delivers list_changed again (once the server let go of the old stream).
+    // The reopened stream delivers list_changed again (once the server let go of the old stream: until then the
+    // notification finds no stream, so it is sent again until one is delivered).
     s.setTools([whoamiTool]);
     await eventually(async () => {
       await s.notifyToolsChanged();
-      await new Promise((resolve) => setTimeout(resolve, 150));
-      expect(client.tools.map((t) => t.name)).toEqual(['whoami']);
-    });
+      await eventually(() => expect(client.tools.map((t) => t.name)).toEqual(['whoami']), 1_000);
+    }, 15_000);
   });
 
   it('re-initializes when the server forgot the session meanwhile, and the call still runs once', async () => {
@@ -133,11 +133,19 @@ describe('a session set aside while its user is idle', () => {
   it('is what the manager does for users idle past the stream timeout; evicting them later ends their sessions', async () => {
     const s = await server();
     let now = Date.now();
-    const m = new ClientManager(parseConfig({ servers: [{ name: 's0', baseURL: s.url }] }), { logger, now: () => now, serverStreamIdleMs: 60_000 });
+    const made: Client[] = [];
+    const connect = async (...args: Parameters<typeof Client.connect>) => {
+      const client = await Client.connect(...args);
+      made.push(client);
+      return client;
+    };
+    const m = new ClientManager(parseConfig({ servers: [{ name: 's0', baseURL: s.url }] }), { logger, now: () => now, serverStreamIdleMs: 60_000, connect });
     managers.push(m);
     await Promise.all(['u1', 'u2', 'u3'].map((u) => m.getToolsForUser(u)));
     now += 61_000;
     m.sweepIdle();
+    // Set aside, not ended: every client sleeps and none is closed.
+    expect(made.map((c) => [c.isDormant, c.closed])).toEqual([[true, false], [true, false], [true, false]]);
     expect(s.liveSessions).toBe(3);
     expect((await m.callTool('u2', 's0__whoami', {})).text).toBe('u2');
     now += 31 * 60_000;

@@ -34,15 +34,22 @@ describe('server streams of idle users', () => {
   it('closes an idle user\'s server stream, keeps the session, and reopens the stream with a fresh tool list on the next request', async () => {
     const s = await server();
     let now = Date.now();
-    const m = manager([s.url], { now: () => now, serverStreamIdleMs: 60_000 });
+    const clients: Client[] = [];
+    const connect = async (options: ClientOptions, signal?: AbortSignal) => {
+      const client = await Client.connect(options, signal);
+      clients.push(client);
+      return client;
+    };
+    const m = manager([s.url], { now: () => now, serverStreamIdleMs: 60_000, connect });
     expect((await m.getToolsForUser('alice')).tools.map((t) => t.name)).toEqual(['s0__echo']);
     await eventually(() => expect(streamsOpened(s)).toBe(1));
 
     now += 61_000;
     m.sweepIdle();
+    // The session is set aside: no transport and no stream is left that could open again on its own.
+    expect(clients.map((c) => [c.isDormant, c.closed])).toEqual([[true, false]]);
     s.setTools([echoTool, whoamiTool]);
     await s.notifyToolsChanged(); // nobody listens: the stream is closed
-    await new Promise((resolve) => setTimeout(resolve, 1_500)); // past the SDK's reconnection delay
     expect(streamsOpened(s)).toBe(1);
     expect(s.liveSessions).toBe(1);
 

@@ -53,6 +53,18 @@ function stream(overrides: Partial<ConstructorParameters<typeof ServerStream>[0]
   return { stream: s, delivered, errors, waits, reconnects: () => reconnects };
 }
 
+/** Timers that end only when a spec ends them (or their signal aborts): what was asked for, with no wall time. */
+function manualTimers() {
+  const pending: Array<{ readonly ms: number; readonly end: () => void }> = [];
+  const asked: number[] = [];
+  const wait = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) => {
+    asked.push(ms);
+    pending.push({ ms, end: resolve });
+    signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  return { wait, asked, endAll: () => pending.splice(0).forEach((timer) => timer.end()) };
+}
+
 describe('ServerStream', () => {
   it('answers the SDK\'s GET with 405 at once and opens the stream itself, with the SDK\'s headers, delivering each message', async () => {
     const server = await sseServer((_req, res) => {
@@ -73,14 +85,17 @@ describe('ServerStream', () => {
     const server = await sseServer((_req, res) => {
       answer = () => res.writeHead(200, { 'content-type': 'text/event-stream' }).write(': open\n\n');
     });
-    const { stream: s } = stream();
+    const timers = manualTimers();
+    const { stream: s } = stream({ wait: timers.wait });
     // No stream asked for: it answers before anything else can run.
     expect(await Promise.race([s.listening(60_000).then(() => 'at once'), new Promise((resolve) => setImmediate(() => resolve('waited')))])).toBe('at once');
+    expect(timers.asked).toEqual([]);
     await s.wrap(fetch)(server.url, { method: 'GET' });
     let listening = false;
     const waiting = s.listening(10_000).then(() => (listening = true));
     await eventually(() => expect(answer).toBeDefined());
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Its bound is asked for and not over (this timer ends only when the spec says): only the answer can end the wait.
+    expect(timers.asked).toEqual([10_000]);
     expect(listening).toBe(false);
     answer!();
     await waiting;
@@ -89,12 +104,17 @@ describe('ServerStream', () => {
 
   it('waits no longer than it was told for a server that never answers the stream', async () => {
     const server = await sseServer(() => undefined);
-    const { stream: s } = stream();
+    const timers = manualTimers();
+    const { stream: s } = stream({ wait: timers.wait });
     await s.wrap(fetch)(server.url, { method: 'GET' });
     let listening = false;
     const waiting = s.listening(200).then(() => (listening = true));
-    await eventually(() => expect(listening).toBe(true), 3_000);
+    await eventually(() => expect(server.gets).toHaveLength(1));
+    expect(timers.asked).toEqual([200]);
+    expect(listening).toBe(false);
+    timers.endAll(); // the 200 ms are over
     await waiting;
+    expect(listening).toBe(true);
     expect(server.gets).toHaveLength(1);
   });
 
@@ -152,10 +172,11 @@ describe('ServerStream', () => {
 
   it.each([[404], [405], [401], [403]])('stops when the server answers %i (no stream, session gone, or not authorized)', async (status) => {
     const server = await sseServer((_req, res) => res.writeHead(status).end());
-    const { stream: s } = stream();
+    const { stream: s, waits } = stream();
     await s.wrap(fetch)(server.url, { method: 'GET' });
     await eventually(() => expect(s.isRunning).toBe(false));
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    // It stopped without asking to wait for another attempt, and nothing runs that could ask again.
+    expect(waits).toEqual([]);
     expect(server.gets).toHaveLength(1);
   });
 
