@@ -113,6 +113,8 @@ type agentsBridge struct {
 	mu       sync.Mutex
 	current  bridgeStatus
 	attempts int // register requests sent since the last unregister
+	// settings reads the plugin's current settings (their Config's tool policies go into tool_configs); nil: none.
+	settings func() pluginSettings
 }
 
 func newAgentsBridge() *agentsBridge {
@@ -329,9 +331,19 @@ func (b *agentsBridge) registration() map[string]any {
 		"expose_external": false,
 		"version":         b.version,
 		"enabled":         true,
-		// Listing the user's own connections changes nothing, and the bot needs it to send Connect links.
-		"tool_configs": []map[string]any{{"name": connectionsToolName, "policy": "auto_run_in_dm", "enabled": true}},
+		"tool_configs":    b.toolConfigs(),
 	}
+}
+
+// toolConfigs are the first policies: mcp_connections runs unasked in DMs (listing the user's own
+// connections changes nothing, and the bot needs it to send Connect links), then the admin's hints
+// from Config (tool_policies.go).
+func (b *agentsBridge) toolConfigs() []map[string]any {
+	configs := []map[string]any{{"name": connectionsToolName, "policy": "auto_run_in_dm", "enabled": true}}
+	if b.settings != nil {
+		configs = append(configs, toolPolicyConfigs(b.settings())...)
+	}
+	return configs
 }
 
 type attemptOutcome int

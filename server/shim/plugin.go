@@ -102,6 +102,7 @@ func (p *Plugin) activate() error {
 		p.deactivate(false)
 		return err
 	}
+	p.bridge.settings = p.currentSettings // tool_configs carry the policies of the Config setting
 	p.bridge.start(p.API, p.currentSettings().agentsBridgeEnabled())
 	return nil
 }
