@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import type { ApiRequest, ApiResponse } from './support/mattermost-api.js';
+import type { ApiRequest } from './support/mattermost-api.js';
+import { rawRequest } from './support/raw-request.js';
 import { callTool, listTools, ownServerForThisFile } from './support/people.js';
 import { api, pluginPath, world } from './support/world.js';
 
@@ -14,7 +15,7 @@ const own = ownServerForThisFile();
 const plugin = (path: string, options: ApiRequest = {}) => api().request(pluginPath(path), options);
 
 /** Nothing of a user's or of the plugin's inside: no tool, server, user id or sidecar statistic. */
-function expectNoData(response: ApiResponse): void {
+function expectNoData(response: { readonly text: string }): void {
   const { alice, bob, admin } = world();
   for (const secret of ['own__', 'echo', alice.userId, bob.userId, admin.userId, 'connectedClients', 'mcp_', 'process_cpu']) {
     expect(response.text).not.toContain(secret);
@@ -35,10 +36,12 @@ const PUBLIC_ROUTES = routes([
   ['POST', '/api/v1/tools/call', { name: 'own__whoami', arguments: {} }],
   ['POST', '/api/v1/mcp', { jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }],
   ['GET', '/mcp/tools'],
+  ['PUT', '/mcp/servers/own/enabled', { enabled: false }],
   ['GET', '/mcp/oauth/own/start'],
   ['GET', '/oauth/callback?code=guess&state=guess'],
   ['DELETE', '/mcp/oauth/own'],
   ['GET', '/admin/mcp/tools'],
+  ['GET', '/admin/mcp/config'],
   ['POST', '/admin/mcp/discover', { name: 'trial', baseURL: 'http://127.0.0.1:9/mcp' }],
   ['GET', '/autocomplete/servers'],
 ]);
@@ -57,8 +60,7 @@ const INTERNAL_ROUTES = routes([
 describe('admin routes', () => {
   it('refuse a user who is not a system admin with 403', async () => {
     const { alice } = world();
-    const tools = await plugin('/admin/mcp/tools', { as: alice });
-    expect(tools.status).toBe(403);
+    for (const path of ['/admin/mcp/tools', '/admin/mcp/config']) expect((await plugin(path, { as: alice })).status).toBe(403);
     const discover = await plugin('/admin/mcp/discover', { as: alice, json: { name: 'trial', baseURL: own().url } });
     expect(discover.status).toBe(403);
     expectNoData(discover);
@@ -93,6 +95,20 @@ describe('internal routes', () => {
       expectNoData(response);
     }
   });
+
+  it.each(['/%68ooks/OnDeactivate', '/hooks%2FOnDeactivate', '//hooks/OnDeactivate', '/api/v1/../../hooks/OnDeactivate', '/api/v1/%2E%2E/%2E%2E/hooks/OnDeactivate', '/HOOKS/OnDeactivate'])(
+    'is unreachable under an escaped or dotted path: %s', async (path) => {
+      const { siteURL, admin } = world();
+      const response = await rawRequest(siteURL, {
+        method: 'POST',
+        path: `/plugins/mattermost-mcp${path}`,
+        headers: { authorization: `Bearer ${admin.token}`, 'content-type': 'application/json' },
+        body: '{}',
+      });
+      expect(response.status).not.toBe(200);
+      expect(response.status).toBeGreaterThanOrEqual(300);
+      expectNoData(response);
+    });
 
   it('left the configuration and the users as they were', async () => {
     const { alice } = world();

@@ -5,10 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
 import { startEverythingServer, type EverythingServer } from '../support/everything-server.js';
 import { echoTool, startMcpServer, whoamiTool, type TestMcpServer, type TestTool } from '../support/mcp-test-server.js';
 import { callTool, listTools, useServers } from './support/people.js';
+import { rawRequest } from './support/raw-request.js';
 import { pluginPath, world } from './support/world.js';
 
 /** The sidecar's JSON body limit (`express.json({ limit: '1mb' })` in server/http/app.ts). */
@@ -34,36 +34,15 @@ afterAll(async () => {
   await own?.close();
 });
 
-/** Sends a tools/call body as a raw HTTP request through Mattermost: with a Content-Length, or chunked. */
+/** Sends a tools/call body as alice through Mattermost: with a Content-Length, or chunked (seven pieces). */
 function rawCall(body: string, framing: 'length' | 'chunked'): Promise<{ status: number; json: any }> {
   const { siteURL, alice } = world();
-  const url = new URL(pluginPath('/api/v1/tools/call'), siteURL);
-  const headers: Record<string, string> = { authorization: `Bearer ${alice.token}`, 'content-type': 'application/json' };
-  if (framing === 'length') headers['content-length'] = String(Buffer.byteLength(body));
-  else headers['transfer-encoding'] = 'chunked';
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: 'POST', headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString();
-        let json: unknown;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          json = text;
-        }
-        resolve({ status: res.statusCode ?? 0, json });
-      });
-    });
-    req.on('error', reject);
-    if (framing === 'length') {
-      req.end(body);
-      return;
-    }
-    const piece = Math.max(1, Math.ceil(body.length / 7));
-    for (let at = 0; at < body.length; at += piece) req.write(body.slice(at, at + piece));
-    req.end();
+  return rawRequest(siteURL, {
+    method: 'POST',
+    path: pluginPath('/api/v1/tools/call'),
+    headers: { authorization: `Bearer ${alice.token}`, 'content-type': 'application/json' },
+    body,
+    framing,
   });
 }
 
