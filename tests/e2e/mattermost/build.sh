@@ -13,6 +13,7 @@ out="$cache/mattermost-$version-$key"
 
 if [[ -x "$out/mattermost" && -f "$out/.complete" ]]; then
   echo "Mattermost $version: reusing $out" >&2
+  touch "$out" # last used: see the clean-up below
   echo "$out"
   exit 0
 fi
@@ -35,5 +36,7 @@ moddir="$(cd "$work" && go list -m -f '{{.Dir}}' github.com/mattermost/mattermos
 for d in i18n templates fonts; do cp -R "$moddir/$d" "$work/$d"; chmod -R u+w "$work/$d"; done
 touch "$work/.complete"
 mv "$work" "$out"
+# Builds of other pins (about 90 MiB each) go once no run has used them for a week.
+find "$cache" -mindepth 1 -maxdepth 1 -name 'mattermost-*' ! -path "$out" -mtime +7 -exec rm -rf {} + 2>/dev/null || true
 echo "Mattermost $version: ready in $((SECONDS - started)) s at $out" >&2
 echo "$out"
