@@ -116,6 +116,30 @@ describe('webapp in Chromium: the MCP tools panel', () => {
       await page.close();
     });
 
+    it('switches a server off for the user: the row says so, the AI bot gets none of its tools, the server sees no request from the user; and back on', async () => {
+      const page = await f.openPage({ view: 'channel' });
+      await page.getByRole('button', { name: 'MCP tools' }).click();
+      const wiki = page.getByRole('listitem', { name: 'wiki' });
+      await wiki.getByText('Connected').waitFor();
+      const toggle = wiki.getByRole('switch', { name: 'Use wiki' });
+      expect(await toggle.isChecked()).toBe(true);
+      await toggle.click();
+      await wiki.getByText('Switched off', { exact: true }).waitFor();
+      expect(await toggle.isChecked()).toBe(false);
+      expect(f.host.requests.filter((r) => r.path === '/mcp/servers/wiki/enabled').map((r) => [r.method, r.body])).toEqual([['PUT', { enabled: false }]]);
+
+      const fromUser = () => f.tools.requests.filter((r) => r.headers['x-mattermost-userid'] === USER).length;
+      const before = fromUser();
+      const listed = await sidecarRequest(f.sidecar.address, '/api/v1/tools', { secret: SECRET, userId: USER });
+      expect(listed.body.tools.some((t: { serverName: string }) => t.serverName === 'wiki')).toBe(false);
+      expect(fromUser()).toBe(before);
+
+      await toggle.click();
+      await wiki.getByText('Connected').waitFor();
+      expect(await toggle.isChecked()).toBe(true);
+      await page.close();
+    });
+
     it('fits the dark theme', async () => {
       const page = await f.openPage({ view: 'channel', theme: 'dark' });
       await page.getByRole('button', { name: 'MCP tools' }).click();

@@ -1,7 +1,7 @@
 import type { McpConfig, ServerSettings } from '../admin/config_model';
 import { requestJSON } from './client';
 
-export type ServerStatus = 'connected' | 'connecting' | 'needs_oauth' | 'error';
+export type ServerStatus = 'connected' | 'connecting' | 'needs_oauth' | 'error' | 'switched_off';
 
 /** One row of `GET /mcp/tools`: an enabled server as the signed-in user sees it. */
 export interface UserServer {
@@ -11,9 +11,16 @@ export interface UserServer {
   readonly authenticated: boolean;
   /** With `authenticated`, the user connected this server through OAuth (they can disconnect). */
   readonly needsOAuth: boolean;
+  /** The user switched this server off for themselves: nothing connects, the AI bot gets none of its tools. */
+  readonly switchedOff?: boolean;
   readonly authURL?: string;
   readonly error?: string;
   readonly tools: ReadonlyArray<{ name: string; exposedName: string; description: string; enabled: boolean }>;
+}
+
+/** The user's own switch for one server (kept in the plugin's store, `/mcp enable|disable` does the same). */
+export async function setServerEnabledForMe(serverName: string, enabled: boolean): Promise<void> {
+  await requestJSON('PUT', `/mcp/servers/${encodeURIComponent(serverName)}/enabled`, { enabled });
 }
 
 export async function fetchUserServers(): Promise<UserServer[]> {

@@ -26,7 +26,7 @@ function csrfToken(): string | undefined {
  * Calls the plugin the way Client4.getOptions does: cookies included, `X-Requested-With`, and the
  * CSRF token on every non-GET request (without it Mattermost forwards the request anonymously).
  */
-export async function requestJSON<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
+export async function requestJSON<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json', 'X-Requested-With': 'XMLHttpRequest' };
   if (method !== 'GET') {
     const token = csrfToken();

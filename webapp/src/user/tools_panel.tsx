@@ -1,5 +1,5 @@
 import React, { useState } from 'react';
-import { disconnectServer, type UserServer } from '../shared/api';
+import { disconnectServer, setServerEnabledForMe, type UserServer } from '../shared/api';
 import { errorMessage, openAuthURL } from '../shared/client';
 import { useUserServers } from './use_user_servers';
 
@@ -34,18 +34,19 @@ export function ToolsPanel() {
 function ServerRow({ server, onChanged }: { server: UserServer; onChanged(): void }) {
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<string>();
-  const disconnect = async () => {
+  const act = async (what: string, action: () => Promise<void>) => {
     setBusy(true);
     setActionError(undefined);
     try {
-      await disconnectServer(server.name);
+      await action();
       onChanged();
     } catch (e) {
-      setActionError(`Could not disconnect: ${errorMessage(e)}`);
+      setActionError(`Could not ${what}: ${errorMessage(e)}`);
     } finally {
       setBusy(false);
     }
   };
+  const on = server.status !== 'switched_off';
   return (
     <li className='mcp-server-row' aria-label={server.name}>
       <div className='mcp-server-row__main'>
@@ -55,8 +56,11 @@ function ServerRow({ server, onChanged }: { server: UserServer; onChanged(): voi
           <div className='mcp-server-row__origin'>{server.serverOrigin}</div>
         </div>
         <StatusBadge server={server} />
+        <input type='checkbox' role='switch' className='mcp-toggle__input' checked={on} disabled={busy}
+          aria-label={`Use ${server.name}`} title={on ? 'On for you: switch off to keep its tools from the AI bot' : 'Switched off for you'}
+          onChange={(event) => void act(event.target.checked ? 'switch it on' : 'switch it off', () => setServerEnabledForMe(server.name, event.target.checked))} />
       </div>
-      <ServerDetail server={server} busy={busy} onDisconnect={() => void disconnect()} />
+      <ServerDetail server={server} busy={busy} onDisconnect={() => void act('disconnect', () => disconnectServer(server.name))} />
       {actionError && <div className='mcp-field-error'>{actionError}</div>}
     </li>
   );
@@ -70,6 +74,8 @@ function StatusBadge({ server }: { server: UserServer }) {
       return <span className='mcp-badge mcp-badge--warning'>Not connected</span>;
     case 'connecting':
       return <span className='mcp-badge'>Connecting…</span>;
+    case 'switched_off':
+      return <span className='mcp-badge'>Switched off</span>;
     default:
       return <span className='mcp-badge mcp-badge--error'>Error</span>;
   }
@@ -89,6 +95,9 @@ function ServerDetail({ server, busy, onDisconnect }: { server: UserServer; busy
   }
   if (server.status === 'error') {
     return <div className='mcp-server-row__detail mcp-server-row__error'>{server.error ?? 'The server could not be reached.'}</div>;
+  }
+  if (server.status === 'switched_off') {
+    return <div className='mcp-server-row__detail'><span className='mcp-help'>Switched off by you: the AI bot gets none of its tools, and nothing connects to it for you.</span></div>;
   }
   if (server.status === 'connecting') return null;
   const count = server.tools.length;
