@@ -32,14 +32,15 @@ describe.each(['sqlite', 'postgres'] as const)('expired rows in a %s store', (ba
   it('deletes its namespace’s expired records, and keeps live ones and other namespaces’', async () => {
     const neighbour = await target.open({ namespace: `${target.options.namespace}-neighbour` }); // same table
     const [abandoned, cached, kept, theirs] = ['abandoned', 'cached', 'kept', 'theirs'].map(marker);
-    await store.records('oauth-state').set('abandoned-flow', abandoned, 5);
+    // Discovery records are stored unsealed, so the raw rows show what is left (flows are sealed since issue 15).
+    await store.records('discovery').set('abandoned', abandoned, 5);
     await store.records('discovery').set('fresh', cached, 3_600_000);
     await store.records('discovery').set('no-ttl', kept);
-    await neighbour.records('oauth-state').set('their-flow', theirs, 5);
+    await neighbour.records('discovery').set('theirs', theirs, 5);
     await store.acquireLease('refresh:lapsed', 5, 0);
     await eventually(expiredAfter(5));
 
-    expect(await store.purgeExpired()).toBe(2); // the abandoned flow and the lapsed lease
+    expect(await store.purgeExpired()).toBe(2); // the abandoned record and the lapsed lease
     const raw = (await target.rawValues()).join('\n');
     expect(raw).not.toContain(abandoned);
     for (const value of [cached, kept, theirs]) expect(raw).toContain(value);
@@ -65,7 +66,8 @@ describe.each(['sqlite', 'postgres'] as const)('expired rows in a %s store', (ba
     let sidecar: Sidecar | undefined;
     try {
       sidecar = await startSidecar({ config: parseConfig({}), secret: 'purge-secret-0123456789', logger: silentLogger(), listen: '127.0.0.1:0', store, purgeIntervalMs: 50 });
-      await store.records('oauth-state').set('abandoned-flow', abandoned, 5);
+      // Discovery records are stored unsealed, so the raw rows show what is left (flows are sealed since issue 15).
+    await store.records('discovery').set('abandoned', abandoned, 5);
       await eventually(async () => expect((await target.rawValues()).join('\n')).not.toContain(abandoned), 5_000, 50);
     } finally {
       await sidecar?.close();
