@@ -166,7 +166,8 @@ describe('webapp in Chromium: registration and the System Console setting', () =
       await wiki!.getByRole('button', { name: 'Discover tools' }).click();
       const list = wiki!.getByRole('list', { name: 'Tools on wiki' });
       await list.waitFor();
-      await expect(list.getByRole('listitem').allTextContents()).resolves.toEqual(['echoEchoes its message', 'whoamiReturns the X-Mattermost-UserID the server received']);
+      await expect(list.getByRole('listitem').locator('code').allTextContents()).resolves.toEqual(['echo', 'whoami']);
+      await list.getByText('Returns the X-Mattermost-UserID the server received').waitFor();
 
       await github!.getByRole('button', { name: 'Discover tools' }).click();
       await github!.getByText('Needs OAuth').waitFor();
@@ -187,6 +188,38 @@ describe('webapp in Chromium: registration and the System Console setting', () =
       // An edit makes the result stale.
       await wiki!.getByLabel('Server URL', { exact: true }).fill(`${f.tools.url}?v=2`);
       await expect(list.count()).resolves.toBe(0);
+      await page.close();
+    });
+
+    it('switches tools and patterns in the discovery view into the setting, showing what each hides, what reaches the bot and patterns that match nothing', async () => {
+      const page = await f.openPage({ view: 'console', value: JSON.stringify({ servers: [{ name: 'wiki', enabled: true, baseURL: f.tools.url, headers: {} }] }) });
+      const wiki = page.getByRole('group', { name: 'MCP server 1' });
+      await wiki.getByRole('button', { name: 'Discover tools' }).click();
+      const list = wiki.getByRole('list', { name: 'Tools on wiki' });
+      await list.waitFor();
+      await wiki.getByText(/^2 of 2 tools reach the AI bot, about \d+ tokens of definitions per user \(an estimate: JSON length \/ 4\)$/).waitFor();
+
+      await list.getByRole('switch', { name: 'echo reaches the AI bot' }).click();
+      await list.getByText('Switched off').waitFor();
+      expect((await f.lastValue(page)).servers[0].tools).toEqual({ echo: { enabled: false } });
+      await list.getByRole('combobox', { name: 'Policy for whoami' }).selectOption('ask');
+      expect((await f.lastValue(page)).servers[0].tools).toEqual({ echo: { enabled: false }, whoami: { policy: 'ask' } });
+
+      await wiki.getByLabel('Deny patterns', { exact: true }).fill('who*, drop_*');
+      await list.getByText('Hidden by deny pattern who*').waitFor();
+      await wiki.getByText(/^0 of 2 tools reach the AI bot, about 0 tokens/).waitFor();
+      await wiki.getByText('Deny pattern drop_* matches none of these tools.').waitFor();
+      expect(await list.getByRole('switch', { name: 'whoami reaches the AI bot' }).isDisabled()).toBe(true);
+      await list.getByRole('switch', { name: 'echo reaches the AI bot' }).click();
+      await wiki.getByText(/^1 of 2 tools reach the AI bot/).waitFor();
+      const saved = await f.lastValue(page);
+      expect(saved.servers[0]).toMatchObject({ deny: ['who*', 'drop_*'], tools: { whoami: { policy: 'ask' } } });
+      expect(saved.servers[0].tools.echo).toBeUndefined(); // back on, with no policy: nothing left to save
+
+      // What the console saves is what the sidecar accepts, and the AI bot then sees only echo.
+      const check = await sidecarRequest(f.sidecar.address, '/hooks/ConfigurationWillBeSaved', { secret: SECRET, body: { settings: { config: saved } } });
+      expect(check.status).toBe(200);
+      await f.screenshot(page, 'console-tool-rules.png');
       await page.close();
     });
 

@@ -1,9 +1,10 @@
-import React from 'react';
+import React, { useState } from 'react';
 import { TextField, Toggle } from '../shared/fields';
 import { serverFromDraft, type ServerDraft } from './config_model';
 import { DiscoverTools } from './discover_tools';
 import { HeadersEditor } from './headers_editor';
 import { OAuthFields } from './oauth_fields';
+import { rulesOf, splitPatterns, withRules, type ToolRules } from './tool_rules';
 import { serverIssues, type Issues } from './validate';
 
 interface Props {
@@ -20,6 +21,8 @@ export function ServerCard({ index, server, issues, disabled, onChange, onRemove
   const set = (patch: Partial<ServerDraft>) => onChange({ ...server, ...patch });
   const problems = serverIssues(issues, server);
   const title = server.name.trim() || 'Unnamed server';
+  const rules = rulesOf(server.extra);
+  const setRules = (next: ToolRules) => set({ extra: withRules(server.extra, next) });
   return (
     <section className={`mcp-server ${server.enabled ? '' : 'mcp-server--disabled'}`} role='group' aria-label={`MCP server ${index + 1}`}>
       <header className='mcp-server__header'>
@@ -47,11 +50,37 @@ export function ServerCard({ index, server, issues, disabled, onChange, onRemove
           error={issues.get(`${server.key}.toolTimeout`)} onChange={(toolTimeout) => set({ toolTimeout })} />
       </div>
       <OAuthFields serverKey={server.key} oauth={server.oauth} issues={issues} disabled={disabled} onChange={(oauth) => set({ oauth })} />
+      <div className='mcp-grid'>
+        <PatternField label='Allow patterns' patterns={rules.allow ?? []} placeholder='read_*, search' disabled={disabled}
+          error={issues.get(`${server.key}.allow`)} help='Only tools matching one reach the AI bot (and tools switched on below); empty: all. * is any run of characters, ? one.'
+          onChange={(allow) => setRules({ ...rules, allow })} />
+        <PatternField label='Deny patterns' patterns={rules.deny} placeholder='delete_*' disabled={disabled}
+          error={issues.get(`${server.key}.deny`)} help='Tools matching one never reach the AI bot; deny wins. Covers tools the server adds later.'
+          onChange={(deny) => setRules({ ...rules, deny })} />
+      </div>
       <DiscoverTools
         server={serverFromDraft(server)}
+        rules={rules}
+        onRulesChange={setRules}
         disabled={disabled}
         blockedReason={problems.length > 0 ? 'Fix the problems above to discover tools.' : undefined}
       />
     </section>
   );
+}
+
+interface PatternFieldProps {
+  readonly label: string;
+  readonly patterns: readonly string[];
+  readonly placeholder: string;
+  readonly help: string;
+  readonly error?: string;
+  readonly disabled?: boolean;
+  onChange(patterns: string[]): void;
+}
+
+/** Patterns separated by commas or spaces; the text stays as typed (a trailing comma included) while the rules update. */
+function PatternField({ patterns, onChange, ...field }: PatternFieldProps) {
+  const [text, setText] = useState(patterns.join(', '));
+  return <TextField {...field} value={text} onChange={(next) => { setText(next); onChange(splitPatterns(next)); }} />;
 }

@@ -89,6 +89,10 @@ export const CSS = `
 .mcp-connect-notice .mcp-btn { margin-left: 0; }
 .mcp-tool-list { margin: 4px 0 0; padding: 0; list-style: none; }
 .mcp-tool-list li { padding: 2px 0; }
+.mcp-discover .mcp-tool-list li { display: flex; align-items: center; flex-wrap: wrap; gap: 6px; padding: 4px 0; }
+.mcp-discover .mcp-tool-list .mcp-tool-list__description { margin-left: 0; flex: 1 1 200px; }
+.mcp-tool-list__hidden code { text-decoration: line-through; opacity: 0.64; }
+.mcp-tool-list__policy { margin-left: auto; font-size: 12px; padding: 1px 4px; border-radius: 4px; border: 1px solid rgba(${FG}, 0.16); background: transparent; color: inherit; }
 .mcp-tool-list code { padding: 1px 4px; border-radius: 3px; background: rgba(${FG}, 0.08); color: inherit; font-size: 12px; }
 .mcp-tool-list__description { margin-left: 8px; color: rgba(${FG}, 0.72); font-size: 12px; }
 .mcp-empty { padding: 16px; text-align: center; color: rgba(${FG}, 0.64); border: 1px dashed rgba(${FG}, 0.16); border-radius: 8px; margin: 12px 0; }
