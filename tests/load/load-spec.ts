@@ -4,7 +4,7 @@ import { runLoad, type LoadOptions, type LoadReport } from './load-scenario.js';
 
 export function specifyLoad(options: LoadOptions & { readonly timeoutMs: number }): void {
   const servers = options.servers ?? 3;
-  describe(`${options.users} users listing and calling tools on ${servers} servers at once for ${options.loadMs / 1000} s`, () => {
+  describe(`${options.users} users listing and calling tools on ${servers} servers at once, ${options.requestsPerUser} requests each`, () => {
     let report: LoadReport;
 
     beforeAll(async () => {
