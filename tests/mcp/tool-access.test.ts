@@ -8,6 +8,9 @@ import { ToolAccess } from '../../server/mcp/tool-access.js';
 import { ToolNameMap } from '../../server/mcp/tool-names.js';
 import { captureLogger, silentLogger } from '../support/logger.js';
 import { echoTool, startMcpServer, type TestMcpServer, type TestTool } from '../support/mcp-test-server.js';
+import { startSidecar, type Sidecar } from '../../server/sidecar.js';
+import { connectEndpoint } from '../support/mcp-endpoint-client.js';
+import { sidecarRequest } from '../support/sidecar-client.js';
 
 const ALICE = 'aliceaaaaaaaaaaaaaaaaaaaaa';
 const managers: ClientManager[] = [];
@@ -143,6 +146,47 @@ describe('what reaches the bot', () => {
     const warnings = lines().filter((l) => l.level === 40 && String(l.msg).includes('matches none'));
     expect(warnings.map((l) => l.field)).toEqual(['deny[0]', 'tools.serach']);
     expect(warnings[0]!.msg).toBe('Server wiki: deny[0] "drop_*" matches none of the server\'s tools (a typo, or a tool it no longer has).');
+  });
+});
+
+describe('every surface the bot and the user see', () => {
+  const SECRET = 'tool-access-secret-0123456789';
+  let server: TestMcpServer;
+  let sidecar: Sidecar;
+  const calls: string[] = [];
+  beforeAll(async () => {
+    server = await startMcpServer({ tools: [tool('read_page', calls), tool('delete_page', calls)] });
+    const config = parseConfig({ servers: [{ name: 'wiki', baseURL: server.url, deny: ['delete_*'] }] });
+    sidecar = await startSidecar({ config, secret: SECRET, logger: silentLogger(), listen: '127.0.0.1:0' });
+  });
+  afterAll(async () => {
+    await sidecar.close();
+    await server.close();
+  });
+
+  it('hides a denied tool from /api/v1/tools, /mcp/tools, the MCP endpoint and /mcp tools, and every call path refuses it', async () => {
+    const as = { secret: SECRET, userId: ALICE };
+    const rest = await sidecarRequest(sidecar.address, '/api/v1/tools', as);
+    expect(rest.body.tools.map((t: { name: string }) => t.name)).toEqual(['wiki__read_page']);
+    const panel = await sidecarRequest(sidecar.address, '/mcp/tools', as);
+    expect(panel.body.servers[0].tools.map((t: { name: string }) => t.name)).toEqual(['read_page']);
+    const command = await sidecarRequest(sidecar.address, '/hooks/ExecuteCommand', { ...as, body: { user_id: ALICE, command: '/mcp tools' } });
+    expect(command.body.text).toContain('`wiki__read_page`');
+    expect(command.body.text).not.toContain('delete_page');
+
+    const { client } = await connectEndpoint(sidecar.address, as);
+    try {
+      const listed = await client.listTools();
+      expect(listed.tools.map((t) => t.name)).toEqual(['mcp_connections', 'wiki__read_page']);
+      const result = await client.callTool({ name: 'wiki__delete_page', arguments: {} });
+      expect(result).toMatchObject({ isError: true, content: [{ type: 'text', text: expect.stringContaining('Tool wiki__delete_page (delete_page on server wiki) is disabled by a system admin') }] });
+    } finally {
+      await client.close();
+    }
+    const call = await sidecarRequest(sidecar.address, '/api/v1/tools/call', { ...as, body: { name: 'wiki__delete_page', arguments: {} } });
+    expect(call.status).toBe(403);
+    expect(call.body).toEqual({ code: 'ERR_MCP_TOOL_DISABLED', error: expect.stringContaining('is disabled by a system admin') });
+    expect(calls).toEqual([]);
   });
 });
 
