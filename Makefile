@@ -40,14 +40,22 @@ CONFORMANCE_SCENARIOS ?=
 test-conformance: build ## The MCP conformance suite's client scenarios against tests/conformance/client.sh
 	tests/conformance/run.sh $(CONFORMANCE_SCENARIOS)
 
-test: typecheck test-node test-shim test-conformance test-dist test-e2e ## Everything CI runs
+# `make test` runs these in turn, stops at the first that fails, and prints how long each took
+# (`== stage test-node: 95 s`); install and build run once, as stages of their own (`-o`: not again inside the others).
+TEST_STAGES := install typecheck build test-node test-shim test-conformance test-dist test-e2e
+test: ## Everything CI runs, with each stage's duration
+	@t0=$$SECONDS; for stage in $(TEST_STAGES); do \
+	  t=$$SECONDS; $(MAKE) --no-print-directory $$(for done in install build; do [ $$done = $$stage ] || echo "-o $$done"; done) $$stage; rc=$$?; \
+	  echo "== stage $$stage: $$((SECONDS - t)) s$$([ $$rc -eq 0 ] || echo ", failed (exit $$rc)")"; \
+	  [ $$rc -eq 0 ] || { echo "== make test: failed in $$stage after $$((SECONDS - t0)) s"; exit $$rc; }; \
+	done; echo "== make test: passed in $$((SECONDS - t0)) s"
 
 test-slow: install ## Long fault and load suites (over a minute)
 	npm test --silent -- --ci tests/slow --testPathIgnorePatterns /node_modules/
 
 check-style: typecheck ## Static checks
 
-bench: build ## Benchmarks (own MCP servers on 127.0.0.1, real stores; 15–25 minutes); results in docs/benchmarks.md
+bench: build ## Benchmarks (own MCP servers on 127.0.0.1, real stores, a real Mattermost when Go is installed; 15–25 minutes; BENCH_ONLY=calls,listing,scale,store,mattermost runs some); results in docs/benchmarks.md
 	npx tsc -p tsconfig.bench.json
 	$(NODE) dist/bench/run.js
 

@@ -37,6 +37,14 @@ export function goals(results: BenchResults): Goal[] {
     unit: '×',
     ...(listing.ok ? { measured: listing.value.cold.fanOut['10']!.p50 / listing.value.cold.fanOut['1']!.p50 } : { missing: listing.error }),
   });
+  const mattermost = results.mattermost;
+  list.push({
+    name: 'Tool call through Mattermost',
+    figure: 'p50 REST tools/call through this plugin / p50 Go plugin calling with the go-sdk',
+    limit: 1.15,
+    unit: '×',
+    ...(mattermost?.ok ? { measured: mattermost.value.call.plugin.p50 / mattermost.value.call.direct.p50 } : { missing: mattermost?.error ?? 'not run yet' }),
+  });
   const scale = results.scale;
   if (scale.ok) {
     const { ramp, burst } = scale.value;

@@ -39,10 +39,11 @@ export function renderReport(results: BenchResults, notesPath: string): string {
     '',
     '![Goals, tool-call latency and store throughput](benchmarks.svg)',
     '',
-    ...toolCallSection(results.toolCall),
-    ...toolListingSection(results.toolListing),
-    ...scaleSection(results.scale),
-    ...storeSection(results.store),
+    ...measuredIn(results.toolCall, toolCallSection(results.toolCall)),
+    ...measuredIn(results.toolListing, toolListingSection(results.toolListing)),
+    ...measuredIn(results.scale, scaleSection(results.scale)),
+    ...measuredIn(results.store, storeSection(results.store)),
+    ...(results.mattermost ? measuredIn(results.mattermost, mattermostSection(results.mattermost)) : mattermostSection(undefined)),
   ];
   if (existsSync(notesPath)) lines.push(readFileSync(notesPath, 'utf8').trim(), '');
   return `${lines.join('\n')}\n`;
@@ -174,9 +175,63 @@ function storeSection(part: BenchResults['store']): string[] {
   ];
 }
 
+function mattermostSection(part: BenchResults['mattermost']): string[] {
+  const head = ['## 5. Through a real Mattermost', ''];
+  if (!part) return [...head, 'Not measured: no run has measured it yet (`BENCH_ONLY=mattermost make bench`).', ''];
+  if (!part.ok) return [...head, failed(part), ''];
+  const { call, bridgeKept, bridgeFresh, plan, mattermost, split } = part.value;
+  const pair = (name: string, p: { plugin: Summary; direct: Summary }) =>
+    `| ${name} | **${x(p.plugin.p50 / p.direct.p50)}** | ${x(p.plugin.p99 / p.direct.p99)} | ${ms(p.plugin.p50)} / ${ms(p.plugin.p99)} | ${ms(p.direct.p50)} / ${ms(p.direct.p99)} |`;
+  return [
+    ...head,
+    `The end-to-end suite's Mattermost (${mattermost.replace(/-[0-9a-f]{12}$/, '')}, team edition on the local PostgreSQL) with this plugin's`,
+    'linux-amd64 bundle (built from this tree) and the stand-in Agents plugin (Go, `github.com/modelcontextprotocol/go-sdk` v1.7.0,',
+    '`tests/e2e/agents-stand-in`), both installed through the REST API; one SDK MCP server with `echo` on 127.0.0.1 in a process',
+    'of its own. The baseline is the design this plugin replaces: the Go plugin calling that server in-process with the go-sdk',
+    '(`/test/bench/direct-*` in `direct.go`). Both sides are reached through Mattermost\'s REST API with a session token, so both',
+    `pay the same HTTP and plugin RPC hop. ${int(plan.rounds * plan.perRound)} requests per path after ${plan.warmup} warm-up ones, one at a time, in`,
+    `interleaved rounds of ${plan.perRound}.`,
+    '',
+    '| path vs the Go plugin with the go-sdk | p50 ratio | p99 ratio | this plugin p50 / p99 ms | Go plugin p50 / p99 ms |',
+    '|---|---|---|---|---|',
+    pair('tool call: `POST /plugins/mattermost-mcp/api/v1/tools/call` as the user (REST → plugin RPC → shim → sidecar → server)', call),
+    pair('AI bot bridge, `tools/list`: stand-in → PluginHTTP → shim → sidecar → server, session kept', bridgeKept.list),
+    pair('AI bot bridge, `tools/call`, session kept', bridgeKept.call),
+    pair('AI bot bridge, `tools/list`, a session per request (connect, list, close)', bridgeFresh.list),
+    pair('AI bot bridge, `tools/call`, a session per request (connect, list, call, close)', bridgeFresh.call),
+    '',
+    `Sessions kept: one go-sdk session per user and target, as the Agents plugin keeps a user's for 30 idle minutes. A session per`,
+    `request is what the stand-in's \`/test/list-tools\` and \`/test/call-tool\` do (${int(plan.freshRounds * plan.freshPerRound)} requests per path); through the bridge its`,
+    'initialize, tools/list and call are each a PluginHTTP round trip to this plugin\'s stateless MCP endpoint.',
+    '',
+    ...(split ? [
+      'Where a tool call\'s time goes: requests interleaved with the kept-session rows above that stop short of the MCP server.',
+      '',
+      '| request | p50 ms | p99 ms | p50 ratio to the Go plugin\'s 404 |',
+      '|---|---|---|---|',
+      ...([
+        ['REST → plugin RPC → the Go plugin answers 404 itself (baseline)', split.go404],
+        ['REST → plugin RPC → the shim answers 404 itself', split.shim404],
+        ['`GET /api/v1/tools` as the user, warm: REST → plugin RPC → shim → sidecar, no MCP request', split.sidecarWarmList],
+        ['Go plugin `tools/call` (go-sdk → MCP server)', call.direct],
+        ['this plugin `tools/call` (shim → sidecar → MCP server)', call.plugin],
+      ] as const).map(([name, s]) => `| ${name} | ${ms(s.p50)} | ${ms(s.p99)} | ${x(s.p50 / split.go404.p50)} |`),
+      '',
+    ] : []),
+  ];
+}
+
+/** A section's lines, saying under its heading which earlier run measured it when this run left it out. */
+function measuredIn(part: Part<unknown>, section: string[]): string[] {
+  if (!part.from) return section;
+  const [heading = '', blank = ''] = section;
+  return [heading, blank, `Figures of the run of ${part.from} (this run did not measure it).`, '', ...section.slice(2)];
+}
+
 function partTimes(results: BenchResults): string {
-  const parts: Array<[string, Part<unknown>]> = [['tool calls', results.toolCall], ['listing', results.toolListing], ['scale', results.scale], ['store', results.store]];
-  return parts.map(([name, part]) => `${name} ${Math.round(part.seconds)} s`).join(', ');
+  const parts: Array<[string, Part<unknown> | undefined]> = [['tool calls', results.toolCall], ['listing', results.toolListing], ['scale', results.scale], ['store', results.store], ['Mattermost', results.mattermost]];
+  return parts.filter((entry): entry is [string, Part<unknown>] => entry[1] !== undefined)
+    .map(([name, part]) => (part.from ? `${name} from the run of ${part.from}` : `${name} ${Math.round(part.seconds)} s`)).join(', ');
 }
 
 function failed(part: { readonly error: string }): string {

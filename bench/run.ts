@@ -1,14 +1,16 @@
 /**
  * `make bench`: runs every benchmark once, in order, and writes docs/benchmarks.md and docs/benchmarks.svg
- * (raw results: bench/results/latest.json). `BENCH_ONLY=store,listing` runs some parts only (the page then
- * says the others were skipped); `BENCH_USERS=1000,10000` sets the scale steps and `BENCH_RAMP_SECONDS=900` the ramp's
+ * (raw results: bench/results/latest.json). `BENCH_ONLY=store,listing` runs some parts only (parts left out
+ * keep the figures of the previous bench/results/latest.json, and the page says which run measured them;
+ * `calls`, `listing`, `scale`, `store`, `mattermost`); `BENCH_USERS=1000,10000` sets the scale steps and `BENCH_RAMP_SECONDS=900` the ramp's
  * wall-clock budget; `--report-only` writes the page and
  * plot again from the last results.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeMachine, loadAverageNow } from './machine.js';
+import { measureMattermostPaths, SkippedError } from './mattermost-paths.js';
 import { startServerHost } from './mcp-server-host.js';
 import { renderPlot } from './plot.js';
 import { renderReport } from './report.js';
@@ -24,9 +26,13 @@ import { measureToolListing } from './tool-listing.js';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
 const users = process.env.BENCH_USERS?.split(',').map(Number) ?? [1_000, 10_000];
+const LATEST = join(ROOT, 'bench', 'results', 'latest.json');
+/** The last run's results: a part BENCH_ONLY leaves out, or that cannot run here, keeps its figures from there. */
+const previous: Partial<BenchResults> | undefined = existsSync(LATEST) ? JSON.parse(readFileSync(LATEST, 'utf8')) as BenchResults : undefined;
 
-async function part<T>(name: string, measure: () => Promise<T>): Promise<Part<T>> {
-  if (only && !only.includes(name)) return { ok: false, error: 'skipped (BENCH_ONLY)', seconds: 0 };
+async function part<T>(name: string, measure: () => Promise<T>, earlier?: Part<T>): Promise<Part<T>> {
+  const kept = earlier?.ok ? { ...earlier, from: earlier.from ?? previous?.startedAt } : undefined;
+  if (only && !only.includes(name)) return kept ?? { ok: false, error: 'skipped (BENCH_ONLY)', seconds: 0 };
   const start = nowMs();
   process.stdout.write(`bench: ${name}… `);
   try {
@@ -36,6 +42,10 @@ async function part<T>(name: string, measure: () => Promise<T>): Promise<Part<T>
     return { ok: true, value, seconds };
   } catch (error) {
     const seconds = (nowMs() - start) / 1000;
+    if (error instanceof SkippedError) {
+      console.log(`skipped: ${error.message}${kept ? ` (keeping the figures of the run of ${kept.from})` : ''}`);
+      return kept ?? { ok: false, error: `skipped: ${error.message}`, seconds };
+    }
     console.log(`failed after ${seconds.toFixed(1)} s: ${error instanceof Error ? error.message : String(error)}`);
     return { ok: false, error: error instanceof Error ? error.message : String(error), seconds };
   }
@@ -49,19 +59,20 @@ async function main(): Promise<void> {
   const host = await startServerHost();
   let toolCall, toolListing;
   try {
-    toolCall = await part('calls', () => measureToolCallOverhead(host));
-    toolListing = await part('listing', () => measureToolListing(host));
+    toolCall = await part('calls', () => measureToolCallOverhead(host), previous?.toolCall);
+    toolListing = await part('listing', () => measureToolListing(host), previous?.toolListing);
   } finally {
     await host.close();
   }
   const rampSeconds = Number(process.env.BENCH_RAMP_SECONDS ?? 900);
-  const scale = await part('scale', () => measureScale({ users, burst: Math.min(1_000, ...users), rampSeconds }));
-  const store = await part('store', () => measureStoreThroughput());
+  const scale = await part('scale', () => measureScale({ users, burst: Math.min(1_000, ...users), rampSeconds }), previous?.scale);
+  const store = await part('store', () => measureStoreThroughput(), previous?.store);
+  const mattermost = await part('mattermost', () => measureMattermostPaths(), previous?.mattermost);
   machine.loadAverageAtEnd = loadAverageNow();
-  const results: BenchResults = { startedAt, seconds: (nowMs() - started) / 1000, machine, toolCall, toolListing, scale, store };
+  const results: BenchResults = { startedAt, seconds: (nowMs() - started) / 1000, machine, toolCall, toolListing, scale, store, mattermost };
 
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench', 'results', 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(LATEST, `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(join(ROOT, 'docs', 'benchmarks.md'), renderReport(results, join(ROOT, 'bench', 'notes.md')));
   writeFileSync(join(ROOT, 'docs', 'benchmarks.svg'), renderPlot(results));
   console.log(`bench: ${Math.round(results.seconds)} s; wrote docs/benchmarks.md, docs/benchmarks.svg and bench/results/latest.json`);
@@ -69,7 +80,7 @@ async function main(): Promise<void> {
 
 /** Writes the page and the plot again from bench/results/latest.json (after editing bench/notes.md). */
 function reportOnly(): void {
-  const results = JSON.parse(readFileSync(join(ROOT, 'bench', 'results', 'latest.json'), 'utf8')) as BenchResults;
+  const results = JSON.parse(readFileSync(LATEST, 'utf8')) as BenchResults;
   writeFileSync(join(ROOT, 'docs', 'benchmarks.md'), renderReport(results, join(ROOT, 'bench', 'notes.md')));
   writeFileSync(join(ROOT, 'docs', 'benchmarks.svg'), renderPlot(results));
 }
