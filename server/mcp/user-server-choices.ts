@@ -89,9 +89,12 @@ export class StoredServerChoices implements UserServerChoices {
       this.cache.set(userId, { servers, readAt: this.now() });
       return servers;
     } catch (error) {
-      // The store is down: the last known choices still hold (none known: every server is on).
+      // The store is down: the last known choices still hold (none known: every server is on), and are asked
+      // for again only after refreshMs, so a store outage costs one read and one log line per user and period.
       this.options.logger.warn({ userId, reason: error instanceof Error ? error.message : String(error) }, 'could not read the user\'s server choices; using the last known ones');
-      return stale?.servers ?? new Set();
+      const servers = stale?.servers ?? new Set<string>();
+      this.cache.set(userId, { servers, readAt: this.now() });
+      return servers;
     }
   }
 }

@@ -32,7 +32,7 @@ const connectLink = () => `[Connect your account](${world().siteURL}${pluginPath
 describe('/mcp in a channel', () => {
   it('status shows each server and a Connect link where the user has no account connected', async () => {
     const text = await runCommand(world().bob, '/mcp status');
-    expect(text).toContain('| ✅ | **wiki** | Connected, 2 tools |');
+    expect(text).toMatch(/\| ✅ \| \*\*wiki\*\* \| Connected, 2 tools \(~\d+ tokens\) \|/);
     expect(text).toContain(`| 🔑 | **locked** | Not connected: ${connectLink()} |`);
   });
 
@@ -46,7 +46,7 @@ describe('/mcp in a channel', () => {
     const { bob } = world();
     expect(await runCommand(bob, '/mcp connect locked')).toContain(`(${world().siteURL}${pluginPath('/mcp/oauth/locked/start')})`);
     await connectInBrowser(bob, 'locked', as.issuer);
-    expect(await runCommand(bob, '/mcp status')).toContain('| ✅ | **locked** | Connected, 2 tools |');
+    expect(await runCommand(bob, '/mcp status')).toMatch(/\| ✅ \| \*\*locked\*\* \| Connected, 2 tools \(~\d+ tokens\) \|/);
     expect(await runCommand(bob, '/mcp connect locked')).toContain('**locked** is already connected for you');
   });
 

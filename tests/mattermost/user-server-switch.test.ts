@@ -6,7 +6,7 @@ import { estimateToolTokens } from '../../server/mcp/tool-budget.js';
 import { StoredServerChoices } from '../../server/mcp/user-server-choices.js';
 import { startSidecar, type Sidecar } from '../../server/sidecar.js';
 import type { Store } from '../../server/store/index.js';
-import { silentLogger } from '../support/logger.js';
+import { captureLogger, silentLogger } from '../support/logger.js';
 import { echoTool, startMcpServer, whoamiTool, type TestMcpServer } from '../support/mcp-test-server.js';
 import { sidecarRequest } from '../support/sidecar-client.js';
 import { BACKENDS, storeTarget, type StoreTarget } from '../support/store-fixtures.js';
@@ -98,6 +98,29 @@ describe('a user switches a server off for themselves', () => {
     const tokens = tools.reduce((sum, t) => sum + Math.ceil(JSON.stringify({ name: t.name, description: t.description, input_schema: t.inputSchema }).length / 4), 0);
     expect(tokens).toBe(tools.reduce((sum, t) => sum + estimateToolTokens(t), 0));
     expect(await run(sidecar, '/mcp status', BOB)).toContain(`**2** of 2 servers connected, 3 tools reach the AI bot for you, about ${tokens} tokens (an estimate: JSON length / 4).`);
+  });
+});
+
+describe('the store failing', () => {
+  it('keeps the last known choices, and asks the store again (and logs) only once per refresh period', async () => {
+    const target = await storeTarget('redis');
+    try {
+      const store = await target.open();
+      let clock = 1_000;
+      const { logger, output } = captureLogger('warn');
+      const choices = new StoredServerChoices({ store, logger, refreshMs: 5_000, now: () => clock });
+      await choices.setSwitchedOff(ALICE, 'wiki', true);
+      clock += 5_000;
+      await target.breakStorage('user-choices', ALICE);
+      expect(await choices.switchedOff(ALICE)).toEqual(new Set(['wiki']));
+      expect(await choices.switchedOff(ALICE)).toEqual(new Set(['wiki']));
+      expect(output().match(/could not read the user's server choices/g)).toHaveLength(1);
+      clock += 5_000;
+      expect(await choices.switchedOff(ALICE)).toEqual(new Set(['wiki']));
+      expect(output().match(/could not read the user's server choices/g)).toHaveLength(2);
+    } finally {
+      await target.cleanUp();
+    }
   });
 });
 
