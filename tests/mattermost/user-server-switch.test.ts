@@ -71,6 +71,7 @@ describe('a user switches a server off for themselves', () => {
   });
 
   it('is kept in the store as the user\'s record, and /mcp enable switches it back on', async () => {
+    await run(sidecar, '/mcp disable wiki'); // whichever spec ran before
     const store = await target.open();
     expect(await store.records('user-choices').get(ALICE)).toEqual({ switchedOff: ['wiki'] });
     expect(await run(sidecar, '/mcp disable WIKI')).toBe('**wiki** is already switched off for you. Run `/mcp enable wiki` to switch it back on.');
@@ -81,6 +82,7 @@ describe('a user switches a server off for themselves', () => {
   });
 
   it('switches from the webapp panel\'s route, and answers an unknown server with 404', async () => {
+    await run(sidecar, '/mcp enable wiki'); // whichever spec ran before
     const off = await sidecarRequest(sidecar.address, '/mcp/servers/Team%20Wiki/enabled', { method: 'PUT', secret: SECRET, userId: ALICE, body: { enabled: false } });
     expect(off.status).toBe(200);
     expect(off.body).toEqual({ name: 'Team Wiki', enabled: false });
