@@ -187,6 +187,7 @@ describe('/mcp', () => {
     });
 
     it('removes the stored connection for the user who typed the command', async () => {
+      calls.length = 0; // the other specs here disconnect too
       const text = await run(withStore, '/mcp disconnect "Team Wiki"');
       expect(calls).toEqual([[ALICE, 'Team Wiki']]);
       expect(text).toBe('Removed your stored connection to **Team Wiki**. Run `/mcp connect "Team Wiki"` to connect again.');
