@@ -91,9 +91,12 @@ describe('admin routes', () => {
       expect(wiki.requests.at(-1)?.headers['x-mattermost-userid']).toBe(ADMIN);
     });
 
-    it('asks Mattermost who the user is with the bot token', () => {
+    it('asks Mattermost who the user is with the bot token', async () => {
+      expect((await call('/admin/mcp/tools', ADMIN)).status).toBe(200);
+      // Asked once here, or by a spec before (the answer is kept for a while): every time the same way.
       const lookups = mattermost.requests.filter((r) => r.path === `/api/v4/users/${ADMIN}`);
-      expect(lookups).toEqual([{ method: 'GET', path: `/api/v4/users/${ADMIN}`, authorized: true }]);
+      expect(lookups.length).toBeGreaterThan(0);
+      for (const lookup of lookups) expect(lookup).toEqual({ method: 'GET', path: `/api/v4/users/${ADMIN}`, authorized: true });
     });
 
     it('answers 403 to a user who is not a system admin', async () => {
