@@ -155,6 +155,7 @@ describe('webapp in Chromium: registration and the System Console setting', () =
     });
 
     it('discovers the tools of an unsaved server, and says when it needs OAuth or fails', async () => {
+      const before = f.host.requests.length; // other specs here discover too
       const page = await f.openPage({ view: 'console', value: JSON.stringify({ servers: [{ name: 'wiki', enabled: true, baseURL: f.tools.url, headers: { 'X-Api-Key': 'k' } }] }) });
       await page.getByRole('button', { name: 'Add MCP server' }).click();
       await page.getByRole('button', { name: 'Add MCP server' }).click();
@@ -178,7 +179,7 @@ describe('webapp in Chromium: registration and the System Console setting', () =
       await broken!.getByText(/^Could not discover tools: ./).waitFor();
 
       // The POSTs carried the CSRF token, so they reached the sidecar as the signed-in admin.
-      const posts = f.host.requests.filter((r) => r.method === 'POST' && r.path === '/admin/mcp/discover');
+      const posts = f.host.requests.slice(before).filter((r) => r.method === 'POST' && r.path === '/admin/mcp/discover');
       expect(posts).toHaveLength(3);
       expect(posts.every((r) => r.authenticated)).toBe(true);
       expect(posts[0]!.body).toEqual({ name: 'wiki', enabled: true, baseURL: f.tools.url, headers: { 'X-Api-Key': 'k' } });
