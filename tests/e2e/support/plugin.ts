@@ -77,10 +77,18 @@ export async function disablePlugin(api: MattermostApi, admin: Session): Promise
 
 /** The plugin's `Config` setting (MCP servers) as an admin saves it; keys reach Mattermost lower-cased. */
 export async function patchPluginConfig(api: MattermostApi, admin: Session, config: unknown): Promise<void> {
+  await patchPluginSettings(api, admin, { config });
+}
+
+/**
+ * The plugin's settings through `PUT /api/v4/config/patch` (keys lower-cased, e.g. `externalmcpclients`).
+ * The patch replaces the whole `PluginSettings.Plugins` map: settings not named here go back to their defaults.
+ */
+export async function patchPluginSettings(api: MattermostApi, admin: Session, settings: Record<string, unknown>): Promise<void> {
   await api.ok('/api/v4/config/patch', {
     as: admin,
     method: 'PUT',
-    json: { PluginSettings: { Plugins: { [PLUGIN_ID]: { config } } } },
+    json: { PluginSettings: { Plugins: { [PLUGIN_ID]: settings } } },
   });
 }
 
