@@ -14,7 +14,7 @@ import { measureMattermostPaths, SkippedError } from './mattermost-paths.js';
 import { startServerHost } from './mcp-server-host.js';
 import { renderPlot } from './plot.js';
 import { renderReport } from './report.js';
-import type { BenchResults, Part } from './results.js';
+import { carriedOver, type BenchResults, type Part } from './results.js';
 import { measureScale } from './scale.js';
 import { nowMs } from './stats.js';
 import { quietAbortListenerWarnings } from './warnings.js';
@@ -31,7 +31,7 @@ const LATEST = join(ROOT, 'bench', 'results', 'latest.json');
 const previous: Partial<BenchResults> | undefined = existsSync(LATEST) ? JSON.parse(readFileSync(LATEST, 'utf8')) as BenchResults : undefined;
 
 async function part<T>(name: string, measure: () => Promise<T>, earlier?: Part<T>): Promise<Part<T>> {
-  const kept = earlier?.ok ? { ...earlier, from: earlier.from ?? previous?.startedAt } : undefined;
+  const kept = carriedOver(earlier, previous?.startedAt);
   if (only && !only.includes(name)) return kept ?? { ok: false, error: 'skipped (BENCH_ONLY)', seconds: 0 };
   const start = nowMs();
   process.stdout.write(`bench: ${name}… `);
