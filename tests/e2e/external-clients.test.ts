@@ -8,8 +8,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startAuthorizationServer, type TestAuthorizationServer } from '../support/authorization-server.js';
 import { eventually } from '../support/eventually.js';
 import { echoTool, startMcpServer, whoamiTool, type TestMcpServer } from '../support/mcp-test-server.js';
@@ -60,6 +65,24 @@ async function connectWith(token: string): Promise<Client> {
     requestInit: { headers: { Authorization: `Bearer ${token}` } },
   });
   const client = new Client({ name: 'external-clients-spec', version: '1.0.0' });
+  await client.connect(transport);
+  clients.push(client);
+  return client;
+}
+
+/**
+ * `mcp-remote`, the stdio bridge desktop apps run for remote servers, as a user configures it:
+ * `mcp-remote <url> --header "Authorization:Bearer <token>"` (plain HTTP allowed: the test server is on loopback).
+ */
+async function connectThroughMcpRemote(token: string, configDir: string): Promise<Client> {
+  const proxy = createRequire(import.meta.url).resolve('mcp-remote/dist/proxy.js');
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [proxy, new URL(ENDPOINT, world().siteURL).href, '--allow-http', '--transport', 'http-only', '--header', `Authorization:Bearer ${token}`],
+    env: { PATH: process.env.PATH ?? '', HOME: configDir, MCP_REMOTE_CONFIG_DIR: configDir },
+    stderr: 'ignore',
+  });
+  const client = new Client({ name: 'mcp-remote-spec', version: '1.0.0' });
   await client.connect(transport);
   clients.push(client);
   return client;
@@ -139,6 +162,20 @@ describe('external MCP clients through Mattermost with a personal access token',
     expect(own.requests.length).toBeGreaterThan(0);
     expect(JSON.stringify(own.requests.map((r) => r.headers))).not.toContain(aliceToken);
   });
+
+  it('work through mcp-remote, the stdio bridge desktop apps use, with the token as its header', async () => {
+    const { alice } = world();
+    const configDir = mkdtempSync(join(tmpdir(), 'mcp-remote-'));
+    try {
+      const client = await connectThroughMcpRemote(aliceToken, configDir);
+      expect(await toolNames(client)).toEqual(expect.arrayContaining(['mcp_connections', 'own__whoami', 'ide__whoami']));
+      expect(await callText(client, 'own__whoami')).toEqual({ isError: false, text: alice.userId });
+      expect(await callText(client, 'ide__whoami')).toEqual({ isError: false, text: alice.username });
+      await client.close();
+    } finally {
+      rmSync(configDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('give a second user’s token that user: their own id at the server, their own connections', async () => {
     const { bob } = world();
