@@ -35,8 +35,10 @@ describe.each(BACKENDS)('leases on %s', (backend) => {
   it('hands the lease to a waiting replica once the holder releases it', async () => {
     const held = await replicaA.acquireLease('refresh:u1:released', LONG, 0);
     expect(held).toBeDefined();
-    const waiting = replicaB.acquireLease('refresh:u1:released', LONG, PATIENT);
-    await sleep(50); // let the waiter find the lease taken at least once
+    let granted = false;
+    const waiting = replicaB.acquireLease('refresh:u1:released', LONG, PATIENT).then((lease) => ((granted = true), lease));
+    await sleep(50); // time for the waiter to find the lease taken (on a busy machine it may ask only after the release)
+    expect(granted).toBe(false); // held for a minute: not before the release, however long the wait
     await held?.release();
     const next = await waiting;
     expect(next).toBeDefined();
