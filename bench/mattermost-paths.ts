@@ -23,6 +23,7 @@ import { MattermostApi, type Session } from '../tests/e2e/support/mattermost-api
 import { buildMattermost, pathWithoutNode, startMattermost, type MattermostServer } from '../tests/e2e/support/mattermost-server.js';
 import { enablePlugin, findBundle, patchPluginConfig, uploadBundle, PLUGIN_ID } from '../tests/e2e/support/plugin.js';
 import { startServerHost } from './mcp-server-host.js';
+import { commandOf, cpuMsOf, descendantsOf } from './process-cpu.js';
 import { interleavedSamples, summarize, type Summary } from './stats.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -62,7 +63,15 @@ export interface MattermostPathsResult {
     /** `GET /api/v1/tools` as the user, warm: REST, plugin RPC, shim, sidecar, no MCP request. */
     readonly sidecarWarmList: Summary;
   };
+  /**
+   * CPU milliseconds per request in each process on the path (from /proc, over `cpuRequests` requests of a path in a
+   * row after the timed rounds), by path then process; absent from results written before it was measured.
+   */
+  readonly cpu?: { readonly requests: number; readonly byPath: Readonly<Record<CpuPath, Readonly<Record<CpuProcess, number>>>> };
 }
+
+export type CpuPath = 'throughPlugin' | 'directCall' | 'bridgeCall' | 'sidecarWarmList' | 'shim404' | 'go404';
+export type CpuProcess = 'client' | 'mattermost' | 'shim' | 'sidecar' | 'goPlugin' | 'mcpServer';
 
 export async function measureMattermostPaths(plan = { warmup: 50, rounds: 20, perRound: 20, freshRounds: 10, freshPerRound: 10 }): Promise<MattermostPathsResult> {
   const { buildDir, bundle, standIn } = prerequisites();
@@ -120,6 +129,7 @@ export async function measureMattermostPaths(plan = { warmup: 50, rounds: 20, pe
     }
     const k = await interleavedSamples(kept, plan.rounds, plan.perRound);
     const f = await interleavedSamples(fresh, plan.freshRounds, plan.freshPerRound);
+    const cpu = await cpuPerRequest(server.pid, { throughPlugin: kept.throughPlugin, directCall: kept.directCall, bridgeCall: kept.bridgeCall, sidecarWarmList: kept.sidecarWarmList, shim404: kept.shim404, go404: kept.go404 }, plan.rounds * plan.perRound / 2);
     const pair = (plugin: number[], direct: number[]): PairSummary => ({ plugin: summarize(plugin), direct: summarize(direct) });
     return {
       mattermost: basename(buildDir),
@@ -128,12 +138,52 @@ export async function measureMattermostPaths(plan = { warmup: 50, rounds: 20, pe
       bridgeKept: { list: pair(k.bridgeList, k.directList), call: pair(k.bridgeCall, k.directCall) },
       bridgeFresh: { list: pair(f.bridgeList, f.directList), call: pair(f.bridgeCall, f.directCall) },
       split: { shim404: summarize(k.shim404), go404: summarize(k.go404), sidecarWarmList: summarize(k.sidecarWarmList) },
+      cpu,
     };
   } finally {
     await server?.stop();
     await host.close();
     if (!process.env.MCP_BUNDLE) rmSync(dirname(bundle), { recursive: true, force: true });
   }
+}
+
+/** Which process is which: the server, its plugin processes (the shim, the sidecar it runs, the stand-in), and the MCP server host. */
+function processesOnThePath(serverPid: number): Record<Exclude<CpuProcess, 'client'>, number[]> {
+  const plugins = descendantsOf(serverPid);
+  const shim = plugins.filter((pid) => commandOf(pid).includes(`${PLUGIN_ID}/server/dist/plugin-linux-amd64`));
+  return {
+    mattermost: [serverPid],
+    shim,
+    sidecar: shim.flatMap((pid) => descendantsOf(pid)),
+    goPlugin: plugins.filter((pid) => commandOf(pid).includes(`${STAND_IN}/server/plugin-linux-amd64`)),
+    mcpServer: descendantsOf(process.pid).filter((pid) => commandOf(pid).includes('mcp-server-host')),
+  };
+}
+
+/** CPU ms per request of each path in each process: `requests` requests of one path in a row, then the next. */
+async function cpuPerRequest(serverPid: number, paths: Record<CpuPath, () => Promise<unknown>>, requests: number): Promise<NonNullable<MattermostPathsResult['cpu']>> {
+  const processes = processesOnThePath(serverPid);
+  for (const [role, pids] of Object.entries(processes)) if (pids.length === 0) throw new Error(`no ${role} process found below Mattermost (pid ${serverPid})`);
+  const snapshot = (): Record<CpuProcess, number> => {
+    const own = process.cpuUsage();
+    const sum = (pids: number[]) => pids.reduce((total, pid) => total + cpuMsOf(pid), 0);
+    return {
+      client: (own.user + own.system) / 1000,
+      mattermost: sum(processes.mattermost),
+      shim: sum(processes.shim),
+      sidecar: sum(processes.sidecar),
+      goPlugin: sum(processes.goPlugin),
+      mcpServer: sum(processes.mcpServer),
+    };
+  };
+  const byPath = {} as Record<CpuPath, Record<CpuProcess, number>>;
+  for (const [name, path] of Object.entries(paths) as Array<[CpuPath, () => Promise<unknown>]>) {
+    const before = snapshot();
+    for (let i = 0; i < requests; i++) await path();
+    const after = snapshot();
+    byPath[name] = Object.fromEntries(Object.keys(after).map((role) => [role, (after[role as CpuProcess] - before[role as CpuProcess]) / requests])) as Record<CpuProcess, number>;
+  }
+  return { requests, byPath };
 }
 
 /**

@@ -179,7 +179,7 @@ function mattermostSection(part: BenchResults['mattermost']): string[] {
   const head = ['## 5. Through a real Mattermost', ''];
   if (!part) return [...head, 'Not measured: no run has measured it yet (`BENCH_ONLY=mattermost make bench`).', ''];
   if (!part.ok) return [...head, failed(part), ''];
-  const { call, bridgeKept, bridgeFresh, plan, mattermost, split } = part.value;
+  const { call, bridgeKept, bridgeFresh, plan, mattermost, split, cpu } = part.value;
   const pair = (name: string, p: { plugin: Summary; direct: Summary }) =>
     `| ${name} | **${x(p.plugin.p50 / p.direct.p50)}** | ${x(p.plugin.p99 / p.direct.p99)} | ${ms(p.plugin.p50)} / ${ms(p.plugin.p99)} | ${ms(p.direct.p50)} / ${ms(p.direct.p99)} |`;
   return [
@@ -216,6 +216,22 @@ function mattermostSection(part: BenchResults['mattermost']): string[] {
         ['Go plugin `tools/call` (go-sdk → MCP server)', call.direct],
         ['this plugin `tools/call` (shim → sidecar → MCP server)', call.plugin],
       ] as const).map(([name, s]) => `| ${name} | ${ms(s.p50)} | ${ms(s.p99)} | ${x(s.p50 / split.go404.p50)} |`),
+      '',
+    ] : []),
+    ...(cpu ? [
+      `CPU per request in each process (user + system from \`/proc\`, ${int(cpu.requests)} requests of a path in a row after the timed rounds;`,
+      'the client is this benchmark\'s own process; PostgreSQL is left out):',
+      '',
+      '| request | client | Mattermost | shim | sidecar | Go plugin | MCP server | all, ms |',
+      '|---|---|---|---|---|---|---|---|',
+      ...([
+        ['the Go plugin\'s 404', cpu.byPath.go404],
+        ['the shim\'s 404', cpu.byPath.shim404],
+        ['Go plugin `tools/call`', cpu.byPath.directCall],
+        ['this plugin `tools/call`', cpu.byPath.throughPlugin],
+        ['`GET /api/v1/tools`, warm', cpu.byPath.sidecarWarmList],
+        ['AI bot bridge `tools/call`, session kept', cpu.byPath.bridgeCall],
+      ] as const).filter(([, c]) => c !== undefined).map(([name, c]) => `| ${name} | ${[c.client, c.mattermost, c.shim, c.sidecar, c.goPlugin, c.mcpServer].map((v) => v.toFixed(2)).join(' | ')} | **${(c.client + c.mattermost + c.shim + c.sidecar + c.goPlugin + c.mcpServer).toFixed(2)}** |`),
       '',
     ] : []),
   ];
