@@ -10,18 +10,24 @@ import { ConnectLimiter } from './connect-limiter.js';
 import { ServerBreakers } from './server-breakers.js';
 import { UserClients, type UserClientsDeps } from './user-clients.js';
 import { MemoryServerChoices, type UserServerChoices } from './user-server-choices.js';
+import { releaseFreedHeap } from './heap-release.js';
 
 const EMPTY: UserToolsResult = { tools: [], errors: { toolAuthErrors: [], errors: [] } };
 const MAX_SWEEP_INTERVAL_MS = 60_000;
 /** How long a user may be idle before their server streams close (their sessions stay; see `ServerStream`). */
 export const DEFAULT_SERVER_STREAM_IDLE_MS = 2 * 60_000;
 const MAX_CONCURRENT_EVICTIONS = 32;
+/** Least time between two sweeps that hand freed heap back to the system (each blocks for a full collection or a few). */
+export const HEAP_RELEASE_INTERVAL_MS = 10 * 60_000;
 
 export interface ClientManagerDeps extends UserClientsDeps {
   /** Idle time after which a user's server streams close (default 2 minutes). */
   readonly serverStreamIdleMs?: number;
   /** The servers users switched off for themselves (in the store, shared by replicas); default: this process only. */
   readonly choices?: UserServerChoices;
+  /** Run once the users a sweep evicted or set aside are closed, at most every `HEAP_RELEASE_INTERVAL_MS`: by default a
+   * memory-reducing collection, without which Node 24 keeps the freed heap pages (`heap-release.ts`). */
+  readonly releaseHeap?: () => void;
 }
 
 interface Entry {
@@ -55,11 +61,14 @@ export class ClientManager {
   private readonly choices: UserServerChoices;
   /** Users whose sessions end at once: a sweep of thousands would otherwise open a connection per DELETE. */
   private readonly closings = new ConnectLimiter(MAX_CONCURRENT_EVICTIONS);
+  private readonly releaseHeap: () => void;
+  private lastHeapRelease = Number.NEGATIVE_INFINITY;
 
   constructor(config: Config, deps: ClientManagerDeps) {
     this.config = config;
     this.serverStreamIdleMs = deps.serverStreamIdleMs ?? DEFAULT_SERVER_STREAM_IDLE_MS;
     this.choices = deps.choices ?? new MemoryServerChoices();
+    this.releaseHeap = deps.releaseHeap ?? releaseFreedHeap;
     // Shared by every user's clients: one compiled schema and one tool list per distinct one, not per user.
     this.deps = {
       ...deps,
@@ -113,7 +122,7 @@ export class ClientManager {
     this.config = config;
     this.deps.breakers?.retain(config.servers);
     for (const [userId, entry] of this.users) {
-      if (!config.enabled) this.evict(userId);
+      if (!config.enabled) void this.evict(userId);
       else entry.clients.applyConfig(config.servers);
     }
     if (idleChanged) this.startSweeper();
@@ -124,7 +133,7 @@ export class ClientManager {
     const entry = this.users.get(userId);
     if (!entry) return;
     if (serverName) entry.clients.reset(serverName);
-    else this.evict(userId);
+    else void this.evict(userId);
   }
 
   stats(): ClientManagerStats {
@@ -150,15 +159,34 @@ export class ClientManager {
     const cutoff = this.now() - this.idleTimeoutMs;
     this.choices.forgetOlderThan?.(cutoff);
     const streamCutoff = this.now() - this.serverStreamIdleMs;
+    const closing: Array<Promise<void>> = [];
+    let setAside = 0;
     for (const [userId, entry] of this.users) {
       if (entry.inFlight > 0) continue;
       if (entry.lastUsed < cutoff) {
-        this.evict(userId);
+        closing.push(this.evict(userId));
       } else if (!entry.streamsPaused && entry.lastUsed < streamCutoff) {
         entry.streamsPaused = true;
         entry.clients.pauseServerStreams();
+        setAside++;
       }
     }
+    if (closing.length + setAside > 0) this.releaseHeapAfter(closing);
+  }
+
+  /** Once what a sweep let go of is closed, hands the heap it freed back to the system (throttled). */
+  private releaseHeapAfter(closing: ReadonlyArray<Promise<void>>): void {
+    const now = this.now();
+    if (now - this.lastHeapRelease < HEAP_RELEASE_INTERVAL_MS) return;
+    this.lastHeapRelease = now;
+    void Promise.all(closing).then(() => setImmediate(() => {
+      if (this.closed) return;
+      try {
+        this.releaseHeap();
+      } catch (error) {
+        this.deps.logger.warn({ err: error }, 'handing freed heap back to the system failed');
+      }
+    }));
   }
 
   private async use<T>(userId: string, fn: (clients: UserClients) => Promise<T>): Promise<T> {
@@ -185,11 +213,11 @@ export class ClientManager {
     }
   }
 
-  private evict(userId: string): void {
+  private evict(userId: string): Promise<void> {
     const entry = this.users.get(userId);
-    if (!entry) return;
+    if (!entry) return Promise.resolve();
     this.users.delete(userId);
-    void this.closings.run(() => entry.clients.close()).catch((error: unknown) => this.deps.logger.warn({ userId, err: error }, 'closing idle user clients failed'));
+    return this.closings.run(() => entry.clients.close()).catch((error: unknown) => this.deps.logger.warn({ userId, err: error }, 'closing idle user clients failed'));
   }
 
   private get idleTimeoutMs(): number {
