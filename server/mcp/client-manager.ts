@@ -19,6 +19,8 @@ export const DEFAULT_SERVER_STREAM_IDLE_MS = 2 * 60_000;
 const MAX_CONCURRENT_EVICTIONS = 32;
 /** Least time between two sweeps that hand freed heap back to the system (each blocks for a full collection or a few). */
 export const HEAP_RELEASE_INTERVAL_MS = 10 * 60_000;
+/** How long after a sweep's last close the heap is handed back: its connections close too (undici keeps an idle one 4 s). */
+export const HEAP_RELEASE_DELAY_MS = 5_000;
 
 export interface ClientManagerDeps extends UserClientsDeps {
   /** Idle time after which a user's server streams close (default 2 minutes). */
@@ -28,6 +30,8 @@ export interface ClientManagerDeps extends UserClientsDeps {
   /** Run once the users a sweep evicted or set aside are closed, at most every `HEAP_RELEASE_INTERVAL_MS`: by default a
    * memory-reducing collection, without which Node 24 keeps the freed heap pages (`heap-release.ts`). */
   readonly releaseHeap?: () => void;
+  /** Wait between the sweep's last close and `releaseHeap` (default `HEAP_RELEASE_DELAY_MS`). */
+  readonly heapReleaseDelayMs?: number;
 }
 
 interface Entry {
@@ -62,6 +66,7 @@ export class ClientManager {
   /** Users whose sessions end at once: a sweep of thousands would otherwise open a connection per DELETE. */
   private readonly closings = new ConnectLimiter(MAX_CONCURRENT_EVICTIONS);
   private readonly releaseHeap: () => void;
+  private readonly heapReleaseDelayMs: number;
   private lastHeapRelease = Number.NEGATIVE_INFINITY;
 
   constructor(config: Config, deps: ClientManagerDeps) {
@@ -69,6 +74,7 @@ export class ClientManager {
     this.serverStreamIdleMs = deps.serverStreamIdleMs ?? DEFAULT_SERVER_STREAM_IDLE_MS;
     this.choices = deps.choices ?? new MemoryServerChoices();
     this.releaseHeap = deps.releaseHeap ?? releaseFreedHeap;
+    this.heapReleaseDelayMs = deps.heapReleaseDelayMs ?? HEAP_RELEASE_DELAY_MS;
     // Shared by every user's clients: one compiled schema and one tool list per distinct one, not per user.
     this.deps = {
       ...deps,
@@ -174,19 +180,19 @@ export class ClientManager {
     if (closing.length + setAside > 0) this.releaseHeapAfter(closing);
   }
 
-  /** Once what a sweep let go of is closed, hands the heap it freed back to the system (throttled). */
+  /** Once what a sweep let go of is closed (and its connections), hands the heap it freed back to the system (throttled). */
   private releaseHeapAfter(closing: ReadonlyArray<Promise<void>>): void {
     const now = this.now();
     if (now - this.lastHeapRelease < HEAP_RELEASE_INTERVAL_MS) return;
     this.lastHeapRelease = now;
-    void Promise.all(closing).then(() => setImmediate(() => {
+    void Promise.all(closing).then(() => setTimeout(() => {
       if (this.closed) return;
       try {
         this.releaseHeap();
       } catch (error) {
         this.deps.logger.warn({ err: error }, 'handing freed heap back to the system failed');
       }
-    }));
+    }, this.heapReleaseDelayMs).unref());
   }
 
   private async use<T>(userId: string, fn: (clients: UserClients) => Promise<T>): Promise<T> {
