@@ -154,6 +154,9 @@ func TestEmbeddedModeStartsAndStopsTheSidecar(t *testing.T) {
 	}
 	pid := run.process.current.cmd.Process.Pid
 
+	if args := run.process.current.cmd.Args; len(args) < 3 || args[1] != "--max-semi-space-size=16" {
+		t.Errorf("sidecar started with %q, want V8's semi-spaces capped at 16 MiB before the entry point", args)
+	}
 	env := sidecarEnv(t, h)
 	want := map[string]string{
 		"MCP_SIDECAR_LISTEN": "unix:" + filepath.Join(h.bundle, "sidecar.sock"),
