@@ -122,11 +122,11 @@ function scaleSection(part: BenchResults['scale']): string[] {
   const simulatedMinutes = Math.round((ramp.users / ramp.batch) * ramp.arrivalStepMs / 60_000);
   return [
     ...head,
-    `A \`ClientManager\` in a child process (\`--max-old-space-size=${s.maxOldSpaceMiB} --expose-gc\`, collected before each sample) and ${s.servers} servers`,
+    `A \`ClientManager\` in a child process (\`--max-old-space-size=${s.maxOldSpaceMiB} --expose-gc --max-semi-space-size=16\`, collected before each sample) and ${s.servers} servers`,
     `with ${s.toolsPerServer} tools each, one per host process. A user connects by their first \`getToolsForUser\`. They arrive in batches of`,
     `${ramp.batch} while the manager's clock moves ${ramp.arrivalStepMs / 1000} s per batch and its sweep runs (${int(ramp.users)} users over ${simulatedMinutes} simulated minutes,`,
     'within the 30-minute idle timeout), so users idle for 2 minutes have their server streams closed as in production. Eviction moves',
-    `the clock past the idle timeout. The ramp took ${Math.round(s.rampSeconds)} s, the burst ${Math.round(s.burstSeconds)} s (each with its own servers).`,
+    `the clock past the idle timeout; the sample after it waits for the heap release the sweep asks for. The ramp took ${Math.round(s.rampSeconds)} s, the burst ${Math.round(s.burstSeconds)} s (each with its own servers).`,
     '',
     '| | RSS MiB | RSS ratio to baseline | heap used MiB | heap committed MiB | TCP sockets | KiB RSS per user |',
     '|---|---|---|---|---|---|---|',
