@@ -17,6 +17,9 @@ import { oauthRouter } from './routes/oauth.js';
 import type { OAuthManager } from '../oauth/oauth-manager.js';
 import { userToolsRouter } from './routes/user-tools.js';
 
+/** The largest tool-call body (REST and the MCP endpoint) the sidecar reads. */
+export const TOOL_CALL_BODY_LIMIT = 16 * 1024 * 1024;
+
 export interface AppDeps {
   readonly manager: ClientManager;
   readonly metrics: Metrics;
@@ -45,6 +48,8 @@ export function createApp({ manager, metrics, logger, secret, mattermost = { dis
   app.use(['/hooks', '/healthz', '/metrics'], requireInternalChannel());
   const callers = new CallerSettingsHolder();
   app.use(admitPluginCallers(callers, [['all', MCP_ENDPOINT_PATH], ['get', '/api/v1/tools'], ['post', '/api/v1/tools/call']]));
+  // Tool calls carry the model's arguments: up to 16 MiB, the bound of an answer from an MCP server; 1 MiB elsewhere.
+  app.use([MCP_ENDPOINT_PATH, '/api/v1/tools/call'], express.json({ limit: TOOL_CALL_BODY_LIMIT }));
   app.use(express.json({ limit: '1mb' }));
   // Applied from every push, even one whose server list is refused: they are settings of their own.
   app.post('/hooks/OnConfigurationChange', (req, _res, next) => {

@@ -116,7 +116,7 @@ describe('tool calls the servers cannot honour', () => {
     expect(answer.body).toEqual(expect.objectContaining({ isError: true, text: expect.stringMatching(/message/i) }));
   });
 
-  it('carries large arguments, reports a server’s own size refusal as its error, and answers 413 past the body limit', async () => {
+  it('carries large arguments, reports a server’s own size refusal as its error, and answers 413 past the 16 MiB body limit', async () => {
     const big = 'x'.repeat(90 * 1024);
     const answer = await call({ name: 'tools__echo', arguments: { message: big } });
     expect(answer.status).toBe(200);
@@ -125,7 +125,7 @@ describe('tool calls the servers cannot honour', () => {
     const refused = await call({ name: 'tools__echo', arguments: { message: 'x'.repeat(500 * 1024) } });
     expect(refused.status).toBe(502);
     expect(refused.body).toEqual({ code: 'ERR_MCP_TOOL_CALL', error: 'Server tools: calling tool echo failed: HTTP 413: Streamable HTTP error: Error POSTing to endpoint: (an HTML error page)' });
-    const tooBig = await call({ name: 'tools__echo', arguments: { message: 'x'.repeat(1024 * 1024) } });
+    const tooBig = await call({ name: 'tools__echo', arguments: { message: 'x'.repeat(16 * 1024 * 1024) } });
     expect(tooBig.status).toBe(413);
     expect(tooBig.body).toEqual({ code: 'ERR_BAD_REQUEST', error: 'The request body is too large.' });
     await stillServing();

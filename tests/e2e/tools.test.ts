@@ -11,8 +11,8 @@ import { callTool, listTools, useServers } from './support/people.js';
 import { rawRequest } from './support/raw-request.js';
 import { pluginPath, world } from './support/world.js';
 
-/** The sidecar's JSON body limit (`express.json({ limit: '1mb' })` in server/http/app.ts). */
-const SIDECAR_BODY_LIMIT = 1024 * 1024;
+/** The sidecar's JSON body limit for tool calls (`TOOL_CALL_BODY_LIMIT` in server/http/app.ts): 16 MiB. */
+const SIDECAR_BODY_LIMIT = 16 * 1024 * 1024;
 
 const failingTool: TestTool = {
   name: 'fail',
@@ -20,12 +20,20 @@ const failingTool: TestTool = {
   run: () => ({ content: [{ type: 'text', text: 'the report service is down' }], isError: true }),
 };
 
+/** The SHA-256 and length of the message it received: a 16 MiB argument checked without a 16 MiB answer. */
+const digestTool: TestTool = {
+  name: 'digest',
+  description: 'Returns the SHA-256 and length of its message',
+  inputSchema: { type: 'object', properties: { message: { type: 'string' } }, required: ['message'] },
+  run: (args) => ({ content: [{ type: 'text', text: `${createHash('sha256').update(String(args.message)).digest('hex')} ${String(args.message).length}` }] }),
+};
+
 let everything: EverythingServer;
 let own: TestMcpServer;
 
 beforeAll(async () => {
   everything = await startEverythingServer();
-  own = await startMcpServer({ tools: [echoTool, whoamiTool, failingTool] });
+  own = await startMcpServer({ tools: [echoTool, whoamiTool, failingTool, digestTool], bodyLimit: '20mb' }); // takes a 16 MiB call
   await useServers([{ name: 'everything', baseURL: everything.url }, { name: 'own', baseURL: own.url }]);
 });
 
@@ -108,20 +116,18 @@ describe('request bodies through the plugin RPC', () => {
     expect(response.json.text).toBe('echo: in seven chunks');
   });
 
-  it('delivers a body just under the sidecar’s limit intact, chunked and with a length', async () => {
-    // server-everything, whose SDK transport takes 4 MB messages (our own server's express.json takes 100 kB).
+  it('delivers a 16 MiB body intact to the MCP server, chunked and with a length', async () => {
     const message = Array.from({ length: SIDECAR_BODY_LIMIT - 4096 }, (_, i) => String.fromCharCode(97 + (i * 7919 % 26))).join('');
-    const body = JSON.stringify({ name: 'everything__echo', arguments: { message } });
+    const body = JSON.stringify({ name: 'own__digest', arguments: { message } });
     expect(body.length).toBeGreaterThan(SIDECAR_BODY_LIMIT - 8192);
     for (const framing of ['length', 'chunked'] as const) {
       const response = await rawCall(body, framing);
-      expect({ framing, status: response.status }).toEqual({ framing, status: 200 });
-      expect(sha256(response.json.text)).toBe(sha256(`Echo: ${message}`));
+      expect({ framing, status: response.status, text: response.json.text }).toEqual({ framing, status: 200, text: `${sha256(message)} ${message.length}` });
     }
   });
 
-  it('a 16 MiB body reaches the sidecar, which refuses it as too large (not a lost body)', async () => {
-    const body = JSON.stringify({ name: 'own__echo', arguments: { message: 'x'.repeat(16 * 1024 * 1024 - 100) } });
+  it('a body past the 16 MiB limit reaches the sidecar, which refuses it as too large (not a lost body)', async () => {
+    const body = JSON.stringify({ name: 'own__echo', arguments: { message: 'x'.repeat(SIDECAR_BODY_LIMIT + 1024) } });
     for (const framing of ['length', 'chunked'] as const) {
       const response = await rawCall(body, framing);
       expect(response.status).toBe(413);

@@ -41,6 +41,8 @@ export interface TestServerOptions {
   /** Delay before every HTTP request is handled (a slow server). */
   readonly delayMs?: number;
   readonly path?: string;
+  /** The largest JSON body the server reads (express's default, 100 kB, unless given). */
+  readonly bodyLimit?: string;
 }
 
 export interface TestMcpServer {
@@ -131,7 +133,7 @@ export async function startMcpServer(options: TestServerOptions = {}): Promise<T
       transport.onclose = () => sse.delete(transport.sessionId);
       await buildServer().connect(transport);
     });
-    app.post('/messages', express.json(), async (req: Request, res: Response) => {
+    app.post('/messages', express.json({ ...(options.bodyLimit && { limit: options.bodyLimit }) }), async (req: Request, res: Response) => {
       const transport = sse.get(String(req.query.sessionId));
       if (!transport) {
         res.status(404).send('unknown session');
@@ -140,7 +142,7 @@ export async function startMcpServer(options: TestServerOptions = {}): Promise<T
       await transport.handlePostMessage(req, res, req.body);
     });
   } else {
-    app.all(path, express.json(), async (req: Request, res: Response) => {
+    app.all(path, express.json({ ...(options.bodyLimit && { limit: options.bodyLimit }) }), async (req: Request, res: Response) => {
       const sessionId = req.header('mcp-session-id');
       if (sessionId) {
         const transport = streamable.get(sessionId);
