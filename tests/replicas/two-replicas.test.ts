@@ -223,7 +223,9 @@ describe.each(['redis', 'postgres'] as const)('two sidecar replicas on one %s st
     users.splice(users.indexOf(jon), 1);
   });
 
-  it('serves 12 concurrent calls per replica without a MaxListenersExceededWarning', async () => {
+  // The abort-listener pile-up behind Node's MaxListenersExceededWarning is pinned in-process by
+  // tests/mcp/request-signal.test.ts; the compiled replicas never printed the warning even before that fix.
+  it('serves 24 calls held at the server at once across both replicas, each answering its caller', async () => {
     const first = user('kim');
     expect((await asUser(b, first, callbackPath(await authorize(first, await startOn(a, first))))).status).toBe(200);
     const gate = mcp.holdToolCalls(); // all 24 are in flight on the replicas' sessions at once
@@ -237,7 +239,6 @@ describe.each(['redis', 'postgres'] as const)('two sidecar replicas on one %s st
       gate.release();
     }
     for (const call of calls) expect(call.body.text).toContain(first);
-    for (const replica of [a, b]) expect(replica.output()).not.toContain('MaxListenersExceededWarning');
   });
 
   it('brings a config pushed to one replica to the other, and never shares a refused one', async () => {
