@@ -14,7 +14,8 @@ export default {
   testMatch: ['<rootDir>/tests/**/*.test.ts', '<rootDir>/tests/**/*.test.tsx'],
   testPathIgnorePatterns: ['/node_modules/', '/tests/slow/', '/tests/e2e/'], // `make test-slow`, `make test-e2e`
   testTimeout: 30000,
-  // A worker holding more than this after a spec file is replaced: the load spec's heap figures are then its own, not
-  // what earlier files left behind (it also makes jest use a worker on 2 cores instead of running in band).
-  workerIdleMemoryLimit: '300MB',
+  // Each spec file gets a fresh worker (any worker holds more than this after a file): process-wide figures such as
+  // the load spec's heap and open handles are then that file's own, not what earlier files left to be collected
+  // (it also makes jest use a worker on 2 cores instead of running in band).
+  workerIdleMemoryLimit: '1MB',
 };
