@@ -35,7 +35,9 @@ export function goals(results: BenchResults): Goal[] {
     figure: 'p50 first listing with 10 servers / with 1 (20 ms each)',
     limit: 1.3,
     unit: '×',
-    ...(listing.ok ? { measured: listing.value.cold.fanOut['10']!.p50 / listing.value.cold.fanOut['1']!.p50 } : { missing: listing.error }),
+    ...(listing.ok
+      ? { measured: listing.value.cold.fanOut['10']!.p50 / listing.value.cold.fanOut['1']!.p50 }
+      : { missing: listing.error }),
   });
   const mattermost = results.mattermost;
   list.push({
@@ -43,7 +45,9 @@ export function goals(results: BenchResults): Goal[] {
     figure: 'p50 REST tools/call through this plugin / p50 Go plugin calling with the go-sdk',
     limit: 1.15,
     unit: '×',
-    ...(mattermost?.ok ? { measured: mattermost.value.call.plugin.p50 / mattermost.value.call.direct.p50 } : { missing: mattermost?.error ?? 'not run yet' }),
+    ...(mattermost?.ok
+      ? { measured: mattermost.value.call.plugin.p50 / mattermost.value.call.direct.p50 }
+      : { missing: mattermost?.error ?? 'not run yet' }),
   });
   const scale = results.scale;
   if (scale.ok) {
@@ -54,13 +58,39 @@ export function goals(results: BenchResults): Goal[] {
       figure: 'RSS of the process holding the clients',
       limit: 512,
       unit: 'MiB',
-      ...(top ? { measured: top.rssMiB } : { missing: `the ramp stopped at ${ramp.users.toLocaleString('en-US')} users (${ramp.stoppedBecause ?? 'stopped'}), with ${Math.round(ramp.afterUsers.at(-1)?.rssMiB ?? 0)} MiB` }),
+      ...(top
+        ? { measured: top.rssMiB }
+        : {
+            missing: `the ramp stopped at ${ramp.users.toLocaleString('en-US')} users (${ramp.stoppedBecause ?? 'stopped'}), with ${Math.round(ramp.afterUsers.at(-1)?.rssMiB ?? 0)} MiB`,
+          }),
     });
-    list.push({ name: 'RSS after idle eviction', figure: 'RSS after evicting everyone / RSS before the first user', limit: 1.1, unit: '×', measured: ramp.afterEviction.rssMiB / ramp.baseline.rssMiB });
-    list.push({ name: `${burst.burst.users.toLocaleString('en-US')} users connecting at once`, figure: 'users whose first listing failed', limit: 0, unit: 'errors', measured: burst.burst.errors });
+    list.push({
+      name: 'RSS after idle eviction',
+      figure: 'RSS after evicting everyone / RSS before the first user',
+      limit: 1.1,
+      unit: '×',
+      measured: ramp.afterEviction.rssMiB / ramp.baseline.rssMiB,
+    });
+    list.push({
+      name: `${burst.burst.users.toLocaleString('en-US')} users connecting at once`,
+      figure: 'users whose first listing failed',
+      limit: 0,
+      unit: 'errors',
+      measured: burst.burst.errors,
+    });
   } else {
-    for (const name of ['RSS with 10,000 users on 3 servers', 'RSS after idle eviction', '1,000 users connecting at once']) {
-      list.push({ name, figure: '', limit: name.startsWith('RSS with') ? 512 : name.startsWith('RSS after') ? 1.1 : 0, unit: name.startsWith('RSS with') ? 'MiB' : name.startsWith('RSS after') ? '×' : 'errors', missing: scale.error });
+    for (const name of [
+      'RSS with 10,000 users on 3 servers',
+      'RSS after idle eviction',
+      '1,000 users connecting at once',
+    ]) {
+      list.push({
+        name,
+        figure: '',
+        limit: name.startsWith('RSS with') ? 512 : name.startsWith('RSS after') ? 1.1 : 0,
+        unit: name.startsWith('RSS with') ? 'MiB' : name.startsWith('RSS after') ? '×' : 'errors',
+        missing: scale.error,
+      });
     }
   }
   return list;

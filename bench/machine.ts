@@ -32,8 +32,15 @@ export function loadAverageNow(): readonly number[] {
 
 function openFilesLimit(): string {
   try {
-    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
-    return line?.replace(/^Max open files\s+/, '').trim().split(/\s+/)[0] ?? 'unknown';
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
+    return (
+      line
+        ?.replace(/^Max open files\s+/, '')
+        .trim()
+        .split(/\s+/)[0] ?? 'unknown'
+    );
   } catch {
     return 'unknown';
   }

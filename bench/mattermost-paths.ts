@@ -20,7 +20,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MattermostApi, type Session } from '../tests/e2e/support/mattermost-api.js';
-import { buildMattermost, pathWithoutNode, startMattermost, type MattermostServer } from '../tests/e2e/support/mattermost-server.js';
+import {
+  buildMattermost,
+  pathWithoutNode,
+  startMattermost,
+  type MattermostServer,
+} from '../tests/e2e/support/mattermost-server.js';
 import { enablePlugin, findBundle, patchPluginConfig, uploadBundle, PLUGIN_ID } from '../tests/e2e/support/plugin.js';
 import { startServerHost } from './mcp-server-host.js';
 import { commandOf, cpuMsOf, descendantsOf } from './process-cpu.js';
@@ -47,7 +52,13 @@ export interface PairSummary {
 
 export interface MattermostPathsResult {
   readonly mattermost: string;
-  readonly plan: { readonly warmup: number; readonly rounds: number; readonly perRound: number; readonly freshRounds: number; readonly freshPerRound: number };
+  readonly plan: {
+    readonly warmup: number;
+    readonly rounds: number;
+    readonly perRound: number;
+    readonly freshRounds: number;
+    readonly freshPerRound: number;
+  };
   /** REST tools/call as a user vs the Go plugin's direct call, one session kept. */
   readonly call: PairSummary;
   /** The stand-in through PluginHTTP vs the stand-in straight to the server, one session kept per user. */
@@ -67,13 +78,18 @@ export interface MattermostPathsResult {
    * CPU milliseconds per request in each process on the path (from /proc, over `cpuRequests` requests of a path in a
    * row after the timed rounds), by path then process; absent from results written before it was measured.
    */
-  readonly cpu?: { readonly requests: number; readonly byPath: Readonly<Record<CpuPath, Readonly<Record<CpuProcess, number>>>> };
+  readonly cpu?: {
+    readonly requests: number;
+    readonly byPath: Readonly<Record<CpuPath, Readonly<Record<CpuProcess, number>>>>;
+  };
 }
 
 export type CpuPath = 'throughPlugin' | 'directCall' | 'bridgeCall' | 'sidecarWarmList' | 'shim404' | 'go404';
 export type CpuProcess = 'client' | 'mattermost' | 'shim' | 'sidecar' | 'goPlugin' | 'mcpServer';
 
-export async function measureMattermostPaths(plan = { warmup: 50, rounds: 20, perRound: 20, freshRounds: 10, freshPerRound: 10 }): Promise<MattermostPathsResult> {
+export async function measureMattermostPaths(
+  plan = { warmup: 50, rounds: 20, perRound: 20, freshRounds: 10, freshPerRound: 10 },
+): Promise<MattermostPathsResult> {
   const { buildDir, bundle, standIn } = prerequisites();
   const host = await startServerHost();
   let server: MattermostServer | undefined;
@@ -91,26 +107,40 @@ export async function measureMattermostPaths(plan = { warmup: 50, rounds: 20, pe
     await enablePlugin(api, admin);
     await uploadBundle(api, admin, standIn);
     await api.ok(`/api/v4/plugins/${STAND_IN}/enable`, { as: admin, method: 'POST' });
-    await until(async () => (await api.ok('/api/v4/plugins/statuses', { as: admin }) as Array<{ plugin_id: string; state: number }>).some((s) => s.plugin_id === STAND_IN && s.state === RUNNING), `${STAND_IN} running`);
+    await until(
+      async () =>
+        ((await api.ok('/api/v4/plugins/statuses', { as: admin })) as Array<{ plugin_id: string; state: number }>).some(
+          (s) => s.plugin_id === STAND_IN && s.state === RUNNING,
+        ),
+      `${STAND_IN} running`,
+    );
     await patchPluginConfig(api, admin, { servers: [{ name: SERVER, baseURL: url }] });
 
     const args = { message: 'bench' };
     const answers = async (path: string, as: Session, status: number, method = 'POST') => {
       const response = await api.request(path, { as, method, ...(method === 'POST' ? { json: args } : {}) });
-      if (response.status !== status) throw new Error(`${method} ${path}: HTTP ${response.status}, not ${status}: ${response.text.slice(0, 300)}`);
+      if (response.status !== status)
+        throw new Error(`${method} ${path}: HTTP ${response.status}, not ${status}: ${response.text.slice(0, 300)}`);
     };
     const ok = async (path: string, as: Session, json: unknown, expectText: string) => {
       const response = await api.request(path, { as, json });
-      if (response.status !== 200 || !response.text.includes(expectText)) throw new Error(`POST ${path}: HTTP ${response.status} ${response.text.slice(0, 300)}`);
+      if (response.status !== 200 || !response.text.includes(expectText))
+        throw new Error(`POST ${path}: HTTP ${response.status} ${response.text.slice(0, 300)}`);
     };
-    await until(async () => (await api.request(`/plugins/${PLUGIN_ID}/api/v1/tools`, { as: user })).text.includes(`${SERVER}__echo`), `${SERVER}__echo listed`);
+    await until(
+      async () =>
+        (await api.request(`/plugins/${PLUGIN_ID}/api/v1/tools`, { as: user })).text.includes(`${SERVER}__echo`),
+      `${SERVER}__echo listed`,
+    );
     const echoed = 'echo: bench';
     const bench = (route: string) => `/plugins/${STAND_IN}/test/bench/${route}`;
     const bridge = { user_id: user.userId, plugin_id: PLUGIN_ID, path: '/api/v1/mcp' };
     const kept = {
-      throughPlugin: () => ok(`/plugins/${PLUGIN_ID}/api/v1/tools/call`, user, { name: `${SERVER}__echo`, arguments: args }, echoed),
+      throughPlugin: () =>
+        ok(`/plugins/${PLUGIN_ID}/api/v1/tools/call`, user, { name: `${SERVER}__echo`, arguments: args }, echoed),
       directCall: () => ok(bench('direct-call'), admin, { url, name: 'echo', arguments: args }, echoed),
-      bridgeCall: () => ok(bench('bridge-call'), admin, { ...bridge, name: `${SERVER}__echo`, arguments: args }, echoed),
+      bridgeCall: () =>
+        ok(bench('bridge-call'), admin, { ...bridge, name: `${SERVER}__echo`, arguments: args }, echoed),
       directList: () => ok(bench('direct-list'), admin, { url }, '"echo"'),
       bridgeList: () => ok(bench('bridge-list'), admin, bridge, `${SERVER}__echo`),
       shim404: () => answers(`/plugins/${PLUGIN_ID}/api/v1/no-such-route`, user, 404),
@@ -119,9 +149,21 @@ export async function measureMattermostPaths(plan = { warmup: 50, rounds: 20, pe
     };
     const fresh = {
       // The stand-in's own routes, as the end-to-end spec calls them.
-      bridgeCall: () => ok(`/plugins/${STAND_IN}/test/call-tool`, admin, { ...bridge, name: `${SERVER}__echo`, arguments: args }, echoed),
+      bridgeCall: () =>
+        ok(
+          `/plugins/${STAND_IN}/test/call-tool`,
+          admin,
+          { ...bridge, name: `${SERVER}__echo`, arguments: args },
+          echoed,
+        ),
       directCall: () => ok(bench('direct-call'), admin, { url, name: 'echo', arguments: args, fresh: true }, echoed),
-      bridgeList: () => ok(`/plugins/${STAND_IN}/test/list-tools?user_id=${user.userId}&plugin_id=${PLUGIN_ID}&path=/api/v1/mcp`, admin, {}, `${SERVER}__echo`),
+      bridgeList: () =>
+        ok(
+          `/plugins/${STAND_IN}/test/list-tools?user_id=${user.userId}&plugin_id=${PLUGIN_ID}&path=/api/v1/mcp`,
+          admin,
+          {},
+          `${SERVER}__echo`,
+        ),
       directList: () => ok(bench('direct-list'), admin, { url, fresh: true }, '"echo"'),
     };
     for (const path of [...Object.values(kept), ...Object.values(fresh)]) {
@@ -129,15 +171,33 @@ export async function measureMattermostPaths(plan = { warmup: 50, rounds: 20, pe
     }
     const k = await interleavedSamples(kept, plan.rounds, plan.perRound);
     const f = await interleavedSamples(fresh, plan.freshRounds, plan.freshPerRound);
-    const cpu = await cpuPerRequest(server.pid, { throughPlugin: kept.throughPlugin, directCall: kept.directCall, bridgeCall: kept.bridgeCall, sidecarWarmList: kept.sidecarWarmList, shim404: kept.shim404, go404: kept.go404 }, plan.rounds * plan.perRound / 2);
-    const pair = (plugin: number[], direct: number[]): PairSummary => ({ plugin: summarize(plugin), direct: summarize(direct) });
+    const cpu = await cpuPerRequest(
+      server.pid,
+      {
+        throughPlugin: kept.throughPlugin,
+        directCall: kept.directCall,
+        bridgeCall: kept.bridgeCall,
+        sidecarWarmList: kept.sidecarWarmList,
+        shim404: kept.shim404,
+        go404: kept.go404,
+      },
+      (plan.rounds * plan.perRound) / 2,
+    );
+    const pair = (plugin: number[], direct: number[]): PairSummary => ({
+      plugin: summarize(plugin),
+      direct: summarize(direct),
+    });
     return {
       mattermost: basename(buildDir),
       plan,
       call: pair(k.throughPlugin, k.directCall),
       bridgeKept: { list: pair(k.bridgeList, k.directList), call: pair(k.bridgeCall, k.directCall) },
       bridgeFresh: { list: pair(f.bridgeList, f.directList), call: pair(f.bridgeCall, f.directCall) },
-      split: { shim404: summarize(k.shim404), go404: summarize(k.go404), sidecarWarmList: summarize(k.sidecarWarmList) },
+      split: {
+        shim404: summarize(k.shim404),
+        go404: summarize(k.go404),
+        sidecarWarmList: summarize(k.sidecarWarmList),
+      },
       cpu,
     };
   } finally {
@@ -161,9 +221,14 @@ function processesOnThePath(serverPid: number): Record<Exclude<CpuProcess, 'clie
 }
 
 /** CPU ms per request of each path in each process: `requests` requests of one path in a row, then the next. */
-async function cpuPerRequest(serverPid: number, paths: Record<CpuPath, () => Promise<unknown>>, requests: number): Promise<NonNullable<MattermostPathsResult['cpu']>> {
+async function cpuPerRequest(
+  serverPid: number,
+  paths: Record<CpuPath, () => Promise<unknown>>,
+  requests: number,
+): Promise<NonNullable<MattermostPathsResult['cpu']>> {
   const processes = processesOnThePath(serverPid);
-  for (const [role, pids] of Object.entries(processes)) if (pids.length === 0) throw new Error(`no ${role} process found below Mattermost (pid ${serverPid})`);
+  for (const [role, pids] of Object.entries(processes))
+    if (pids.length === 0) throw new Error(`no ${role} process found below Mattermost (pid ${serverPid})`);
   const snapshot = (): Record<CpuProcess, number> => {
     const own = process.cpuUsage();
     const sum = (pids: number[]) => pids.reduce((total, pid) => total + cpuMsOf(pid), 0);
@@ -181,7 +246,9 @@ async function cpuPerRequest(serverPid: number, paths: Record<CpuPath, () => Pro
     const before = snapshot();
     for (let i = 0; i < requests; i++) await path();
     const after = snapshot();
-    byPath[name] = Object.fromEntries(Object.keys(after).map((role) => [role, (after[role as CpuProcess] - before[role as CpuProcess]) / requests])) as Record<CpuProcess, number>;
+    byPath[name] = Object.fromEntries(
+      Object.keys(after).map((role) => [role, (after[role as CpuProcess] - before[role as CpuProcess]) / requests]),
+    ) as Record<CpuProcess, number>;
   }
   return { requests, byPath };
 }
@@ -191,7 +258,10 @@ async function cpuPerRequest(serverPid: number, paths: Record<CpuPath, () => Pro
  * tree) and the stand-in's, or a SkippedError saying which is missing.
  */
 function prerequisites(): { buildDir: string; bundle: string; standIn: string } {
-  if (spawnSync('go', ['version']).status !== 0) throw new SkippedError('Go is not installed (the pinned Mattermost and the stand-in Go plugin are built from source)');
+  if (spawnSync('go', ['version']).status !== 0)
+    throw new SkippedError(
+      'Go is not installed (the pinned Mattermost and the stand-in Go plugin are built from source)',
+    );
   const bundle = process.env.MCP_BUNDLE ? findBundle(ROOT) : buildBundle();
   let buildDir: string;
   try {
@@ -199,16 +269,25 @@ function prerequisites(): { buildDir: string; bundle: string; standIn: string } 
   } catch (error) {
     throw new SkippedError(`the pinned Mattermost build is unavailable: ${(error as Error).message}`);
   }
-  const built = spawnSync('bash', [join(ROOT, 'tests', 'e2e', 'agents-stand-in', 'build.sh'), STAND_IN], { encoding: 'utf8' });
-  if (built.status !== 0) throw new SkippedError(`tests/e2e/agents-stand-in/build.sh failed: ${built.stderr.trim().split('\n').at(-1) ?? ''}`);
+  const built = spawnSync('bash', [join(ROOT, 'tests', 'e2e', 'agents-stand-in', 'build.sh'), STAND_IN], {
+    encoding: 'utf8',
+  });
+  if (built.status !== 0)
+    throw new SkippedError(
+      `tests/e2e/agents-stand-in/build.sh failed: ${built.stderr.trim().split('\n').at(-1) ?? ''}`,
+    );
   return { buildDir, bundle, standIn: built.stdout.trim().split('\n').at(-1)! };
 }
 
 /** `make dist` into a directory of this run's own (dist/ may be another build's); the linux-amd64 bundle. */
 function buildBundle(): string {
   const dir = mkdtempSync(join(tmpdir(), 'mmbench-dist-'));
-  const made = spawnSync('make', ['--no-print-directory', '-C', ROOT, 'dist', `DIST_DIR=${dir}`], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-  if (made.status !== 0) throw new Error(`make dist failed (exit ${made.status}): ${made.stderr.trim().split('\n').slice(-3).join(' ')}`);
+  const made = spawnSync('make', ['--no-print-directory', '-C', ROOT, 'dist', `DIST_DIR=${dir}`], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    encoding: 'utf8',
+  });
+  if (made.status !== 0)
+    throw new Error(`make dist failed (exit ${made.status}): ${made.stderr.trim().split('\n').slice(-3).join(' ')}`);
   const bundle = readdirSync(dir).find((name) => name.endsWith('-linux-amd64.tar.gz'));
   if (!bundle) throw new Error(`make dist wrote no linux-amd64 bundle to ${dir}`);
   return join(dir, bundle);

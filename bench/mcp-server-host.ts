@@ -17,7 +17,8 @@ export interface ServerSpec {
   readonly tools?: number;
 }
 
-type Request = { id: number; type: 'start'; spec: ServerSpec } | { id: number; type: 'sessions' } | { id: number; type: 'close' };
+type Request =
+  { id: number; type: 'start'; spec: ServerSpec } | { id: number; type: 'sessions' } | { id: number; type: 'close' };
 type Reply = { id: number; urls?: string[]; sessions?: number; error?: string };
 
 export interface ServerHost {
@@ -29,7 +30,10 @@ export interface ServerHost {
 
 /** Forks a host process; `execArgv` lets callers give it a bigger heap. */
 export async function startServerHost(execArgv: string[] = []): Promise<ServerHost> {
-  const child = fork(fileURLToPath(import.meta.url), ['--serve'], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(fileURLToPath(import.meta.url), ['--serve'], {
+    execArgv,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const pending = new Map<number, { resolve: (reply: Reply) => void; reject: (error: Error) => void }>();
   let nextId = 0;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -53,7 +57,11 @@ export async function startServerHost(execArgv: string[] = []): Promise<ServerHo
   };
 }
 
-async function stopHost(child: ChildProcess, ask: (request: Request) => Promise<Reply>, exited: Promise<void>): Promise<void> {
+async function stopHost(
+  child: ChildProcess,
+  ask: (request: Request) => Promise<Reply>,
+  exited: Promise<void>,
+): Promise<void> {
   if (child.exitCode !== null) return;
   const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
   await ask({ id: -1, type: 'close' }).catch(() => undefined);
@@ -82,7 +90,9 @@ async function serve(): Promise<void> {
     try {
       if (request.type === 'start') {
         const { count, delayMs = 0, tools = 0 } = request.spec;
-        const started = await Promise.all(Array.from({ length: count }, () => startMcpServer({ delayMs, tools: realisticTools(tools) })));
+        const started = await Promise.all(
+          Array.from({ length: count }, () => startMcpServer({ delayMs, tools: realisticTools(tools) })),
+        );
         servers.push(...started);
         reply({ urls: started.map((s) => s.url) });
       } else if (request.type === 'sessions') {

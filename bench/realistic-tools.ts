@@ -17,17 +17,34 @@ export function realisticTools(count: number): TestTool[] {
     const noun = NOUNS[Math.floor(i / VERBS.length) % NOUNS.length]!;
     tools.push({
       name: `${verb}_${noun}_${i}`,
-      description: `${verb.replace('_', ' ')} ${noun.replace('_', ' ')} in the workspace the user can see. ` +
+      description:
+        `${verb.replace('_', ' ')} ${noun.replace('_', ' ')} in the workspace the user can see. ` +
         'Results are ordered by last update; use the cursor from a previous answer to read the next page. ' +
         'Fields the user may not see are left out.',
       inputSchema: {
         type: 'object',
         properties: {
           query: { type: 'string', description: 'Free text, matched against titles and bodies; quotes make a phrase.' },
-          project: { type: 'string', description: 'Project key, e.g. "MM"; all projects the user can see when omitted.' },
-          state: { type: 'string', enum: ['open', 'closed', 'all'], description: 'Which items to include (default open).' },
-          labels: { type: 'array', items: { type: 'string' }, description: 'Only items carrying every one of these labels.' },
-          limit: { type: 'integer', minimum: 1, maximum: 100, description: 'Largest number of items to return (default 20).' },
+          project: {
+            type: 'string',
+            description: 'Project key, e.g. "MM"; all projects the user can see when omitted.',
+          },
+          state: {
+            type: 'string',
+            enum: ['open', 'closed', 'all'],
+            description: 'Which items to include (default open).',
+          },
+          labels: {
+            type: 'array',
+            items: { type: 'string' },
+            description: 'Only items carrying every one of these labels.',
+          },
+          limit: {
+            type: 'integer',
+            minimum: 1,
+            maximum: 100,
+            description: 'Largest number of items to return (default 20).',
+          },
           cursor: { type: 'string', description: 'Opaque cursor from the previous page.' },
         },
         required: ['query'],

@@ -35,7 +35,10 @@ export function renderReport(results: BenchResults, notesPath: string): string {
     '',
     '| goal | figure | measured | limit | met |',
     '|---|---|---|---|---|',
-    ...goals(results).map((g) => `| ${g.name} | ${g.figure} | ${g.measured === undefined ? `— (${g.missing ?? ''})` : format(g.measured, g.unit)} | ${g.unit === 'errors' ? 'none' : `≤ ${format(g.limit, g.unit)}`} | ${verdict(met(g))} |`),
+    ...goals(results).map(
+      (g) =>
+        `| ${g.name} | ${g.figure} | ${g.measured === undefined ? `— (${g.missing ?? ''})` : format(g.measured, g.unit)} | ${g.unit === 'errors' ? 'none' : `≤ ${format(g.limit, g.unit)}`} | ${verdict(met(g))} |`,
+    ),
     '',
     '![Goals, tool-call latency and store throughput](benchmarks.svg)',
     '',
@@ -43,7 +46,9 @@ export function renderReport(results: BenchResults, notesPath: string): string {
     ...measuredIn(results.toolListing, toolListingSection(results.toolListing)),
     ...measuredIn(results.scale, scaleSection(results.scale)),
     ...measuredIn(results.store, storeSection(results.store)),
-    ...(results.mattermost ? measuredIn(results.mattermost, mattermostSection(results.mattermost)) : mattermostSection(undefined)),
+    ...(results.mattermost
+      ? measuredIn(results.mattermost, mattermostSection(results.mattermost))
+      : mattermostSection(undefined)),
   ];
   if (existsSync(notesPath)) lines.push(readFileSync(notesPath, 'utf8').trim(), '');
   return `${lines.join('\n')}\n`;
@@ -53,11 +58,14 @@ function toolCallSection(part: BenchResults['toolCall']): string[] {
   const head = ['## 1. Tool-call overhead', ''];
   if (!part.ok) return [...head, failed(part), ''];
   const { local, remote, plan } = part.value;
-  const row = (name: string, s: Summary, base: Summary) => `| ${name} | **${x(s.p50 / base.p50)}** | ${x(s.p99 / base.p99)} | ${ms(s.p50)} | ${ms(s.p99)} |`;
+  const row = (name: string, s: Summary, base: Summary) =>
+    `| ${name} | **${x(s.p50 / base.p50)}** | ${x(s.p99 / base.p99)} | ${ms(s.p50)} | ${ms(s.p99)} |`;
   return [
     ...head,
     `The \`echo\` tool of one server, called ${int(plan.rounds * plan.callsPerRound)} times per path after ${plan.warmupCalls} warm-up calls, one call at a`,
-    'time, in interleaved rounds of ' + plan.callsPerRound + '. The raw SDK client and the sidecar (with its `ClientManager`) live in one process, the',
+    'time, in interleaved rounds of ' +
+      plan.callsPerRound +
+      '. The raw SDK client and the sidecar (with its `ClientManager`) live in one process, the',
     'server in another: two processes either way. The sidecar listens on a unix socket, as it does for the shim in the bundle.',
     'The second row is the same `ClientManager` called in-process, which splits the overhead into the MCP client layer and',
     'the HTTP hop (express, JSON, the socket). The last row puts a bare `node:http` forwarder (read the body, call the raw',
@@ -69,7 +77,13 @@ function toolCallSection(part: BenchResults['toolCall']): string[] {
     row('raw SDK `Client.callTool` (baseline)', local.raw, local.raw),
     row('`ClientManager.callTool`, in-process', local.manager, local.raw),
     row('`POST /api/v1/tools/call`', local.sidecar, local.raw),
-    ...(local.forwarder ? [row('bare `node:http` forwarder + raw SDK (the floor)', local.forwarder, local.raw), '', `The sidecar against that floor: **${x(local.sidecar.p50 / local.forwarder.p50)}** at p50, ${x(local.sidecar.p99 / local.forwarder.p99)} at p99.`] : []),
+    ...(local.forwarder
+      ? [
+          row('bare `node:http` forwarder + raw SDK (the floor)', local.forwarder, local.raw),
+          '',
+          `The sidecar against that floor: **${x(local.sidecar.p50 / local.forwarder.p50)}** at p50, ${x(local.sidecar.p99 / local.forwarder.p99)} at p99.`,
+        ]
+      : []),
     '',
     `The same against a server that answers each request after 20 ms, as a remote one would (${plan.remoteCalls} calls per path):`,
     '',
@@ -106,7 +120,10 @@ function toolListingSection(part: BenchResults['toolListing']): string[] {
     '|---|---|---|---|---|',
     `| raw SDK, 1 | ${ms(cold.raw.p50)} | ${ms(cold.raw.p99)} | 1.00× | 1.00× |`,
     `| raw SDK, ${maxFanOut} in parallel | ${ms(cold.rawFanOut.p50)} | ${ms(cold.rawFanOut.p99)} | ${x(cold.rawFanOut.p50 / cold.raw.p50)} | 1.00× |`,
-    ...Object.entries(cold.fanOut).map(([n, s]) => `| ${n} | ${ms(s.p50)} | ${ms(s.p99)} | ${n === '1' ? '1.00×' : `**${x(s.p50 / one.p50)}**`} | ${n === '1' ? x(s.p50 / cold.raw.p50) : n === String(maxFanOut) ? x(s.p50 / cold.rawFanOut.p50) : '—'} |`),
+    ...Object.entries(cold.fanOut).map(
+      ([n, s]) =>
+        `| ${n} | ${ms(s.p50)} | ${ms(s.p99)} | ${n === '1' ? '1.00×' : `**${x(s.p50 / one.p50)}**`} | ${n === '1' ? x(s.p50 / cold.raw.p50) : n === String(maxFanOut) ? x(s.p50 / cold.rawFanOut.p50) : '—'} |`,
+    ),
     '',
   ];
 }
@@ -116,10 +133,14 @@ function scaleSection(part: BenchResults['scale']): string[] {
   if (!part.ok) return [...head, failed(part), ''];
   const { ramp, burst: b, ...s } = part.value;
   const base = ramp.baseline.rssMiB;
-  const row = (label: string, sample: { rssMiB: number; heapUsedMiB: number; heapTotalMiB?: number; sockets: number; users: number }) =>
+  const row = (
+    label: string,
+    sample: { rssMiB: number; heapUsedMiB: number; heapTotalMiB?: number; sockets: number; users: number },
+  ) =>
     `| ${label} | ${mib(sample.rssMiB)} | ${x(sample.rssMiB / base)} | ${mib(sample.heapUsedMiB)} | ${sample.heapTotalMiB === undefined ? '—' : mib(sample.heapTotalMiB)} | ${int(sample.sockets)} | ${sample.users > 0 ? int(((sample.rssMiB - base) * 1024) / sample.users) : '—'} |`;
-  const errors = (top: ReadonlyArray<readonly [string, number]>) => (top.length === 0 ? '' : ` (${top.map(([message, count]) => `${count} × “${message}”`).join('; ')})`);
-  const simulatedMinutes = Math.round((ramp.users / ramp.batch) * ramp.arrivalStepMs / 60_000);
+  const errors = (top: ReadonlyArray<readonly [string, number]>) =>
+    top.length === 0 ? '' : ` (${top.map(([message, count]) => `${count} × “${message}”`).join('; ')})`;
+  const simulatedMinutes = Math.round(((ramp.users / ramp.batch) * ramp.arrivalStepMs) / 60_000);
   return [
     ...head,
     `A \`ClientManager\` in a child process (\`--max-old-space-size=${s.maxOldSpaceMiB} --expose-gc --max-semi-space-size=16\`, collected before each sample) and ${s.servers} servers`,
@@ -157,8 +178,13 @@ function storeSection(part: BenchResults['store']): string[] {
       rows.push(`| ${b.backend} | — | not measured: ${b.error ?? ''} | | | | | |`);
       continue;
     }
-    for (const [op, f] of [['write', b.write], ['read', b.read]] as const) {
-      rows.push(`| ${b.backend} | ${op} | ${int(f.sealed.sequential.perSecond)} | ${int(f.plain.sequential.perSecond)} | **${x(f.sealed.sequential.perSecond / f.plain.sequential.perSecond)}** | ${ms(f.sealed.sequential.p50)} / ${ms(f.sealed.sequential.p99)} | ${int(f.sealed.concurrentPerSecond)} | ${int(f.plain.concurrentPerSecond)} |`);
+    for (const [op, f] of [
+      ['write', b.write],
+      ['read', b.read],
+    ] as const) {
+      rows.push(
+        `| ${b.backend} | ${op} | ${int(f.sealed.sequential.perSecond)} | ${int(f.plain.sequential.perSecond)} | **${x(f.sealed.sequential.perSecond / f.plain.sequential.perSecond)}** | ${ms(f.sealed.sequential.p50)} / ${ms(f.sealed.sequential.p99)} | ${int(f.sealed.concurrentPerSecond)} | ${int(f.plain.concurrentPerSecond)} |`,
+      );
     }
   }
   return [
@@ -168,7 +194,11 @@ function storeSection(part: BenchResults['store']): string[] {
     `then ${int(plan.concurrentOps)} with ${plan.inFlight} in flight. SQLite in a temporary directory, Redis at 127.0.0.1:6379, PostgreSQL at 127.0.0.1:5432,`,
     'each in its own namespace or table, removed afterwards.',
     '',
-    '| backend | operation | sealed tokens/s | unsealed/s (baseline) | ratio | sealed p50 / p99 ms | sealed/s, ' + plan.inFlight + ' in flight | unsealed/s, ' + plan.inFlight + ' in flight |',
+    '| backend | operation | sealed tokens/s | unsealed/s (baseline) | ratio | sealed p50 / p99 ms | sealed/s, ' +
+      plan.inFlight +
+      ' in flight | unsealed/s, ' +
+      plan.inFlight +
+      ' in flight |',
     '|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
@@ -188,13 +218,16 @@ function mattermostSection(part: BenchResults['mattermost']): string[] {
     'linux-amd64 bundle (built from this tree) and the stand-in Agents plugin (Go, `github.com/modelcontextprotocol/go-sdk` v1.7.0,',
     '`tests/e2e/agents-stand-in`), both installed through the REST API; one SDK MCP server with `echo` on 127.0.0.1 in a process',
     'of its own. The baseline is the design this plugin replaces: the Go plugin calling that server in-process with the go-sdk',
-    '(`/test/bench/direct-*` in `direct.go`). Both sides are reached through Mattermost\'s REST API with a session token, so both',
+    "(`/test/bench/direct-*` in `direct.go`). Both sides are reached through Mattermost's REST API with a session token, so both",
     `pay the same HTTP and plugin RPC hop. ${int(plan.rounds * plan.perRound)} requests per path after ${plan.warmup} warm-up ones, one at a time, in`,
     `interleaved rounds of ${plan.perRound}.`,
     '',
     '| path vs the Go plugin with the go-sdk | p50 ratio | p99 ratio | this plugin p50 / p99 ms | Go plugin p50 / p99 ms |',
     '|---|---|---|---|---|',
-    pair('tool call: `POST /plugins/mattermost-mcp/api/v1/tools/call` as the user (REST → plugin RPC → shim → sidecar → server)', call),
+    pair(
+      'tool call: `POST /plugins/mattermost-mcp/api/v1/tools/call` as the user (REST → plugin RPC → shim → sidecar → server)',
+      call,
+    ),
     pair('AI bot bridge, `tools/list`: stand-in → PluginHTTP → shim → sidecar → server, session kept', bridgeKept.list),
     pair('AI bot bridge, `tools/call`, session kept', bridgeKept.call),
     pair('AI bot bridge, `tools/list`, a session per request (connect, list, close)', bridgeFresh.list),
@@ -202,38 +235,54 @@ function mattermostSection(part: BenchResults['mattermost']): string[] {
     '',
     `Sessions kept: one go-sdk session per user and target, as the Agents plugin keeps a user's for 30 idle minutes. A session per`,
     `request is what the stand-in's \`/test/list-tools\` and \`/test/call-tool\` do (${int(plan.freshRounds * plan.freshPerRound)} requests per path); through the bridge its`,
-    'initialize, tools/list and call are each a PluginHTTP round trip to this plugin\'s stateless MCP endpoint.',
+    "initialize, tools/list and call are each a PluginHTTP round trip to this plugin's stateless MCP endpoint.",
     '',
-    ...(split ? [
-      'Where a tool call\'s time goes: requests interleaved with the kept-session rows above that stop short of the MCP server.',
-      '',
-      '| request | p50 ms | p99 ms | p50 ratio to the Go plugin\'s 404 |',
-      '|---|---|---|---|',
-      ...([
-        ['REST → plugin RPC → the Go plugin answers 404 itself (baseline)', split.go404],
-        ['REST → plugin RPC → the shim answers 404 itself', split.shim404],
-        ['`GET /api/v1/tools` as the user, warm: REST → plugin RPC → shim → sidecar, no MCP request', split.sidecarWarmList],
-        ['Go plugin `tools/call` (go-sdk → MCP server)', call.direct],
-        ['this plugin `tools/call` (shim → sidecar → MCP server)', call.plugin],
-      ] as const).map(([name, s]) => `| ${name} | ${ms(s.p50)} | ${ms(s.p99)} | ${x(s.p50 / split.go404.p50)} |`),
-      '',
-    ] : []),
-    ...(cpu ? [
-      `CPU per request in each process (user + system from \`/proc\`, ${int(cpu.requests)} requests of a path in a row after the timed rounds;`,
-      'the client is this benchmark\'s own process; PostgreSQL is left out):',
-      '',
-      '| request | client | Mattermost | shim | sidecar | Go plugin | MCP server | all, ms |',
-      '|---|---|---|---|---|---|---|---|',
-      ...([
-        ['the Go plugin\'s 404', cpu.byPath.go404],
-        ['the shim\'s 404', cpu.byPath.shim404],
-        ['Go plugin `tools/call`', cpu.byPath.directCall],
-        ['this plugin `tools/call`', cpu.byPath.throughPlugin],
-        ['`GET /api/v1/tools`, warm', cpu.byPath.sidecarWarmList],
-        ['AI bot bridge `tools/call`, session kept', cpu.byPath.bridgeCall],
-      ] as const).filter(([, c]) => c !== undefined).map(([name, c]) => `| ${name} | ${[c.client, c.mattermost, c.shim, c.sidecar, c.goPlugin, c.mcpServer].map((v) => v.toFixed(2)).join(' | ')} | **${(c.client + c.mattermost + c.shim + c.sidecar + c.goPlugin + c.mcpServer).toFixed(2)}** |`),
-      '',
-    ] : []),
+    ...(split
+      ? [
+          "Where a tool call's time goes: requests interleaved with the kept-session rows above that stop short of the MCP server.",
+          '',
+          "| request | p50 ms | p99 ms | p50 ratio to the Go plugin's 404 |",
+          '|---|---|---|---|',
+          ...(
+            [
+              ['REST → plugin RPC → the Go plugin answers 404 itself (baseline)', split.go404],
+              ['REST → plugin RPC → the shim answers 404 itself', split.shim404],
+              [
+                '`GET /api/v1/tools` as the user, warm: REST → plugin RPC → shim → sidecar, no MCP request',
+                split.sidecarWarmList,
+              ],
+              ['Go plugin `tools/call` (go-sdk → MCP server)', call.direct],
+              ['this plugin `tools/call` (shim → sidecar → MCP server)', call.plugin],
+            ] as const
+          ).map(([name, s]) => `| ${name} | ${ms(s.p50)} | ${ms(s.p99)} | ${x(s.p50 / split.go404.p50)} |`),
+          '',
+        ]
+      : []),
+    ...(cpu
+      ? [
+          `CPU per request in each process (user + system from \`/proc\`, ${int(cpu.requests)} requests of a path in a row after the timed rounds;`,
+          "the client is this benchmark's own process; PostgreSQL is left out):",
+          '',
+          '| request | client | Mattermost | shim | sidecar | Go plugin | MCP server | all, ms |',
+          '|---|---|---|---|---|---|---|---|',
+          ...(
+            [
+              ["the Go plugin's 404", cpu.byPath.go404],
+              ["the shim's 404", cpu.byPath.shim404],
+              ['Go plugin `tools/call`', cpu.byPath.directCall],
+              ['this plugin `tools/call`', cpu.byPath.throughPlugin],
+              ['`GET /api/v1/tools`, warm', cpu.byPath.sidecarWarmList],
+              ['AI bot bridge `tools/call`, session kept', cpu.byPath.bridgeCall],
+            ] as const
+          )
+            .filter(([, c]) => c !== undefined)
+            .map(
+              ([name, c]) =>
+                `| ${name} | ${[c.client, c.mattermost, c.shim, c.sidecar, c.goPlugin, c.mcpServer].map((v) => v.toFixed(2)).join(' | ')} | **${(c.client + c.mattermost + c.shim + c.sidecar + c.goPlugin + c.mcpServer).toFixed(2)}** |`,
+            ),
+          '',
+        ]
+      : []),
   ];
 }
 
@@ -245,9 +294,19 @@ function measuredIn(part: Part<unknown>, section: string[]): string[] {
 }
 
 function partTimes(results: BenchResults): string {
-  const parts: Array<[string, Part<unknown> | undefined]> = [['tool calls', results.toolCall], ['listing', results.toolListing], ['scale', results.scale], ['store', results.store], ['Mattermost', results.mattermost]];
-  return parts.filter((entry): entry is [string, Part<unknown>] => entry[1] !== undefined)
-    .map(([name, part]) => (part.from ? `${name} from the run of ${part.from}` : `${name} ${Math.round(part.seconds)} s`)).join(', ');
+  const parts: Array<[string, Part<unknown> | undefined]> = [
+    ['tool calls', results.toolCall],
+    ['listing', results.toolListing],
+    ['scale', results.scale],
+    ['store', results.store],
+    ['Mattermost', results.mattermost],
+  ];
+  return parts
+    .filter((entry): entry is [string, Part<unknown>] => entry[1] !== undefined)
+    .map(([name, part]) =>
+      part.from ? `${name} from the run of ${part.from}` : `${name} ${Math.round(part.seconds)} s`,
+    )
+    .join(', ');
 }
 
 function failed(part: { readonly error: string }): string {

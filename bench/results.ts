@@ -11,7 +11,10 @@ import type { ToolListingResult } from './tool-listing.js';
  * left the part out (BENCH_ONLY) or could not run it here (no Go for the Mattermost part) and kept the
  * figures of the earlier run that measured it (that run's startedAt).
  */
-export type Part<T> = ({ readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string }) & { readonly seconds: number; readonly from?: string };
+export type Part<T> = ({ readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string }) & {
+  readonly seconds: number;
+  readonly from?: string;
+};
 
 /** `earlier`'s figures for a run that does not measure the part, marked with the run that did; none for a failed part. */
 export function carriedOver<T>(earlier: Part<T> | undefined, earlierRun: string | undefined): Part<T> | undefined {

@@ -28,7 +28,9 @@ const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
 const users = process.env.BENCH_USERS?.split(',').map(Number) ?? [1_000, 10_000];
 const LATEST = join(ROOT, 'bench', 'results', 'latest.json');
 /** The last run's results: a part BENCH_ONLY leaves out, or that cannot run here, keeps its figures from there. */
-const previous: Partial<BenchResults> | undefined = existsSync(LATEST) ? JSON.parse(readFileSync(LATEST, 'utf8')) as BenchResults : undefined;
+const previous: Partial<BenchResults> | undefined = existsSync(LATEST)
+  ? (JSON.parse(readFileSync(LATEST, 'utf8')) as BenchResults)
+  : undefined;
 
 async function part<T>(name: string, measure: () => Promise<T>, earlier?: Part<T>): Promise<Part<T>> {
   const kept = carriedOver(earlier, previous?.startedAt);
@@ -65,17 +67,32 @@ async function main(): Promise<void> {
     await host.close();
   }
   const rampSeconds = Number(process.env.BENCH_RAMP_SECONDS ?? 900);
-  const scale = await part('scale', () => measureScale({ users, burst: Math.min(1_000, ...users), rampSeconds }), previous?.scale);
+  const scale = await part(
+    'scale',
+    () => measureScale({ users, burst: Math.min(1_000, ...users), rampSeconds }),
+    previous?.scale,
+  );
   const store = await part('store', () => measureStoreThroughput(), previous?.store);
   const mattermost = await part('mattermost', () => measureMattermostPaths(), previous?.mattermost);
   machine.loadAverageAtEnd = loadAverageNow();
-  const results: BenchResults = { startedAt, seconds: (nowMs() - started) / 1000, machine, toolCall, toolListing, scale, store, mattermost };
+  const results: BenchResults = {
+    startedAt,
+    seconds: (nowMs() - started) / 1000,
+    machine,
+    toolCall,
+    toolListing,
+    scale,
+    store,
+    mattermost,
+  };
 
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
   writeFileSync(LATEST, `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(join(ROOT, 'docs', 'benchmarks.md'), renderReport(results, join(ROOT, 'bench', 'notes.md')));
   writeFileSync(join(ROOT, 'docs', 'benchmarks.svg'), renderPlot(results));
-  console.log(`bench: ${Math.round(results.seconds)} s; wrote docs/benchmarks.md, docs/benchmarks.svg and bench/results/latest.json`);
+  console.log(
+    `bench: ${Math.round(results.seconds)} s; wrote docs/benchmarks.md, docs/benchmarks.svg and bench/results/latest.json`,
+  );
 }
 
 /** Writes the page and the plot again from bench/results/latest.json (after editing bench/notes.md). */

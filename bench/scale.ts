@@ -56,7 +56,12 @@ export interface RampResult {
 export interface BurstResult {
   /** One user after another (the baseline). */
   readonly single: Summary;
-  readonly burst: Summary & { readonly users: number; readonly errors: number; readonly topErrors: ErrorCounts; readonly seconds: number };
+  readonly burst: Summary & {
+    readonly users: number;
+    readonly errors: number;
+    readonly topErrors: ErrorCounts;
+    readonly seconds: number;
+  };
 }
 
 export interface ScaleResult {
@@ -78,17 +83,34 @@ export interface ScaleOptions {
   readonly rampSeconds?: number;
 }
 
-type ChildJob = { kind: 'ramp'; users: readonly number[]; batch: number; seconds: number } | { kind: 'burst'; users: number };
+type ChildJob =
+  { kind: 'ramp'; users: readonly number[]; batch: number; seconds: number } | { kind: 'burst'; users: number };
 
 /** Runs the ramp and the burst, each in a child process, and returns what they measured. */
 export async function measureScale(options: ScaleOptions = {}): Promise<ScaleResult> {
   const maxOldSpaceMiB = options.maxOldSpaceMiB ?? 2048;
   let start = nowMs();
-  const ramp = await inChild<RampResult>({ kind: 'ramp', users: options.users ?? [1_000, 10_000], batch: options.batch ?? 250, seconds: options.rampSeconds ?? 900 }, maxOldSpaceMiB);
+  const ramp = await inChild<RampResult>(
+    {
+      kind: 'ramp',
+      users: options.users ?? [1_000, 10_000],
+      batch: options.batch ?? 250,
+      seconds: options.rampSeconds ?? 900,
+    },
+    maxOldSpaceMiB,
+  );
   const rampSeconds = (nowMs() - start) / 1000;
   start = nowMs();
   const burst = await inChild<BurstResult>({ kind: 'burst', users: options.burst ?? 1_000 }, maxOldSpaceMiB);
-  return { servers: SCALE_SERVERS, toolsPerServer: TOOLS_PER_SERVER + 1, maxOldSpaceMiB, ramp, burst, rampSeconds, burstSeconds: (nowMs() - start) / 1000 };
+  return {
+    servers: SCALE_SERVERS,
+    toolsPerServer: TOOLS_PER_SERVER + 1,
+    maxOldSpaceMiB,
+    ramp,
+    burst,
+    rampSeconds,
+    burstSeconds: (nowMs() - start) / 1000,
+  };
 }
 
 function inChild<T>(job: ChildJob, maxOldSpaceMiB: number): Promise<T> {
@@ -106,17 +128,29 @@ function inChild<T>(job: ChildJob, maxOldSpaceMiB: number): Promise<T> {
       if (message.error) failure = message.error;
       else result = message.result;
     });
-    child.once('exit', (code) => (result ? resolve(result) : reject(new Error(`scale ${job.kind}: ${failure ?? `exited with code ${code} and no result`}`))));
+    child.once('exit', (code) =>
+      result
+        ? resolve(result)
+        : reject(new Error(`scale ${job.kind}: ${failure ?? `exited with code ${code} and no result`}`)),
+    );
   });
 }
 
 /** Three servers in host processes of their own and a manager over them, with a clock the caller moves. */
-async function setUp(): Promise<{ manager: ClientManager; hosts: ServerHost[]; advance: (ms: number) => void; liveSessions: () => Promise<number> }> {
+async function setUp(): Promise<{
+  manager: ClientManager;
+  hosts: ServerHost[];
+  advance: (ms: number) => void;
+  liveSessions: () => Promise<number>;
+}> {
   const hosts: ServerHost[] = [];
   for (let i = 0; i < SCALE_SERVERS; i++) hosts.push(await startServerHost(['--max-old-space-size=4096']));
   const urls = (await Promise.all(hosts.map((host) => host.start({ count: 1, tools: TOOLS_PER_SERVER })))).flat();
   let skewMs = 0;
-  const config = parseConfig({ idleTimeoutMinutes: IDLE_TIMEOUT_MINUTES, servers: urls.map((baseURL, i) => ({ name: `s${i}`, baseURL })) });
+  const config = parseConfig({
+    idleTimeoutMinutes: IDLE_TIMEOUT_MINUTES,
+    servers: urls.map((baseURL, i) => ({ name: `s${i}`, baseURL })),
+  });
   const manager = new ClientManager(config, { logger: silentLogger(), now: () => Date.now() + skewMs });
   return {
     manager,
@@ -161,7 +195,11 @@ async function ramp(users: readonly number[], batchSize: number, budgetSeconds: 
       while (connected < target && !stoppedBecause) {
         const batch = Math.min(batchSize, target - connected);
         const before = errors.length;
-        await Promise.all(Array.from({ length: batch }, (_, i) => connectUser(manager, `user${connected + i}`).catch((e: unknown) => void errors.push(describe(e)))));
+        await Promise.all(
+          Array.from({ length: batch }, (_, i) =>
+            connectUser(manager, `user${connected + i}`).catch((e: unknown) => void errors.push(describe(e))),
+          ),
+        );
         connected += batch;
         if (errors.length - before > batch / 100) stoppedBecause = `more than 1% of a batch failed`;
         else if (nowMs() - start > budgetSeconds * 1000) stoppedBecause = `its ${budgetSeconds} s budget ran out`;
@@ -178,7 +216,20 @@ async function ramp(users: readonly number[], batchSize: number, budgetSeconds: 
     const orphanedSessions = await liveSessions();
     const afterEviction = { ...(await settledMemory()), drainMs };
     await manager.close();
-    return { baseline, afterUsers, afterEviction, target: Math.max(...users), users: connected, batch: batchSize, arrivalStepMs: ARRIVAL_STEP_MS, seconds, errors: errors.length, topErrors: topErrors(errors), ...(stoppedBecause && { stoppedBecause }), orphanedSessions };
+    return {
+      baseline,
+      afterUsers,
+      afterEviction,
+      target: Math.max(...users),
+      users: connected,
+      batch: batchSize,
+      arrivalStepMs: ARRIVAL_STEP_MS,
+      seconds,
+      errors: errors.length,
+      topErrors: topErrors(errors),
+      ...(stoppedBecause && { stoppedBecause }),
+      orphanedSessions,
+    };
   } finally {
     await Promise.all(hosts.map((host) => host.close()));
   }
@@ -191,10 +242,17 @@ async function burst(users: number): Promise<BurstResult> {
     for (let i = 0; i < 30; i++) singles.push(await timed(() => connectUser(manager, `single${i}`)));
     const errors: string[] = [];
     const start = nowMs();
-    const samples = await Promise.all(Array.from({ length: users }, (_, i) => timed(() => connectUser(manager, `user${i}`).catch((e: unknown) => void errors.push(describe(e))))));
+    const samples = await Promise.all(
+      Array.from({ length: users }, (_, i) =>
+        timed(() => connectUser(manager, `user${i}`).catch((e: unknown) => void errors.push(describe(e)))),
+      ),
+    );
     const seconds = (nowMs() - start) / 1000;
     await manager.close();
-    return { single: summarize(singles.slice(5)), burst: { ...summarize(samples), users, errors: errors.length, topErrors: topErrors(errors), seconds } };
+    return {
+      single: summarize(singles.slice(5)),
+      burst: { ...summarize(samples), users, errors: errors.length, topErrors: topErrors(errors), seconds },
+    };
   } finally {
     await Promise.all(hosts.map((host) => host.close()));
   }
@@ -204,7 +262,8 @@ async function burst(users: number): Promise<BurstResult> {
 async function connectUser(manager: ClientManager, userId: string): Promise<void> {
   const { tools, errors } = await manager.getToolsForUser(userId);
   const failure = errors.errors[0] ?? errors.toolAuthErrors[0];
-  if (failure || tools.length !== SCALE_SERVERS * (TOOLS_PER_SERVER + 1)) throw new Error(failure ? `${failure.serverName}: ${failure.message}` : `only ${tools.length} tools`);
+  if (failure || tools.length !== SCALE_SERVERS * (TOOLS_PER_SERVER + 1))
+    throw new Error(failure ? `${failure.serverName}: ${failure.message}` : `only ${tools.length} tools`);
 }
 
 async function memory(users: number): Promise<MemorySample> {
@@ -214,7 +273,14 @@ async function memory(users: number): Promise<MemorySample> {
     await sleep(50);
   }
   const usage = process.memoryUsage();
-  return { users, rssMiB: usage.rss / MIB, heapUsedMiB: usage.heapUsed / MIB, heapTotalMiB: usage.heapTotal / MIB, externalMiB: usage.external / MIB, sockets: tcpSockets() };
+  return {
+    users,
+    rssMiB: usage.rss / MIB,
+    heapUsedMiB: usage.heapUsed / MIB,
+    heapTotalMiB: usage.heapTotal / MIB,
+    externalMiB: usage.external / MIB,
+    sockets: tcpSockets(),
+  };
 }
 
 /** Memory once RSS stops falling (V8 and the allocator hand pages back over seconds), within 20 s. */
@@ -253,6 +319,8 @@ if (process.argv[2] === '--child') {
   const job = JSON.parse(process.argv[3] ?? '{}') as ChildJob;
   (job.kind === 'ramp' ? ramp(job.users, job.batch, job.seconds) : burst(job.users))
     .then((result) => process.send!({ result }))
-    .catch((error: unknown) => process.send!({ error: error instanceof Error ? error.stack ?? error.message : String(error) }))
+    .catch((error: unknown) =>
+      process.send!({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
+    )
     .finally(() => process.disconnect());
 }

@@ -9,7 +9,9 @@ export interface SidecarDriver {
 
 /** `address` is the sidecar's: `unix:<path>` (as the shim reaches a bundled sidecar) or `http://host:port`. */
 export function sidecarDriver(address: string, secret: string): SidecarDriver {
-  const target = address.startsWith('unix:') ? { socketPath: address.slice('unix:'.length) } : { host: new URL(address).hostname, port: Number(new URL(address).port) };
+  const target = address.startsWith('unix:')
+    ? { socketPath: address.slice('unix:'.length) }
+    : { host: new URL(address).hostname, port: Number(new URL(address).port) };
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const send = (method: string, path: string, userId: string, payload?: string) =>
     new Promise<unknown>((resolve, reject) => {
@@ -20,7 +22,8 @@ export function sidecarDriver(address: string, secret: string): SidecarDriver {
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString();
-          if (res.statusCode !== 200) reject(new Error(`${method} ${path}: HTTP ${res.statusCode} ${text.slice(0, 200)}`));
+          if (res.statusCode !== 200)
+            reject(new Error(`${method} ${path}: HTTP ${res.statusCode} ${text.slice(0, 200)}`));
           else resolve(JSON.parse(text));
         });
         res.on('error', reject);

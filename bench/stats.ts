@@ -34,7 +34,14 @@ export function summarize(samples: readonly number[]): Summary {
     if (value < min) min = value;
     if (value > max) max = value;
   }
-  return { n: samples.length, p50: median(samples), p99: percentile(samples, 99), mean: sum / samples.length, min, max };
+  return {
+    n: samples.length,
+    p50: median(samples),
+    p99: percentile(samples, 99),
+    mean: sum / samples.length,
+    min,
+    max,
+  };
 }
 
 /** `measured / baseline`, the figure the report leads with (the machine is shared: absolutes are noisy). */

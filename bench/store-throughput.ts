@@ -23,7 +23,12 @@ export interface BackendFigures {
 
 export interface StoreThroughputResult {
   readonly backends: readonly BackendFigures[];
-  readonly plan: { readonly sequentialOps: number; readonly concurrentOps: number; readonly inFlight: number; readonly valueBytes: number };
+  readonly plan: {
+    readonly sequentialOps: number;
+    readonly concurrentOps: number;
+    readonly inFlight: number;
+    readonly valueBytes: number;
+  };
 }
 
 export interface StoreThroughputOptions {
@@ -56,12 +61,25 @@ export async function measureStoreThroughput(options: StoreThroughputOptions = {
   const { sequentialOps = 600, concurrentOps = 2000, inFlight = 16 } = options;
   const backends: BackendFigures[] = [];
   for (const backend of BACKENDS) {
-    backends.push(await measureBackend(backend, sequentialOps, concurrentOps, inFlight).catch((error: unknown) => ({ backend, error: error instanceof Error ? error.message : String(error) })));
+    backends.push(
+      await measureBackend(backend, sequentialOps, concurrentOps, inFlight).catch((error: unknown) => ({
+        backend,
+        error: error instanceof Error ? error.message : String(error),
+      })),
+    );
   }
-  return { backends, plan: { sequentialOps, concurrentOps, inFlight, valueBytes: JSON.stringify(tokenRecord(0)).length } };
+  return {
+    backends,
+    plan: { sequentialOps, concurrentOps, inFlight, valueBytes: JSON.stringify(tokenRecord(0)).length },
+  };
 }
 
-async function measureBackend(backend: BackendName, sequentialOps: number, concurrentOps: number, inFlight: number): Promise<BackendFigures> {
+async function measureBackend(
+  backend: BackendName,
+  sequentialOps: number,
+  concurrentOps: number,
+  inFlight: number,
+): Promise<BackendFigures> {
   const target = await storeTarget(backend);
   try {
     const store = await target.open();
@@ -70,7 +88,13 @@ async function measureBackend(backend: BackendName, sequentialOps: number, concu
     const keys = Math.max(sequentialOps, concurrentOps);
     const key = (i: number) => `user${i % keys}:tools`;
     // Warm-up: connections, statements, JIT.
-    for (let i = 0; i < 50; i++) await Promise.all([sealed.set(key(i), tokenRecord(i)), plain.set(key(i), tokenRecord(i)), sealed.get(key(i)), plain.get(key(i))]);
+    for (let i = 0; i < 50; i++)
+      await Promise.all([
+        sealed.set(key(i), tokenRecord(i)),
+        plain.set(key(i), tokenRecord(i)),
+        sealed.get(key(i)),
+        plain.get(key(i)),
+      ]);
     const counter = { sealed: 0, plain: 0 };
     const writer = (records: RecordStore<ReturnType<typeof tokenRecord>>, name: 'sealed' | 'plain') => () => {
       const i = counter[name]++;
@@ -78,23 +102,44 @@ async function measureBackend(backend: BackendName, sequentialOps: number, concu
     };
     const reader = (records: RecordStore<ReturnType<typeof tokenRecord>>, name: 'sealed' | 'plain') => async () => {
       const i = counter[name]++;
-      if ((await records.get(key(i))) === undefined) throw new Error(`${backend}: ${name} record ${key(i)} was not read back`);
+      if ((await records.get(key(i))) === undefined)
+        throw new Error(`${backend}: ${name} record ${key(i)} was not read back`);
     };
     const rounds = 6;
     const perRound = Math.ceil(sequentialOps / rounds);
-    const writes = await interleavedSamples({ sealed: writer(sealed, 'sealed'), plain: writer(plain, 'plain') }, rounds, perRound);
-    const writesConcurrent = { sealed: await perSecond(writer(sealed, 'sealed'), concurrentOps, inFlight), plain: await perSecond(writer(plain, 'plain'), concurrentOps, inFlight) };
+    const writes = await interleavedSamples(
+      { sealed: writer(sealed, 'sealed'), plain: writer(plain, 'plain') },
+      rounds,
+      perRound,
+    );
+    const writesConcurrent = {
+      sealed: await perSecond(writer(sealed, 'sealed'), concurrentOps, inFlight),
+      plain: await perSecond(writer(plain, 'plain'), concurrentOps, inFlight),
+    };
     counter.sealed = counter.plain = 0;
-    const reads = await interleavedSamples({ sealed: reader(sealed, 'sealed'), plain: reader(plain, 'plain') }, rounds, perRound);
-    const readsConcurrent = { sealed: await perSecond(reader(sealed, 'sealed'), concurrentOps, inFlight), plain: await perSecond(reader(plain, 'plain'), concurrentOps, inFlight) };
+    const reads = await interleavedSamples(
+      { sealed: reader(sealed, 'sealed'), plain: reader(plain, 'plain') },
+      rounds,
+      perRound,
+    );
+    const readsConcurrent = {
+      sealed: await perSecond(reader(sealed, 'sealed'), concurrentOps, inFlight),
+      plain: await perSecond(reader(plain, 'plain'), concurrentOps, inFlight),
+    };
     const figures = (samples: number[], concurrent: number): OperationFigures => {
       const summary = summarize(samples);
       return { sequential: { ...summary, perSecond: 1000 / summary.mean }, concurrentPerSecond: concurrent };
     };
     return {
       backend,
-      write: { sealed: figures(writes.sealed, writesConcurrent.sealed), plain: figures(writes.plain, writesConcurrent.plain) },
-      read: { sealed: figures(reads.sealed, readsConcurrent.sealed), plain: figures(reads.plain, readsConcurrent.plain) },
+      write: {
+        sealed: figures(writes.sealed, writesConcurrent.sealed),
+        plain: figures(writes.plain, writesConcurrent.plain),
+      },
+      read: {
+        sealed: figures(reads.sealed, readsConcurrent.sealed),
+        plain: figures(reads.plain, readsConcurrent.plain),
+      },
     };
   } finally {
     await target.cleanUp();
@@ -105,8 +150,10 @@ async function measureBackend(backend: BackendName, sequentialOps: number, concu
 async function perSecond(operation: () => Promise<unknown>, ops: number, inFlight: number): Promise<number> {
   let next = 0;
   const start = nowMs();
-  await Promise.all(Array.from({ length: inFlight }, async () => {
-    while (next++ < ops) await operation();
-  }));
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (next++ < ops) await operation();
+    }),
+  );
   return ops / ((nowMs() - start) / 1000);
 }

@@ -26,10 +26,20 @@ export const REMOTE_DELAY_MS = 20;
 
 export interface ToolCallOverheadResult {
   /** A server answering at once: the overhead alone. */
-  readonly local: { readonly raw: Summary; readonly manager: Summary; readonly sidecar: Summary; readonly forwarder: Summary };
+  readonly local: {
+    readonly raw: Summary;
+    readonly manager: Summary;
+    readonly sidecar: Summary;
+    readonly forwarder: Summary;
+  };
   /** A server answering after REMOTE_DELAY_MS. */
   readonly remote: { readonly raw: Summary; readonly sidecar: Summary };
-  readonly plan: { readonly warmupCalls: number; readonly rounds: number; readonly callsPerRound: number; readonly remoteCalls: number };
+  readonly plan: {
+    readonly warmupCalls: number;
+    readonly rounds: number;
+    readonly callsPerRound: number;
+    readonly remoteCalls: number;
+  };
 }
 
 export interface ToolCallOverheadOptions {
@@ -40,14 +50,22 @@ export interface ToolCallOverheadOptions {
   readonly remoteCalls?: number;
 }
 
-export async function measureToolCallOverhead(host: ServerHost, options: ToolCallOverheadOptions = {}): Promise<ToolCallOverheadResult> {
+export async function measureToolCallOverhead(
+  host: ServerHost,
+  options: ToolCallOverheadOptions = {},
+): Promise<ToolCallOverheadResult> {
   const { warmupCalls = 300, rounds = 20, callsPerRound = 100, remoteCalls = 200 } = options;
   const [localURL] = await host.start({ count: 1, tools: 20 });
   const [remoteURL] = await host.start({ count: 1, tools: 20, delayMs: REMOTE_DELAY_MS });
   const rawLocal = await rawClient(localURL!);
   const rawRemote = await rawClient(remoteURL!);
   const sidecar = await startSidecar({
-    config: parseConfig({ servers: [{ name: 'local', baseURL: localURL }, { name: 'remote', baseURL: remoteURL }] }),
+    config: parseConfig({
+      servers: [
+        { name: 'local', baseURL: localURL },
+        { name: 'remote', baseURL: remoteURL },
+      ],
+    }),
     secret: SECRET,
     logger: silentLogger(),
     // The shim reaches a bundled sidecar over a unix socket: so does the benchmark.
@@ -58,7 +76,8 @@ export async function measureToolCallOverhead(host: ServerHost, options: ToolCal
   const forwarder = await bareForwarder(forwarderSocket, rawLocal);
   const forwarderDriver = sidecarDriver(`unix:${forwarderSocket}`, SECRET);
   const args = { message: 'hello from the benchmark' };
-  const call = (server: 'local' | 'remote') => () => driver.post('/api/v1/tools/call', USER, { name: `${server}__echo`, arguments: args });
+  const call = (server: 'local' | 'remote') => () =>
+    driver.post('/api/v1/tools/call', USER, { name: `${server}__echo`, arguments: args });
   const local = {
     raw: () => rawLocal.callTool({ name: 'echo', arguments: args }),
     manager: () => sidecar.manager.callTool(USER, 'local__echo', args),
@@ -72,7 +91,12 @@ export async function measureToolCallOverhead(host: ServerHost, options: ToolCal
     const l = await interleavedSamples(local, rounds, callsPerRound);
     const r = await interleavedSamples(remote, Math.ceil(remoteCalls / 25), 25);
     return {
-      local: { raw: summarize(l.raw), manager: summarize(l.manager), sidecar: summarize(l.sidecar), forwarder: summarize(l.forwarder) },
+      local: {
+        raw: summarize(l.raw),
+        manager: summarize(l.manager),
+        sidecar: summarize(l.sidecar),
+        forwarder: summarize(l.forwarder),
+      },
       remote: { raw: summarize(r.raw), sidecar: summarize(r.sidecar) },
       plan: { warmupCalls, rounds, callsPerRound, remoteCalls: Math.ceil(remoteCalls / 25) * 25 },
     };
@@ -97,7 +121,10 @@ async function bareForwarder(socketPath: string, client: SdkClient): Promise<Ser
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const { name, arguments: args } = JSON.parse(Buffer.concat(chunks).toString()) as { name: string; arguments: Record<string, unknown> };
+      const { name, arguments: args } = JSON.parse(Buffer.concat(chunks).toString()) as {
+        name: string;
+        arguments: Record<string, unknown>;
+      };
       client.callTool({ name, arguments: args }).then(
         (result) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result)),
         (error: unknown) => res.writeHead(500).end(String(error)),

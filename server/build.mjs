@@ -32,7 +32,10 @@ function packageDir(name, fromDir) {
   } catch {
     // Packages whose "exports" hide package.json: walk up from the entry point.
     let dir = dirname(requireFrom.resolve(name));
-    while (!existsSync(join(dir, 'package.json')) || JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name !== name) {
+    while (
+      !existsSync(join(dir, 'package.json')) ||
+      JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name !== name
+    ) {
       const parent = dirname(dir);
       if (parent === dir) throw new Error(`cannot find the package directory of ${name}`);
       dir = parent;
@@ -57,10 +60,13 @@ export function runtimeClosure(names, fromDir = root) {
     if (found.has(dir)) continue;
     found.set(dir, name);
     const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-    for (const dep of Object.keys(manifest.dependencies ?? {})) queue.push({ name: dep, fromDir: dir, optional: false });
-    for (const dep of Object.keys(manifest.optionalDependencies ?? {})) queue.push({ name: dep, fromDir: dir, optional: true });
+    for (const dep of Object.keys(manifest.dependencies ?? {}))
+      queue.push({ name: dep, fromDir: dir, optional: false });
+    for (const dep of Object.keys(manifest.optionalDependencies ?? {}))
+      queue.push({ name: dep, fromDir: dir, optional: true });
     const optionalPeers = manifest.peerDependenciesMeta ?? {};
-    for (const dep of Object.keys(manifest.peerDependencies ?? {})) if (!optionalPeers[dep]?.optional) queue.push({ name: dep, fromDir: dir, optional: false });
+    for (const dep of Object.keys(manifest.peerDependencies ?? {}))
+      if (!optionalPeers[dep]?.optional) queue.push({ name: dep, fromDir: dir, optional: false });
   }
   return [...found].map(([dir, name]) => ({ dir, name }));
 }
@@ -72,7 +78,10 @@ function copyPackage({ dir, name }, outDir) {
   if (inside.startsWith('..')) throw new Error(`${name} is not under ${modules}: ${dir}`);
   const target = join(outDir, 'node_modules', inside);
   // Nested node_modules are copied as packages of their own when something needs them.
-  cpSync(dir, target, { recursive: true, filter: (source) => !relative(dir, source).split('/').includes('node_modules') });
+  cpSync(dir, target, {
+    recursive: true,
+    filter: (source) => !relative(dir, source).split('/').includes('node_modules'),
+  });
 }
 
 export async function buildSidecar(outDir) {
@@ -92,7 +101,10 @@ export async function buildSidecar(outDir) {
     legalComments: 'linked',
     logLevel: 'warning',
   });
-  writeFileSync(join(outDir, 'package.json'), `${JSON.stringify({ name: `${pkg.name}-sidecar`, version: pkg.version, private: true, type: 'module', engines: pkg.engines }, null, 2)}\n`);
+  writeFileSync(
+    join(outDir, 'package.json'),
+    `${JSON.stringify({ name: `${pkg.name}-sidecar`, version: pkg.version, private: true, type: 'module', engines: pkg.engines }, null, 2)}\n`,
+  );
   const packages = runtimeClosure(EXTERNAL_PACKAGES);
   for (const entry of packages) copyPackage(entry, outDir);
   return { packages: packages.map((p) => p.name), mainBytes: statSync(join(outDir, 'server', 'main.js')).size };
@@ -105,5 +117,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     process.exit(2);
   }
   const { packages, mainBytes } = await buildSidecar(out);
-  console.log(`sidecar: server/main.js ${(mainBytes / 1024 / 1024).toFixed(1)} MiB + ${packages.length} packages in node_modules`);
+  console.log(
+    `sidecar: server/main.js ${(mainBytes / 1024 / 1024).toFixed(1)} MiB + ${packages.length} packages in node_modules`,
+  );
 }

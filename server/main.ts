@@ -17,7 +17,9 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: (process.env.MCP_LOG_LEVEL as 'info' | undefined) ?? 'info' });
   const secret = process.env.MCP_SIDECAR_SECRET;
   if (!secret || secret.length < 16) {
-    logger.fatal('MCP_SIDECAR_SECRET must be set to at least 16 characters (the shim sets a fresh one per activation).');
+    logger.fatal(
+      'MCP_SIDECAR_SECRET must be set to at least 16 characters (the shim sets a fresh one per activation).',
+    );
     process.exit(2);
   }
   const configPollMs = process.env.MCP_CONFIG_POLL_MS ? Number(process.env.MCP_CONFIG_POLL_MS) : undefined;
@@ -25,7 +27,9 @@ async function main(): Promise<void> {
     logger.fatal('MCP_CONFIG_POLL_MS must be a positive number of milliseconds.');
     process.exit(2);
   }
-  let config: Config = parseConfig(process.env.MCP_CONFIG_FILE ? JSON.parse(readFileSync(process.env.MCP_CONFIG_FILE, 'utf8')) : {});
+  let config: Config = parseConfig(
+    process.env.MCP_CONFIG_FILE ? JSON.parse(readFileSync(process.env.MCP_CONFIG_FILE, 'utf8')) : {},
+  );
   const closers: Array<() => Promise<void>> = [];
   if (process.argv.includes('--demo')) {
     // Loaded only here: the MCP server SDK adds a second or so to every replica's start-up otherwise.

@@ -24,7 +24,9 @@ export function pinnedRuntime(platform) {
   const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8'));
   const entry = lock.packages?.[`node_modules/${name}`];
   if (!entry?.version || !entry.integrity?.startsWith('sha512-')) {
-    throw new Error(`package-lock.json pins no ${name} with a sha512 integrity: add it to optionalDependencies and run npm install`);
+    throw new Error(
+      `package-lock.json pins no ${name} with a sha512 integrity: add it to optionalDependencies and run npm install`,
+    );
   }
   return { name, version: entry.version, integrity: entry.integrity };
 }
@@ -38,13 +40,21 @@ function verifiedTarball({ name, version, integrity }) {
   const tarball = join(CACHE, `${name}-${version}.tgz`);
   if (!existsSync(tarball) || integrityOf(tarball) !== integrity) {
     mkdirSync(CACHE, { recursive: true });
-    const pack = spawnSync('npm', ['pack', `${name}@${version}`, '--pack-destination', CACHE, '--silent'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-    if (pack.status !== 0) throw new Error(`npm pack ${name}@${version} failed (exit ${pack.status}): the bundle needs it from the npm registry`);
+    const pack = spawnSync('npm', ['pack', `${name}@${version}`, '--pack-destination', CACHE, '--silent'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    if (pack.status !== 0)
+      throw new Error(
+        `npm pack ${name}@${version} failed (exit ${pack.status}): the bundle needs it from the npm registry`,
+      );
   }
   const found = integrityOf(tarball);
   if (found !== integrity) {
     rmSync(tarball, { force: true });
-    throw new Error(`${name}@${version} from the registry does not match package-lock.json (got ${found}, pinned ${integrity}): refusing to bundle it`);
+    throw new Error(
+      `${name}@${version} from the registry does not match package-lock.json (got ${found}, pinned ${integrity}): refusing to bundle it`,
+    );
   }
   return tarball;
 }
@@ -55,7 +65,9 @@ export function addRuntime(platform, bundle) {
   const tarball = verifiedTarball(pinned);
   const scratch = mkdtempSync(join(dirname(tarball), 'extract-'));
   try {
-    const untar = spawnSync('tar', ['-xzf', tarball, '-C', scratch, 'package/bin/node', 'package/LICENSE'], { stdio: 'inherit' });
+    const untar = spawnSync('tar', ['-xzf', tarball, '-C', scratch, 'package/bin/node', 'package/LICENSE'], {
+      stdio: 'inherit',
+    });
     if (untar.status !== 0) throw new Error(`cannot extract bin/node from ${tarball}`);
     const target = join(bundle, RUNTIME_DIR);
     rmSync(target, { recursive: true, force: true });

@@ -51,11 +51,14 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   // Listen first: the OAuth redirect URI may be the sidecar's own address (port 0 in tests).
   let handle: RequestListener = (_req, res) => res.writeHead(503).end();
   const server = await listen((req, res) => handle(req, res), options.listen, options.allowRemote ?? false);
-  const address = options.listen.startsWith('unix:') ? options.listen : `http://${formatAddress(server.address() as AddressInfo)}`;
+  const address = options.listen.startsWith('unix:')
+    ? options.listen
+    : `http://${formatAddress(server.address() as AddressInfo)}`;
 
   let manager: ClientManager | undefined;
   const mattermostOptions = options.mattermost ?? {};
-  const shimEvents = (shim: Parameters<typeof publishConnectionChanges>[0] | undefined) => (shim ? publishConnectionChanges(shim, logger) : undefined);
+  const shimEvents = (shim: Parameters<typeof publishConnectionChanges>[0] | undefined) =>
+    shim ? publishConnectionChanges(shim, logger) : undefined;
   let announce: ReturnType<typeof shimEvents>;
   const publicBaseURL = options.publicBaseURL ?? (address.startsWith('http') ? address : 'http://127.0.0.1');
   const oauth = options.store
@@ -65,9 +68,12 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
         logger,
         ...(options.clientDeps?.fetch && { fetch: options.clientDeps.fetch as typeof fetch }),
         // SEP-991: the plugin serves its own client metadata document when browsers reach it over HTTPS.
-        ...(publicBaseURL.startsWith('https://') && { clientMetadataURL: `${publicBaseURL.replace(/\/+$/, '')}/oauth/client-metadata.json` }),
+        ...(publicBaseURL.startsWith('https://') && {
+          clientMetadataURL: `${publicBaseURL.replace(/\/+$/, '')}/oauth/client-metadata.json`,
+        }),
         // With one server configured there is no other authorization server to mix up, so `iss` is not needed for it.
-        soleAuthorizationServer: () => (manager?.currentConfig.servers.filter((server) => server.enabled).length ?? 0) <= 1,
+        soleAuthorizationServer: () =>
+          (manager?.currentConfig.servers.filter((server) => server.enabled).length ?? 0) <= 1,
         onConnectionChange: (userId, serverName, status) => {
           manager?.invalidateUser(userId, serverName);
           announce?.(userId, serverName, status);
@@ -77,23 +83,51 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   const auth = options.clientDeps?.auth ?? oauth;
   // Replicas share one config through the store: start with the one Mattermost pushed last, if any.
   const configSync = options.store
-    ? new ConfigSync({ store: options.store, logger, apply: (next) => manager?.reInit(next), ...(options.configPollMs !== undefined && { intervalMs: options.configPollMs }) })
+    ? new ConfigSync({
+        store: options.store,
+        logger,
+        apply: (next) => manager?.reInit(next),
+        ...(options.configPollMs !== undefined && { intervalMs: options.configPollMs }),
+      })
     : undefined;
   const config = configSync ? await configSync.adopt(options.config) : options.config;
   // Users' own server switches live in the store, so every replica honours them.
   const choices = options.store ? new StoredServerChoices({ store: options.store, logger }) : undefined;
-  manager = new ClientManager(config, { logger, ...options.clientDeps, ...(auth && { auth }), ...(choices && { choices }) });
-  const connections = oauth ? { disconnect: async (userId: string, serverName: string) => {
-    const serverConfig = manager!.currentConfig.servers.find((s) => s.name === serverName);
-    if (serverConfig) await oauth.disconnect(userId, serverConfig);
-    manager!.invalidateUser(userId, serverName);
-  }, hasTokens: (userId: string, serverName: string) => oauth.hasTokens(userId, serverName) } : undefined;
+  manager = new ClientManager(config, {
+    logger,
+    ...options.clientDeps,
+    ...(auth && { auth }),
+    ...(choices && { choices }),
+  });
+  const connections = oauth
+    ? {
+        disconnect: async (userId: string, serverName: string) => {
+          const serverConfig = manager!.currentConfig.servers.find((s) => s.name === serverName);
+          if (serverConfig) await oauth.disconnect(userId, serverConfig);
+          manager!.invalidateUser(userId, serverName);
+        },
+        hasTokens: (userId: string, serverName: string) => oauth.hasTokens(userId, serverName),
+      }
+    : undefined;
   const metrics = createMetrics(() => manager);
-  const mattermost = createMattermostSurfaces({ ...(connections && { connections }), ...mattermostOptions }, { secret: options.secret, logger, fetch: options.clientDeps?.fetch, auth });
+  const mattermost = createMattermostSurfaces(
+    { ...(connections && { connections }), ...mattermostOptions },
+    { secret: options.secret, logger, fetch: options.clientDeps?.fetch, auth },
+  );
   announce = shimEvents(mattermost.shim);
-  handle = createApp({ manager, metrics, logger, secret: options.secret, mattermost, ...(oauth && { oauth }), ...(configSync && { configPublisher: configSync }) });
+  handle = createApp({
+    manager,
+    metrics,
+    logger,
+    secret: options.secret,
+    mattermost,
+    ...(oauth && { oauth }),
+    ...(configSync && { configPublisher: configSync }),
+  });
   configSync?.start();
-  const stopPurging = options.store ? purgeExpiredPeriodically(options.store, logger, options.purgeIntervalMs ?? DEFAULT_PURGE_INTERVAL_MS) : undefined;
+  const stopPurging = options.store
+    ? purgeExpiredPeriodically(options.store, logger, options.purgeIntervalMs ?? DEFAULT_PURGE_INTERVAL_MS)
+    : undefined;
   logger.info({ address, servers: config.servers.map((s) => s.name), oauth: Boolean(oauth) }, 'MCP sidecar listening');
   return {
     manager,
@@ -118,7 +152,12 @@ function purgeExpiredPeriodically(store: Store, logger: Logger, intervalMs: numb
   const timer = setInterval(() => {
     store.purgeExpired().then(
       (purged) => purged > 0 && logger.debug({ purged }, 'expired store records deleted'),
-      (error: unknown) => error instanceof StoreClosedError || logger.warn({ reason: error instanceof Error ? error.message : String(error) }, 'could not delete expired store records'),
+      (error: unknown) =>
+        error instanceof StoreClosedError ||
+        logger.warn(
+          { reason: error instanceof Error ? error.message : String(error) },
+          'could not delete expired store records',
+        ),
     );
   }, intervalMs);
   timer.unref();
@@ -150,8 +189,12 @@ async function listen(handler: RequestListener, target: string, allowRemote: boo
   const separator = target.lastIndexOf(':');
   const host = target.slice(0, separator).replace(/^\[|\]$/g, '') || '127.0.0.1';
   const port = Number(target.slice(separator + 1));
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`MCP_SIDECAR_LISTEN: "${target}" is not unix:<path> or <host>:<port>.`);
-  if (!allowRemote && !LOOPBACK.has(host)) throw new Error(`MCP_SIDECAR_LISTEN: refusing to listen on ${host}; bind to 127.0.0.1 or a unix socket, or set MCP_SIDECAR_ALLOW_REMOTE=true behind a trusted network.`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`MCP_SIDECAR_LISTEN: "${target}" is not unix:<path> or <host>:<port>.`);
+  if (!allowRemote && !LOOPBACK.has(host))
+    throw new Error(
+      `MCP_SIDECAR_LISTEN: refusing to listen on ${host}; bind to 127.0.0.1 or a unix socket, or set MCP_SIDECAR_ALLOW_REMOTE=true behind a trusted network.`,
+    );
   return new Promise<Server>((resolve, reject) => {
     const s = createServer(handler);
     s.once('error', reject);

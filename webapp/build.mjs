@@ -15,7 +15,11 @@ const hostGlobals = {
   setup(esbuild) {
     esbuild.onResolve({ filter: /^(react|react-dom|redux|react-redux)(\/.*)?$/ }, (args) => {
       if (!(args.path in HOST_GLOBALS)) {
-        return { errors: [{ text: `"${args.path}" is not provided by Mattermost; import from "${args.path.split('/')[0]}" only` }] };
+        return {
+          errors: [
+            { text: `"${args.path}" is not provided by Mattermost; import from "${args.path.split('/')[0]}" only` },
+          ],
+        };
       }
       return { path: args.path, namespace: 'host-global' };
     });

@@ -44,10 +44,16 @@ export function sampleArguments(tool: Tool): Record<string, unknown> {
  * server's metadata names: what an admin looks up before filling in `oauth.issuer` beside `clientId`.
  */
 async function preRegisteredClient(serverURL: string): Promise<ServerConfig['oauth']> {
-  const context = process.env.MCP_CONFORMANCE_CONTEXT ? (JSON.parse(process.env.MCP_CONFORMANCE_CONTEXT) as Record<string, unknown>) : {};
+  const context = process.env.MCP_CONFORMANCE_CONTEXT
+    ? (JSON.parse(process.env.MCP_CONFORMANCE_CONTEXT) as Record<string, unknown>)
+    : {};
   if (typeof context.client_id !== 'string' || context.private_key_pem) return undefined;
   const { issuer } = await discoverAuthorization(serverURL);
-  return { clientId: context.client_id, issuer, ...(typeof context.client_secret === 'string' && { clientSecret: context.client_secret }) };
+  return {
+    clientId: context.client_id,
+    issuer,
+    ...(typeof context.client_secret === 'string' && { clientSecret: context.client_secret }),
+  };
 }
 
 async function main(): Promise<number> {
@@ -56,9 +62,22 @@ async function main(): Promise<number> {
     console.error('usage: conformance-client <server-url>');
     return 2;
   }
-  const logger = createLogger({ level: (process.env.MCP_LOG_LEVEL as 'info' | undefined) ?? 'warn', destination: process.stderr as never });
+  const logger = createLogger({
+    level: (process.env.MCP_LOG_LEVEL as 'info' | undefined) ?? 'warn',
+    destination: process.stderr as never,
+  });
   const oauthOptions = await preRegisteredClient(url);
-  const server = parseConfig({ servers: [{ name: 'conformance', baseURL: url, connectTimeoutSeconds: 30, toolTimeoutSeconds: 30, ...(oauthOptions && { oauth: oauthOptions }) }] }).servers[0]!;
+  const server = parseConfig({
+    servers: [
+      {
+        name: 'conformance',
+        baseURL: url,
+        connectTimeoutSeconds: 30,
+        toolTimeoutSeconds: 30,
+        ...(oauthOptions && { oauth: oauthOptions }),
+      },
+    ],
+  }).servers[0]!;
   const dir = mkdtempSync(join(tmpdir(), 'mcp-conformance-'));
   const store = await createStore(`sqlite://${join(dir, 'store.sqlite')}`);
   const oauth = new OAuthManager({
@@ -100,7 +119,13 @@ async function main(): Promise<number> {
   };
 
   const client = await withAuthorization(() =>
-    Client.connect({ userId: USER_ID, server, logger, onElicitation: acceptWithDefaults, fetch: oauth.fetchFor(USER_ID, server, fetch) }),
+    Client.connect({
+      userId: USER_ID,
+      server,
+      logger,
+      onElicitation: acceptWithDefaults,
+      fetch: oauth.fetchFor(USER_ID, server, fetch),
+    }),
   );
   try {
     for (const tool of client.tools) {

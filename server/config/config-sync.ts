@@ -49,7 +49,8 @@ export class ConfigSync {
   constructor(private readonly options: ConfigSyncOptions) {
     this.records = options.store.records<StoredConfig>('config');
     this.intervalMs = options.intervalMs ?? DEFAULT_CONFIG_POLL_MS;
-    if (!(Number.isFinite(this.intervalMs) && this.intervalMs > 0)) throw new RangeError(`intervalMs must be a positive number of milliseconds (got ${this.intervalMs})`);
+    if (!(Number.isFinite(this.intervalMs) && this.intervalMs > 0))
+      throw new RangeError(`intervalMs must be a positive number of milliseconds (got ${this.intervalMs})`);
   }
 
   /** The config to start with: the stored one when there is a valid one, else `own` (which is not published). */
@@ -58,7 +59,11 @@ export class ConfigSync {
     const config = stored && this.validated(stored);
     if (stored && config) {
       this.running = { digest: stored.digest, version: stored.version };
-      if (stored.digest !== configDigest(own)) this.options.logger.info({ version: stored.version, servers: config.servers.map((s) => s.name) }, 'MCP configuration taken from the shared store');
+      if (stored.digest !== configDigest(own))
+        this.options.logger.info(
+          { version: stored.version, servers: config.servers.map((s) => s.name) },
+          'MCP configuration taken from the shared store',
+        );
       return config;
     }
     this.running = { digest: configDigest(own), version: stored?.version ?? 0 };
@@ -100,7 +105,10 @@ export class ConfigSync {
     this.options.apply(config);
     this.running = { digest: stored.digest, version: stored.version };
     this.lastProblem = '';
-    this.options.logger.info({ version: stored.version, servers: config.servers.map((s) => s.name), enabled: config.enabled }, 'MCP configuration applied from another replica');
+    this.options.logger.info(
+      { version: stored.version, servers: config.servers.map((s) => s.name), enabled: config.enabled },
+      'MCP configuration applied from another replica',
+    );
   }
 
   close(): void {
@@ -112,7 +120,9 @@ export class ConfigSync {
   private schedule(): void {
     this.timer = setTimeout(() => {
       void this.poll()
-        .catch((error: unknown) => this.report(error, 'could not apply the shared MCP configuration; keeping the running one'))
+        .catch((error: unknown) =>
+          this.report(error, 'could not apply the shared MCP configuration; keeping the running one'),
+        )
         .finally(() => {
           if (!this.closed) this.schedule();
         });
@@ -162,9 +172,12 @@ export class ConfigSync {
       return await this.records.get(RECORD_KEY);
     } catch (error) {
       if (quiet && !(error instanceof RecordDecryptionError)) throw error;
-      this.report(error, error instanceof RecordDecryptionError
-        ? 'the shared MCP configuration cannot be decrypted with this replica’s keys; keeping the running one'
-        : 'could not read the shared MCP configuration; keeping the running one');
+      this.report(
+        error,
+        error instanceof RecordDecryptionError
+          ? 'the shared MCP configuration cannot be decrypted with this replica’s keys; keeping the running one'
+          : 'could not read the shared MCP configuration; keeping the running one',
+      );
       return undefined;
     }
   }

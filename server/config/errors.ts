@@ -12,6 +12,8 @@ export class ConfigValidationError extends Error {
   readonly code = 'ERR_CONFIG_INVALID';
   override readonly name = 'ConfigValidationError';
   constructor(readonly issues: readonly ConfigIssue[]) {
-    super(`Invalid MCP configuration: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`);
+    super(
+      `Invalid MCP configuration: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`,
+    );
   }
 }

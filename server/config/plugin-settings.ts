@@ -24,6 +24,7 @@ export function configFromPluginSettings(settings: unknown): Config {
   }
   const merged: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
   const idle = record.idletimeoutminutes;
-  if (idle !== undefined && idle !== null && idle !== '') merged.idleTimeoutMinutes = typeof idle === 'string' ? Number(idle) : idle;
+  if (idle !== undefined && idle !== null && idle !== '')
+    merged.idleTimeoutMinutes = typeof idle === 'string' ? Number(idle) : idle;
   return parseConfig(merged);
 }

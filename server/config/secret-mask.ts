@@ -31,12 +31,16 @@ export function restoreMaskedServer(input: unknown, running: Config): unknown {
   const saved = running.servers.find((s) => s.name === name);
   const restored: Record<string, unknown> = { ...input };
   if (isRecord(input.headers)) {
-    restored.headers = Object.fromEntries(Object.entries(input.headers).map(([header, value]) => {
-      if (value !== SECRET_MASK) return [header, value];
-      const kept = Object.entries(saved?.headers ?? {}).find(([savedName]) => savedName.toLowerCase() === header.toLowerCase())?.[1];
-      if (kept === undefined) throw maskedWithoutValue(name, `header ${header}`);
-      return [header, kept];
-    }));
+    restored.headers = Object.fromEntries(
+      Object.entries(input.headers).map(([header, value]) => {
+        if (value !== SECRET_MASK) return [header, value];
+        const kept = Object.entries(saved?.headers ?? {}).find(
+          ([savedName]) => savedName.toLowerCase() === header.toLowerCase(),
+        )?.[1];
+        if (kept === undefined) throw maskedWithoutValue(name, `header ${header}`);
+        return [header, kept];
+      }),
+    );
   }
   if (isRecord(input.oauth) && input.oauth.clientSecret === SECRET_MASK) {
     const kept = saved?.oauth?.clientSecret;
@@ -47,7 +51,12 @@ export function restoreMaskedServer(input: unknown, running: Config): unknown {
 }
 
 function maskedWithoutValue(server: string, field: string): ConfigValidationError {
-  return new ConfigValidationError([{ path: '', message: `Server ${server}: ${field} is masked but has no saved value to keep (was the server or the header renamed?). Type the value again.` }]);
+  return new ConfigValidationError([
+    {
+      path: '',
+      message: `Server ${server}: ${field} is masked but has no saved value to keep (was the server or the header renamed?). Type the value again.`,
+    },
+  ]);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

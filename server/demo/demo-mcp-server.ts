@@ -14,12 +14,20 @@ export async function startDemoMcpServer(port = 0): Promise<{ url: string; close
   app.use(express.json());
   app.post('/mcp', async (req, res) => {
     const server = new McpServer({ name: 'mattermost-mcp-demo', version: '0.1.0' });
-    server.registerTool('echo', { description: 'Repeats a message back', inputSchema: { message: z.string() } }, ({ message }) => ({
-      content: [{ type: 'text', text: message }],
-    }));
-    server.registerTool('whoami', { description: 'Tells which Mattermost user the sidecar called for', inputSchema: {} }, (_args, extra) => ({
-      content: [{ type: 'text', text: String(extra.requestInfo?.headers['x-mattermost-userid'] ?? 'unknown') }],
-    }));
+    server.registerTool(
+      'echo',
+      { description: 'Repeats a message back', inputSchema: { message: z.string() } },
+      ({ message }) => ({
+        content: [{ type: 'text', text: message }],
+      }),
+    );
+    server.registerTool(
+      'whoami',
+      { description: 'Tells which Mattermost user the sidecar called for', inputSchema: {} },
+      (_args, extra) => ({
+        content: [{ type: 'text', text: String(extra.requestInfo?.headers['x-mattermost-userid'] ?? 'unknown') }],
+      }),
+    );
     server.registerTool('utc_time', { description: 'The current time in UTC (ISO 8601)', inputSchema: {} }, () => ({
       content: [{ type: 'text', text: new Date().toISOString() }],
     }));

@@ -3,7 +3,13 @@ import type { Logger } from 'pino';
 import type { ClientManager } from '../mcp/client-manager.js';
 import type { MattermostSurfaces } from '../mattermost/surfaces.js';
 import type { Metrics } from '../observability/metrics.js';
-import { admitPluginCallers, requireInternalChannel, requireMcpEndpointCaller, requireSidecarSecret, requireUser } from './authentication.js';
+import {
+  admitPluginCallers,
+  requireInternalChannel,
+  requireMcpEndpointCaller,
+  requireSidecarSecret,
+  requireUser,
+} from './authentication.js';
 import { CallerSettingsHolder } from './caller-settings.js';
 import { errorHandler, HttpError } from './errors.js';
 import { connectNotifier } from '../mcp-endpoint/connect-notice.js';
@@ -38,7 +44,15 @@ export interface AppDeps {
  * only the internal credential derived from it); user routes also need the `X-Mattermost-UserID` the
  * shim set from Mattermost's session or a trusted plugin's request.
  */
-export function createApp({ manager, metrics, logger, secret, mattermost = { discover: { logger } }, oauth, configPublisher }: AppDeps): Express {
+export function createApp({
+  manager,
+  metrics,
+  logger,
+  secret,
+  mattermost = { discover: { logger } },
+  oauth,
+  configPublisher,
+}: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -47,7 +61,13 @@ export function createApp({ manager, metrics, logger, secret, mattermost = { dis
   // The shim reaches these with its internal credential only; a request it proxied is refused before its body is read.
   app.use(['/hooks', '/healthz', '/metrics'], requireInternalChannel());
   const callers = new CallerSettingsHolder();
-  app.use(admitPluginCallers(callers, [['all', MCP_ENDPOINT_PATH], ['get', '/api/v1/tools'], ['post', '/api/v1/tools/call']]));
+  app.use(
+    admitPluginCallers(callers, [
+      ['all', MCP_ENDPOINT_PATH],
+      ['get', '/api/v1/tools'],
+      ['post', '/api/v1/tools/call'],
+    ]),
+  );
   // Tool calls carry the model's arguments: up to 16 MiB, the bound of an answer from an MCP server; 1 MiB elsewhere.
   app.use([MCP_ENDPOINT_PATH, '/api/v1/tools/call'], express.json({ limit: TOOL_CALL_BODY_LIMIT }));
   app.use(express.json({ limit: '1mb' }));
@@ -69,7 +89,12 @@ export function createApp({ manager, metrics, logger, secret, mattermost = { dis
   app.use(adminRouter(manager, mattermost));
   if (oauth) app.use(oauthRouter(manager, oauth, logger));
 
-  app.use(mcpEndpointRouter({ manager, metrics, logger, siteURL: mattermost.siteURL, notify: connectNotifier(mattermost.shim, logger) }, requireMcpEndpointCaller(callers)));
+  app.use(
+    mcpEndpointRouter(
+      { manager, metrics, logger, siteURL: mattermost.siteURL, notify: connectNotifier(mattermost.shim, logger) },
+      requireMcpEndpointCaller(callers),
+    ),
+  );
 
   const user = express.Router();
   user.use(requireUser());

@@ -56,7 +56,13 @@ export function requireSidecarSecret(secret: string): RequestHandler {
 export function requireInternalChannel(): RequestHandler {
   return (req, res, next) => {
     if (res.locals.channel !== 'internal') {
-      next(new HttpError(403, 'ERR_INTERNAL_ROUTE', `${req.method} ${req.path} is the shim's own route; it is not reachable through Mattermost.`));
+      next(
+        new HttpError(
+          403,
+          'ERR_INTERNAL_ROUTE',
+          `${req.method} ${req.path} is the shim's own route; it is not reachable through Mattermost.`,
+        ),
+      );
       return;
     }
     next();
@@ -86,7 +92,11 @@ export function pluginCallerOf(locals: Record<string, unknown>): string | undefi
 }
 
 function untrusted(plugin: string): HttpError {
-  return new HttpError(403, 'ERR_PLUGIN_NOT_TRUSTED', `The plugin "${plugin}" may not call MCP Tools. A system admin can add its id to Trusted plugin IDs in System Console > Plugins > MCP Tools.`);
+  return new HttpError(
+    403,
+    'ERR_PLUGIN_NOT_TRUSTED',
+    `The plugin "${plugin}" may not call MCP Tools. A system admin can add its id to Trusted plugin IDs in System Console > Plugins > MCP Tools.`,
+  );
 }
 
 /** Admits a request from another plugin only when the plugin is trusted; records it in `res.locals.pluginCaller`. */
@@ -104,7 +114,10 @@ function checkPluginCaller(res: Response, settings: CallerSettingsSource): HttpE
  * routes listed (the AI bot's). The routes are matched by an express router, so exactly as the app
  * matches them.
  */
-export function admitPluginCallers(settings: CallerSettingsSource, routes: ReadonlyArray<readonly ['get' | 'post' | 'all', string]>): Router {
+export function admitPluginCallers(
+  settings: CallerSettingsSource,
+  routes: ReadonlyArray<readonly ['get' | 'post' | 'all', string]>,
+): Router {
   const router = Router();
   for (const [method, path] of routes) {
     router[method](path, (_req, res, next) => {
@@ -116,7 +129,13 @@ export function admitPluginCallers(settings: CallerSettingsSource, routes: Reado
     const refused = checkPluginCaller(res, settings);
     if (refused) return next(refused);
     if (pluginCallerOf(res.locals) !== undefined && res.locals.pluginRoute !== true) {
-      return next(new HttpError(403, 'ERR_PLUGIN_ROUTE', `Other plugins may not call ${req.method} ${req.path}; they may call ${routes.map(([m, p]) => (m === 'all' ? p : `${m.toUpperCase()} ${p}`)).join(', ')}.`));
+      return next(
+        new HttpError(
+          403,
+          'ERR_PLUGIN_ROUTE',
+          `Other plugins may not call ${req.method} ${req.path}; they may call ${routes.map(([m, p]) => (m === 'all' ? p : `${m.toUpperCase()} ${p}`)).join(', ')}.`,
+        ),
+      );
     }
     next();
   });
@@ -136,7 +155,13 @@ export function requireMcpEndpointCaller(settings: CallerSettingsSource): Reques
     const refused = checkPluginCaller(res, settings);
     if (refused) return next(refused);
     if (pluginCallerOf(res.locals) === undefined && !settings.current.externalMcpClients) {
-      return next(new HttpError(403, 'ERR_EXTERNAL_CLIENTS_OFF', 'MCP clients outside Mattermost are turned off. A system admin can turn on External MCP clients in System Console > Plugins > MCP Tools.'));
+      return next(
+        new HttpError(
+          403,
+          'ERR_EXTERNAL_CLIENTS_OFF',
+          'MCP clients outside Mattermost are turned off. A system admin can turn on External MCP clients in System Console > Plugins > MCP Tools.',
+        ),
+      );
     }
     user(req, res, next);
   };

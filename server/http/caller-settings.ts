@@ -16,7 +16,13 @@ export interface CallerSettings {
 export function callerSettingsFrom(settings: unknown): CallerSettings {
   const record = settings !== null && typeof settings === 'object' ? (settings as Record<string, unknown>) : {};
   const ids = record.trustedpluginids;
-  const trusted = typeof ids === 'string' ? ids.split(',').map((id) => id.trim()).filter((id) => id !== '') : DEFAULT_TRUSTED_PLUGIN_IDS;
+  const trusted =
+    typeof ids === 'string'
+      ? ids
+          .split(',')
+          .map((id) => id.trim())
+          .filter((id) => id !== '')
+      : DEFAULT_TRUSTED_PLUGIN_IDS;
   const external = record.externalmcpclients;
   return { trustedPluginIds: new Set(trusted), externalMcpClients: external === true || external === 'true' };
 }

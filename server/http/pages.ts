@@ -35,11 +35,19 @@ ${closeSoon ? `<script>${CLOSE_SOON}</script>` : ''}
 }
 
 export function connectedPage(serverName: string): string {
-  return page('Account connected', `Your account is connected to ${serverName}. You can close this window and go back to Mattermost.`, true);
+  return page(
+    'Account connected',
+    `Your account is connected to ${serverName}. You can close this window and go back to Mattermost.`,
+    true,
+  );
 }
 
 export function nothingToConnectPage(serverName: string): string {
-  return page('Nothing to connect', `${serverName} needs no connection: it works without signing in, so its tools are already available to you in Mattermost. You can close this window.`, false);
+  return page(
+    'Nothing to connect',
+    `${serverName} needs no connection: it works without signing in, so its tools are already available to you in Mattermost. You can close this window.`,
+    false,
+  );
 }
 
 export function failedPage(message: string): string {

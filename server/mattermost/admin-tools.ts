@@ -37,11 +37,19 @@ export interface AdminServerRow {
  * Lists one server's tools as `adminUserId` on a temporary connection, within the server's connect
  * timeout. Failures become the row's `error` (or `needsOAuth`), never an exception.
  */
-export async function discoverServerRow(server: ServerConfig, adminUserId: string, deps: DiscoverDeps): Promise<AdminServerRow> {
+export async function discoverServerRow(
+  server: ServerConfig,
+  adminUserId: string,
+  deps: DiscoverDeps,
+): Promise<AdminServerRow> {
   const base = { name: server.name, url: server.baseURL, enabled: server.enabled };
   const timeoutMs = (server.connectTimeoutSeconds ?? DEFAULT_CONNECT_TIMEOUT_MS / 1000) * 1000;
   try {
-    const tools = await withDeadline(discoverServerTools(server, adminUserId, deps), timeoutMs, () => new ServerTimeoutError(server.name, timeoutMs, 'tool discovery'));
+    const tools = await withDeadline(
+      discoverServerTools(server, adminUserId, deps),
+      timeoutMs,
+      () => new ServerTimeoutError(server.name, timeoutMs, 'tool discovery'),
+    );
     return { ...base, ...withRules(server, tools), needsOAuth: false, error: null };
   } catch (error) {
     const auth = findAuthNeeded(error);
@@ -51,21 +59,36 @@ export async function discoverServerRow(server: ServerConfig, adminUserId: strin
 }
 
 /** The server's rules applied to what it listed (the names the bot sees are `<server>__<tool>` in the estimate). */
-function withRules(server: ServerConfig, tools: readonly ToolInfo[]): Pick<AdminServerRow, 'tools' | 'reachingBot' | 'warnings'> {
+function withRules(
+  server: ServerConfig,
+  tools: readonly ToolInfo[],
+): Pick<AdminServerRow, 'tools' | 'reachingBot' | 'warnings'> {
   const access = toolAccessFor(server);
   const rows = tools.map((tool): AdminToolInfo => {
     const hiddenBy = access.hiddenBy(tool.name);
     const policy = access.policy(tool.name);
     return { ...tool, enabled: !hiddenBy, ...(hiddenBy && { hiddenBy }), ...(policy && { policy }) };
   });
-  const reaching = rows.filter((t) => t.enabled).map((t) => ({ ...t, name: baseToolName({ serverName: server.name, toolName: t.name }) }));
-  return { tools: rows, reachingBot: toolBudget(reaching), warnings: access.unmatched(tools.map((t) => t.name)).map(describeUnmatched) };
+  const reaching = rows
+    .filter((t) => t.enabled)
+    .map((t) => ({ ...t, name: baseToolName({ serverName: server.name, toolName: t.name }) }));
+  return {
+    tools: rows,
+    reachingBot: toolBudget(reaching),
+    warnings: access.unmatched(tools.map((t) => t.name)).map(describeUnmatched),
+  };
 }
 
 /** Every enabled server, in config order, discovered in parallel; none when MCP is disabled. */
-export async function discoverEnabledServerRows(config: Config, adminUserId: string, deps: DiscoverDeps): Promise<AdminServerRow[]> {
+export async function discoverEnabledServerRows(
+  config: Config,
+  adminUserId: string,
+  deps: DiscoverDeps,
+): Promise<AdminServerRow[]> {
   if (!config.enabled) return [];
-  return Promise.all(config.servers.filter((s) => s.enabled).map((server) => discoverServerRow(server, adminUserId, deps)));
+  return Promise.all(
+    config.servers.filter((s) => s.enabled).map((server) => discoverServerRow(server, adminUserId, deps)),
+  );
 }
 
 /** The OAuth layer's error may arrive wrapped (e.g. as the `cause` of a connect error). */

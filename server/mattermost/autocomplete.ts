@@ -15,7 +15,10 @@ export interface AutocompleteListItem {
  * The dynamic list for `/mcp connect|disconnect <server>`: each enabled server with the user's
  * status as help text. Without `states` (not known yet) the status reads "checking".
  */
-export function serverListItems(servers: readonly ServerConfig[], states: readonly ServerState[] | undefined): AutocompleteListItem[] {
+export function serverListItems(
+  servers: readonly ServerConfig[],
+  states: readonly ServerState[] | undefined,
+): AutocompleteListItem[] {
   return servers
     .filter((s) => s.enabled)
     .map((server) => ({

@@ -4,10 +4,18 @@ import { absoluteURL, bold, code, escapeMarkdown, link, plain } from './markdown
 
 /** The Markdown texts of `/mcp`. Server names, tool descriptions and error reasons are escaped. */
 
-const ICON: Record<ServerState['status'], string> = { connected: '✅', needs_oauth: '🔑', error: '⚠️', connecting: '⏳', switched_off: '⏸️' };
+const ICON: Record<ServerState['status'], string> = {
+  connected: '✅',
+  needs_oauth: '🔑',
+  error: '⚠️',
+  connecting: '⏳',
+  switched_off: '⏸️',
+};
 
-export const MCP_DISABLED = 'MCP is disabled on this Mattermost server. A system admin can enable it in the plugin settings in the System Console.';
-export const NO_SERVERS = 'No MCP servers are configured. A system admin can add them in the plugin settings in the System Console.';
+export const MCP_DISABLED =
+  'MCP is disabled on this Mattermost server. A system admin can enable it in the plugin settings in the System Console.';
+export const NO_SERVERS =
+  'No MCP servers are configured. A system admin can add them in the plugin settings in the System Console.';
 
 export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
   return `${count} ${count === 1 ? singular : pluralForm}`;
@@ -55,7 +63,9 @@ function statusCell(state: ServerState, siteURL: string | undefined): string {
     case 'connected':
       return `Connected, ${plural(state.tools.length, 'tool')} (~${toolBudget(state.tools).estimatedTokens.toLocaleString('en-US')} tokens)`;
     case 'needs_oauth':
-      return state.authURL ? `Not connected: ${connectLink(state.authURL, siteURL)}` : 'Not connected (no sign-in link available)';
+      return state.authURL
+        ? `Not connected: ${connectLink(state.authURL, siteURL)}`
+        : 'Not connected (no sign-in link available)';
     case 'error':
       return `Error: ${plain(reasonOf(state))}`;
     case 'connecting':
@@ -69,12 +79,17 @@ export function statusText(states: readonly ServerState[], siteURL: string | und
   const rows = states.map((s) => `| ${ICON[s.status]} | ${bold(s.serverName)} | ${statusCell(s, siteURL)} |`);
   const count = (status: ServerState['status']) => states.filter((s) => s.status === status).length;
   const budget = toolBudget(states.flatMap((s) => s.tools));
-  const summary = [`**${count('connected')}** of ${plural(states.length, 'server')} connected, ${plural(budget.tools, 'tool')} reach the AI bot for you, ${describeTokens(budget.estimatedTokens)}`];
-  if (count('needs_oauth') > 0) summary.push(`${count('needs_oauth')} ${count('needs_oauth') === 1 ? 'needs' : 'need'} you to connect`);
+  const summary = [
+    `**${count('connected')}** of ${plural(states.length, 'server')} connected, ${plural(budget.tools, 'tool')} reach the AI bot for you, ${describeTokens(budget.estimatedTokens)}`,
+  ];
+  if (count('needs_oauth') > 0)
+    summary.push(`${count('needs_oauth')} ${count('needs_oauth') === 1 ? 'needs' : 'need'} you to connect`);
   if (count('error') > 0) summary.push(`${count('error')} ${count('error') === 1 ? 'has an error' : 'have errors'}`);
   if (count('connecting') > 0) summary.push(`${count('connecting')} still connecting`);
   if (count('switched_off') > 0) summary.push(`${count('switched_off')} switched off by you`);
-  return ['#### MCP servers', '| | Server | Status |', '|:--|:--|:--|', ...rows, '', `${summary.join('; ')}.`].join('\n');
+  return ['#### MCP servers', '| | Server | Status |', '|:--|:--|:--|', ...rows, '', `${summary.join('; ')}.`].join(
+    '\n',
+  );
 }
 
 export function toolsText(states: readonly ServerState[], siteURL: string | undefined): string {
@@ -83,7 +98,9 @@ export function toolsText(states: readonly ServerState[], siteURL: string | unde
       case 'connected': {
         if (s.tools.length === 0) return `${bold(s.serverName)}: no tools.`;
         const tools = [...s.tools].sort((a, b) => a.name.localeCompare(b.name));
-        const lines = tools.map((t) => `- ${code(t.name)}${t.description.trim() ? `: ${plain(t.description, 160)}` : ''}`);
+        const lines = tools.map(
+          (t) => `- ${code(t.name)}${t.description.trim() ? `: ${plain(t.description, 160)}` : ''}`,
+        );
         return [`${bold(s.serverName)} (${plural(s.tools.length, 'tool')})`, ...lines].join('\n');
       }
       case 'needs_oauth':
@@ -121,7 +138,8 @@ export function connectText(state: ServerState, siteURL: string | undefined): st
     case 'connected':
       return `✅ ${name} is already connected for you (${plural(state.tools.length, 'tool')}): nothing to do.`;
     case 'needs_oauth':
-      if (!state.authURL) return `🔑 ${name} needs you to connect your account, but it offered no sign-in link. Tell a system admin.`;
+      if (!state.authURL)
+        return `🔑 ${name} needs you to connect your account, but it offered no sign-in link. Tell a system admin.`;
       return `🔑 ${connectLink(state.authURL, siteURL, `Connect your account to ${state.serverName}`)}\nThe link opens the sign-in page in your browser; afterwards ${code('/mcp status')} shows ${name} as connected.`;
     case 'error':
       return `⚠️ ${name} is unavailable: ${plain(reasonOf(state))}\nIt did not ask you to sign in, so there is nothing to connect. Tell a system admin if this persists.`;

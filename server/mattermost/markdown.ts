@@ -17,7 +17,10 @@ const JOINER = '\u2060';
  * (hashtags), `<` (`<3`) and `$` (its `$MM_…$` placeholders), before a `.` inside a word (`www.`, domains), and inside `x-d`.
  */
 export function defuseAutolinks(text: string): string {
-  return text.replace(/[:;@~#<$]/g, `$&${JOINER}`).replace(/\.(?=[\p{L}\p{N}_-])/gu, `${JOINER}.`).replace(/(x)-(d)/gi, `$1-${JOINER}$2`);
+  return text
+    .replace(/[:;@~#<$]/g, `$&${JOINER}`)
+    .replace(/\.(?=[\p{L}\p{N}_-])/gu, `${JOINER}.`)
+    .replace(/(x)-(d)/gi, `$1-${JOINER}$2`);
 }
 
 /** One line of at most `max` characters: newlines and runs of spaces collapse, the rest is cut with "…". */
@@ -51,7 +54,8 @@ export function absoluteURL(url: string, siteURL: string | undefined): string | 
   let resolved: URL;
   try {
     if (/^[a-z][a-z0-9+.-]*:/i.test(url)) resolved = new URL(url);
-    else if (url.startsWith('/') && !url.startsWith('//') && siteURL) resolved = new URL(`${siteURL.replace(/\/+$/, '')}${url}`);
+    else if (url.startsWith('/') && !url.startsWith('//') && siteURL)
+      resolved = new URL(`${siteURL.replace(/\/+$/, '')}${url}`);
     else return undefined;
   } catch {
     return undefined;

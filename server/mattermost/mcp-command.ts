@@ -5,7 +5,17 @@ import { describeError } from '../mcp/errors.js';
 import type { ServerState } from '../mcp/types.js';
 import { parseCommand, serverNameArgument } from './command-parser.js';
 import {
-  MCP_DISABLED, NO_SERVERS, commandFor, connectText, helpText, nothingToConnectText, statusText, toolsText, unknownServerText, unknownSubcommandText, usageText,
+  MCP_DISABLED,
+  NO_SERVERS,
+  commandFor,
+  connectText,
+  helpText,
+  nothingToConnectText,
+  statusText,
+  toolsText,
+  unknownServerText,
+  unknownSubcommandText,
+  usageText,
 } from './command-replies.js';
 import { agentsBridgeText } from './agents-bridge-reply.js';
 import type { ConnectionActions } from './connection-actions.js';
@@ -56,17 +66,26 @@ export class McpCommand {
       return reply(await this.run(subcommand, words, args.user_id, siteURL));
     } catch (error) {
       this.deps.logger.error({ userId: args.user_id, subcommand, err: error }, '/mcp failed');
-      return reply(`Something went wrong running ${bold(`/mcp ${subcommand}`)}: ${plain(describeError(error))}. Try again; if it persists, tell a system admin.`);
+      return reply(
+        `Something went wrong running ${bold(`/mcp ${subcommand}`)}: ${plain(describeError(error))}. Try again; if it persists, tell a system admin.`,
+      );
     }
   }
 
-  private async run(subcommand: string, words: readonly string[], userId: string, siteURL: string | undefined): Promise<string> {
+  private async run(
+    subcommand: string,
+    words: readonly string[],
+    userId: string,
+    siteURL: string | undefined,
+  ): Promise<string> {
     switch (subcommand) {
       case '':
       case 'help':
         return helpText();
       case 'status':
-        return this.guarded(async () => withLine(statusText(await this.states(userId), siteURL), await this.bridgeLine()));
+        return this.guarded(async () =>
+          withLine(statusText(await this.states(userId), siteURL), await this.bridgeLine()),
+        );
       case 'tools':
         return this.guarded(async () => toolsText(await this.states(userId), siteURL));
       case 'connect':
@@ -93,7 +112,9 @@ export class McpCommand {
   private async bridgeLine(): Promise<string | undefined> {
     const { agentsBridge } = this.deps;
     if (!agentsBridge) return undefined;
-    return agentsBridgeText(await agentsBridge().catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))));
+    return agentsBridgeText(
+      await agentsBridge().catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
+    );
   }
 
   private states(userId: string): Promise<ServerState[]> {
@@ -108,7 +129,11 @@ export class McpCommand {
     if (!state) return this.notAvailable(name, { kind: 'unknown' });
     // Connected without a stored sign-in of this user's: the server asks for none.
     // (With the store unreachable it cannot tell: the connected answer is right either way.)
-    if (state.status === 'connected' && !(await this.deps.connections?.hasTokens(userId, state.serverName).catch(() => true))) return nothingToConnectText(state);
+    if (
+      state.status === 'connected' &&
+      !(await this.deps.connections?.hasTokens(userId, state.serverName).catch(() => true))
+    )
+      return nothingToConnectText(state);
     return connectText(state, siteURL);
   }
 
@@ -158,7 +183,8 @@ export class McpCommand {
   /** Exact name first, then case-insensitive (config names are unique case-insensitively). */
   private lookup(name: string): Lookup {
     const servers = this.deps.manager.currentConfig.servers;
-    const server = servers.find((s) => s.name === name) ?? servers.find((s) => s.name.toLowerCase() === name.toLowerCase());
+    const server =
+      servers.find((s) => s.name === name) ?? servers.find((s) => s.name.toLowerCase() === name.toLowerCase());
     if (!server) return { kind: 'unknown' };
     return server.enabled ? { kind: 'enabled', server } : { kind: 'disabled', server };
   }
@@ -178,5 +204,8 @@ const MAX_REPLY_CHARS = 16_000;
 function reply(text: string): CommandResponse {
   if (text.length <= MAX_REPLY_CHARS) return { response_type: 'ephemeral', text };
   const cut = text.lastIndexOf('\n', MAX_REPLY_CHARS - 100);
-  return { response_type: 'ephemeral', text: `${text.slice(0, cut > 0 ? cut : MAX_REPLY_CHARS - 100)}\n\n… (cut: too long for one message)` };
+  return {
+    response_type: 'ephemeral',
+    text: `${text.slice(0, cut > 0 ? cut : MAX_REPLY_CHARS - 100)}\n\n… (cut: too long for one message)`,
+  };
 }

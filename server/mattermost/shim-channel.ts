@@ -59,21 +59,26 @@ export class ShimChannel {
   async getBotUserId(): Promise<string> {
     const body = await this.send('GET', '/api/v1/bot');
     const userId = (body as { userId?: unknown } | undefined)?.userId;
-    if (typeof userId !== 'string' || userId === '') throw new ShimChannelError('GET /api/v1/bot', 200, 'the answer has no userId');
+    if (typeof userId !== 'string' || userId === '')
+      throw new ShimChannelError('GET /api/v1/bot', 200, 'the answer has no userId');
     return userId;
   }
 
   /** The shim's registration with the Agents plugin (the AI bot): `GET /api/v1/agents-bridge`. */
   async getAgentsBridge(): Promise<AgentsBridgeStatus> {
     const body = (await this.send('GET', '/api/v1/agents-bridge')) as { state?: unknown; detail?: unknown } | undefined;
-    if (typeof body?.state !== 'string') throw new ShimChannelError('GET /api/v1/agents-bridge', 200, 'the answer has no state');
+    if (typeof body?.state !== 'string')
+      throw new ShimChannelError('GET /api/v1/agents-bridge', 200, 'the answer has no state');
     return { state: body.state, ...(typeof body.detail === 'string' && body.detail ? { detail: body.detail } : {}) };
   }
 
   private send(method: string, path: string, body?: unknown): Promise<unknown> {
     const route = `${method} ${path}`;
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const headers: Record<string, string> = { authorization: `Bearer ${this.options.secret}`, accept: 'application/json' };
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${this.options.secret}`,
+      accept: 'application/json',
+    };
     if (payload !== undefined) {
       headers['content-type'] = 'application/json';
       headers['content-length'] = String(Buffer.byteLength(payload));
@@ -93,7 +98,9 @@ export class ShimChannel {
           if (status >= 200 && status < 300) resolve(json);
           else reject(new ShimChannelError(route, status, errorReason(json, text)));
         });
-        res.on('error', (error) => reject(new ShimChannelError(route, res.statusCode, error.message, { cause: error })));
+        res.on('error', (error) =>
+          reject(new ShimChannelError(route, res.statusCode, error.message, { cause: error })),
+        );
       });
       req.on('timeout', () => req.destroy(new Error(`no answer within ${this.timeoutMs / 1000} s`)));
       req.on('error', (error) => reject(new ShimChannelError(route, undefined, error.message, { cause: error })));
@@ -115,7 +122,8 @@ function parseTarget(url: string): Target {
   } catch {
     throw new Error(`MCP_SHIM_URL: "${url}" is not unix:<path> or http://<host>:<port>.`);
   }
-  if (parsed.protocol !== 'http:') throw new Error(`MCP_SHIM_URL: "${url}" must be unix:<path> or http://<host>:<port>.`);
+  if (parsed.protocol !== 'http:')
+    throw new Error(`MCP_SHIM_URL: "${url}" must be unix:<path> or http://<host>:<port>.`);
   return { host: parsed.hostname.replace(/^\[|\]$/g, ''), port: Number(parsed.port || 80) };
 }
 

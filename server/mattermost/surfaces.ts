@@ -40,14 +40,22 @@ export interface SurfaceContext {
 
 export function createMattermostSurfaces(options: MattermostOptions = {}, context: SurfaceContext): MattermostSurfaces {
   const { logger } = context;
-  const adminCheck = options.restURL && options.restToken ? new SystemAdminCheck({ url: options.restURL, token: options.restToken }) : undefined;
-  if (!adminCheck) logger.info('no Mattermost REST access (MCP_MATTERMOST_URL, MCP_MATTERMOST_TOKEN): the admin routes answer 503');
+  const adminCheck =
+    options.restURL && options.restToken
+      ? new SystemAdminCheck({ url: options.restURL, token: options.restToken })
+      : undefined;
+  if (!adminCheck)
+    logger.info('no Mattermost REST access (MCP_MATTERMOST_URL, MCP_MATTERMOST_TOKEN): the admin routes answer 503');
   return {
     ...(adminCheck ? { adminCheck } : {}),
     ...(options.connections ? { connections: options.connections } : {}),
     ...(options.shimURL ? { shim: new ShimChannel({ url: options.shimURL, secret: context.secret }) } : {}),
     ...(options.siteURL ? { siteURL: options.siteURL } : {}),
-    discover: { logger, ...(context.fetch ? { fetch: context.fetch } : {}), ...(context.auth ? { auth: context.auth } : {}) },
+    discover: {
+      logger,
+      ...(context.fetch ? { fetch: context.fetch } : {}),
+      ...(context.auth ? { auth: context.auth } : {}),
+    },
   };
 }
 

@@ -82,7 +82,8 @@ export class SystemAdminCheck implements AdminCheck {
     let isAdmin: boolean;
     try {
       const user = await this.client.getUserWithSignal(userId, AbortSignal.timeout(this.timeoutMs));
-      if (typeof user?.roles !== 'string') throw new MattermostUnavailableError('the user profile Mattermost returned has no roles');
+      if (typeof user?.roles !== 'string')
+        throw new MattermostUnavailableError('the user profile Mattermost returned has no roles');
       isAdmin = hasSystemAdminRole(user);
     } catch (error) {
       // A user Mattermost does not know is no admin; any other failure means "cannot tell".
@@ -110,7 +111,8 @@ function toUnavailable(error: unknown, timeoutMs: number): MattermostUnavailable
     return new MattermostUnavailableError(`${status}${error.message ? `: ${error.message}` : ''}`, { cause: error });
   }
   const name = (error as { name?: unknown }).name;
-  if (name === 'TimeoutError' || name === 'AbortError') return new MattermostUnavailableError(`no answer within ${timeoutMs / 1000} s`, { cause: error });
+  if (name === 'TimeoutError' || name === 'AbortError')
+    return new MattermostUnavailableError(`no answer within ${timeoutMs / 1000} s`, { cause: error });
   const cause = (error as { cause?: { code?: unknown } }).cause;
   const code = typeof cause?.code === 'string' ? ` (${cause.code})` : '';
   return new MattermostUnavailableError(`Mattermost is unreachable${code}`, { cause: error });

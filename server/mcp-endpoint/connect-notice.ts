@@ -17,11 +17,19 @@ export interface ConnectNeeded {
 export type ConnectNotifier = (userId: string, notice: ConnectNeeded) => void;
 
 /** Tells the user's open Mattermost clients that a server needs their account. Best effort: the tool result has the link too. */
-export function connectNotifier(shim: Pick<ShimChannel, 'publishWebSocketEvent'> | undefined, logger: Logger): ConnectNotifier {
+export function connectNotifier(
+  shim: Pick<ShimChannel, 'publishWebSocketEvent'> | undefined,
+  logger: Logger,
+): ConnectNotifier {
   return (userId, notice) => {
     if (!shim) return;
-    shim.publishWebSocketEvent(CONNECT_NEEDED_EVENT, { serverName: notice.serverName, authURL: notice.authURL }, userId).catch((error: unknown) => {
-      logger.warn({ userId, server: notice.serverName, reason: describeError(error) }, 'could not tell the user’s clients to connect a server');
-    });
+    shim
+      .publishWebSocketEvent(CONNECT_NEEDED_EVENT, { serverName: notice.serverName, authURL: notice.authURL }, userId)
+      .catch((error: unknown) => {
+        logger.warn(
+          { userId, server: notice.serverName, reason: describeError(error) },
+          'could not tell the user’s clients to connect a server',
+        );
+      });
   };
 }

@@ -6,7 +6,8 @@ import type { ServerState, ToolAuthError } from '../mcp/types.js';
 /** Our own tool, always listed: a client such as the Agents plugin refuses a server with no tools. */
 export const CONNECTIONS_TOOL_NAME = 'mcp_connections';
 
-const DESCRIPTION = 'Shows which MCP servers you are connected to and gives the link to connect those that need your account.';
+const DESCRIPTION =
+  'Shows which MCP servers you are connected to and gives the link to connect those that need your account.';
 
 /** The tool as `tools/list` shows it; names the servers waiting for the user so the model knows to call it. */
 export function connectionsTool(waiting: readonly ToolAuthError[]): Tool {
@@ -60,7 +61,10 @@ function lineOf(view: ConnectionView): string {
 }
 
 /** The tool's answer: one line per enabled server in text, the same as structured content. */
-export function connectionsResult(states: readonly ServerState[], options: { enabled: boolean; siteURL: string | undefined }): CallToolResult {
+export function connectionsResult(
+  states: readonly ServerState[],
+  options: { enabled: boolean; siteURL: string | undefined },
+): CallToolResult {
   if (!options.enabled) return { content: [{ type: 'text', text: MCP_DISABLED }], structuredContent: { servers: [] } };
   if (states.length === 0) return { content: [{ type: 'text', text: NO_SERVERS }], structuredContent: { servers: [] } };
   const servers = states.map((state) => viewOf(state, options.siteURL));

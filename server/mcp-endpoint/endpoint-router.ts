@@ -40,7 +40,10 @@ export function mcpEndpointRouter(deps: UserToolServerDeps, caller: RequestHandl
 
   // Stateless: no standalone SSE stream to GET and no session to DELETE (as the SDK's stateless example answers).
   router.all(MCP_ENDPOINT_PATH, caller, (_req, res) => {
-    res.status(405).set('Allow', 'POST').json(jsonRpcError(-32000, 'Method not allowed: this MCP endpoint is stateless; send every message as a POST.'));
+    res
+      .status(405)
+      .set('Allow', 'POST')
+      .json(jsonRpcError(-32000, 'Method not allowed: this MCP endpoint is stateless; send every message as a POST.'));
   });
 
   return router;

@@ -28,7 +28,10 @@ function describeBlock(block: ContentBlock): string | undefined {
     case 'resource': {
       const { resource } = block;
       if ('text' in resource && typeof resource.text === 'string') return resource.text;
-      const details = [resource.mimeType, 'blob' in resource && typeof resource.blob === 'string' ? formatBytes(base64Bytes(resource.blob)) : undefined].filter(Boolean);
+      const details = [
+        resource.mimeType,
+        'blob' in resource && typeof resource.blob === 'string' ? formatBytes(base64Bytes(resource.blob)) : undefined,
+      ].filter(Boolean);
       return `[resource: ${resource.uri}${details.length > 0 ? ` (${details.join(', ')})` : ''}]`;
     }
     case 'resource_link':
@@ -56,8 +59,10 @@ export function textFirstResult(result: ToolCallResult): CallToolResult {
   const content = result.content;
   const lines = content.map(describeBlock).filter((line): line is string => line !== undefined);
   const structured = result.structuredContent;
-  if (structured && !content.some((block) => block.type === 'text' && isSerialized(block.text, structured))) lines.push(JSON.stringify(structured));
-  const text = lines.join('\n') || (result.isError ? 'The tool failed without saying why.' : 'The tool returned no content.');
+  if (structured && !content.some((block) => block.type === 'text' && isSerialized(block.text, structured)))
+    lines.push(JSON.stringify(structured));
+  const text =
+    lines.join('\n') || (result.isError ? 'The tool failed without saying why.' : 'The tool returned no content.');
   return {
     content: [{ type: 'text', text }, ...content.filter((block) => block.type !== 'text')],
     ...(structured ? { structuredContent: structured } : {}),

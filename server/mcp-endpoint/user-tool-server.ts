@@ -1,7 +1,12 @@
 import type { Logger } from 'pino';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
-import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CallToolRequestSchema,
+  ListToolsRequestSchema,
+  type CallToolResult,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
 import type { ClientManager } from '../mcp/client-manager.js';
 import { McpClientError, describeError } from '../mcp/errors.js';
 import { isAuthNeeded, type AuthNeeded, type UserTool } from '../mcp/types.js';
@@ -41,7 +46,11 @@ function toMcpTool(tool: UserTool): Tool {
  */
 export function userToolServer(userId: string, deps: UserToolServerDeps, schemaValidator: jsonSchemaValidator): Server {
   // A shared validator: by default every SDK server builds an Ajv instance, most of a request's CPU here.
-  const server = new Server(SERVER_INFO, { capabilities: { tools: {} }, instructions: INSTRUCTIONS, jsonSchemaValidator: schemaValidator });
+  const server = new Server(SERVER_INFO, {
+    capabilities: { tools: {} },
+    instructions: INSTRUCTIONS,
+    jsonSchemaValidator: schemaValidator,
+  });
 
   server.setRequestHandler(ListToolsRequestSchema, async () => {
     const { tools, errors } = await deps.manager.getToolsForUser(userId);
@@ -78,5 +87,7 @@ function needsAccount(userId: string, toolName: string, error: AuthNeeded, deps:
   const name = typeof serverName === 'string' ? serverName : toolName.split('__')[0]!;
   const url = connectURL(error.authURL, deps.siteURL);
   deps.notify(userId, { serverName: name, authURL: url });
-  return errorResult(`${toolName} needs your account on ${name}, which is not connected. Open this link to connect it, then ask again: ${url}`);
+  return errorResult(
+    `${toolName} needs your account on ${name}, which is not connected. Open this link to connect it, then ask again: ${url}`,
+  );
 }

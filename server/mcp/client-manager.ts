@@ -104,7 +104,12 @@ export class ClientManager {
     return this.use(userId, (clients) => clients.getServerStates());
   }
 
-  async callTool(userId: string, toolName: string, args: Record<string, unknown>, options?: CallToolOptions): Promise<ToolCallResult> {
+  async callTool(
+    userId: string,
+    toolName: string,
+    args: Record<string, unknown>,
+    options?: CallToolOptions,
+  ): Promise<ToolCallResult> {
     return this.use(userId, (clients) => clients.callTool(toolName, args, options));
   }
 
@@ -185,14 +190,16 @@ export class ClientManager {
     const now = this.now();
     if (now - this.lastHeapRelease < HEAP_RELEASE_INTERVAL_MS) return;
     this.lastHeapRelease = now;
-    void Promise.all(closing).then(() => setTimeout(() => {
-      if (this.closed) return;
-      try {
-        this.releaseHeap();
-      } catch (error) {
-        this.deps.logger.warn({ err: error }, 'handing freed heap back to the system failed');
-      }
-    }, this.heapReleaseDelayMs).unref());
+    void Promise.all(closing).then(() =>
+      setTimeout(() => {
+        if (this.closed) return;
+        try {
+          this.releaseHeap();
+        } catch (error) {
+          this.deps.logger.warn({ err: error }, 'handing freed heap back to the system failed');
+        }
+      }, this.heapReleaseDelayMs).unref(),
+    );
   }
 
   private async use<T>(userId: string, fn: (clients: UserClients) => Promise<T>): Promise<T> {
@@ -200,7 +207,12 @@ export class ClientManager {
     let entry = this.users.get(userId);
     if (!entry) {
       // Created synchronously: concurrent first requests share one UserClients.
-      entry = { clients: new UserClients(userId, this.config.servers, this.deps), lastUsed: this.now(), inFlight: 0, streamsPaused: false };
+      entry = {
+        clients: new UserClients(userId, this.config.servers, this.deps),
+        lastUsed: this.now(),
+        inFlight: 0,
+        streamsPaused: false,
+      };
       this.users.set(userId, entry);
     }
     if (entry.streamsPaused) {
@@ -223,7 +235,9 @@ export class ClientManager {
     const entry = this.users.get(userId);
     if (!entry) return Promise.resolve();
     this.users.delete(userId);
-    return this.closings.run(() => entry.clients.close()).catch((error: unknown) => this.deps.logger.warn({ userId, err: error }, 'closing idle user clients failed'));
+    return this.closings
+      .run(() => entry.clients.close())
+      .catch((error: unknown) => this.deps.logger.warn({ userId, err: error }, 'closing idle user clients failed'));
   }
 
   private get idleTimeoutMs(): number {
@@ -232,7 +246,10 @@ export class ClientManager {
 
   private startSweeper(): void {
     clearInterval(this.sweepTimer);
-    const interval = Math.min(MAX_SWEEP_INTERVAL_MS, Math.max(10, Math.floor(Math.min(this.idleTimeoutMs, this.serverStreamIdleMs) / 4)));
+    const interval = Math.min(
+      MAX_SWEEP_INTERVAL_MS,
+      Math.max(10, Math.floor(Math.min(this.idleTimeoutMs, this.serverStreamIdleMs) / 4)),
+    );
     this.sweepTimer = setInterval(() => this.sweepIdle(), interval);
     this.sweepTimer.unref();
   }

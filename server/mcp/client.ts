@@ -4,11 +4,24 @@ import { SSEClientTransport, SseError } from '@modelcontextprotocol/sdk/client/s
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
-import { ElicitRequestSchema, ErrorCode, McpError, ToolListChangedNotificationSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import {
+  ElicitRequestSchema,
+  ErrorCode,
+  McpError,
+  ToolListChangedNotificationSchema,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/schema.js';
 import { linkedSignal } from './linked-signal.js';
-import { ClientClosedError, ServerConnectError, ServerTimeoutError, ServerUnauthorizedError, ToolCallError, describeError } from './errors.js';
+import {
+  ClientClosedError,
+  ServerConnectError,
+  ServerTimeoutError,
+  ServerUnauthorizedError,
+  ToolCallError,
+  describeError,
+} from './errors.js';
 import type { ElicitationHandler } from './elicitation.js';
 import { withServerHeaders, type FetchLike } from './request-headers.js';
 import { ServerStream } from './server-stream.js';
@@ -92,7 +105,10 @@ export class Client {
 
   private constructor(private readonly options: ClientOptions) {
     this.toolListLimits = options.toolListLimits ?? { ...DEFAULT_TOOL_LIST_LIMITS, ...options.server.toolListLimits };
-    const bounded = withResponseLimits(options.fetch ?? fetch, { maxToolListBytes: this.toolListLimits.maxListBytes, ...options.responseLimits });
+    const bounded = withResponseLimits(options.fetch ?? fetch, {
+      maxToolListBytes: this.toolListLimits.maxListBytes,
+      ...options.responseLimits,
+    });
     this.fetchWithHeaders = withServerHeaders(bounded, options.userId, options.server.headers);
     this.streamFetch = withServerHeaders(options.fetch ?? fetch, options.userId, options.server.headers);
   }
@@ -106,7 +122,10 @@ export class Client {
 
   /** Made on first use: most clients never log, and a child logger per user and server adds up. */
   private get log(): Logger {
-    return (this.logger ??= this.options.logger.child({ userId: this.options.userId, server: this.options.server.name }));
+    return (this.logger ??= this.options.logger.child({
+      userId: this.options.userId,
+      server: this.options.server.name,
+    }));
   }
 
   /** Connects, lists the tools (all pages), and returns a ready client. */
@@ -161,7 +180,10 @@ export class Client {
       do {
         const linked = linkedSignal(signal);
         try {
-          const result = await sdk.listTools(cursor ? { cursor } : {}, { signal: linked.signal, timeout: this.connectTimeoutMs });
+          const result = await sdk.listTools(cursor ? { cursor } : {}, {
+            signal: linked.signal,
+            timeout: this.connectTimeoutMs,
+          });
           cursor = result.nextCursor;
           budget.addPage(result.tools, Boolean(cursor));
           all.push(...result.tools);
@@ -178,24 +200,33 @@ export class Client {
   }
 
   async callTool(name: string, args: Record<string, unknown>, options: CallToolOptions = {}): Promise<ToolCallResult> {
-    const timeoutMs = options.timeoutMs ?? (this.options.server.toolTimeoutSeconds ?? DEFAULT_TOOL_TIMEOUT_MS / 1000) * 1000;
+    const timeoutMs =
+      options.timeoutMs ?? (this.options.server.toolTimeoutSeconds ?? DEFAULT_TOOL_TIMEOUT_MS / 1000) * 1000;
     try {
       const linked = linkedSignal(options.signal);
-      const result = await this.withSession((sdk) =>
-        sdk.callTool({ name, arguments: args }, undefined, {
-          signal: linked.signal,
-          timeout: timeoutMs,
-          resetTimeoutOnProgress: true,
-          maxTotalTimeout: timeoutMs * 10,
-          // Always set: the SDK sends a progress token only when a progress callback exists.
-          onprogress: (progress) => options.onProgress?.(progress),
-        }),
+      const result = await this.withSession(
+        (sdk) =>
+          sdk.callTool({ name, arguments: args }, undefined, {
+            signal: linked.signal,
+            timeout: timeoutMs,
+            resetTimeoutOnProgress: true,
+            maxTotalTimeout: timeoutMs * 10,
+            // Always set: the SDK sends a progress token only when a progress callback exists.
+            onprogress: (progress) => options.onProgress?.(progress),
+          }),
         false,
       ).finally(() => linked.dispose());
-      if (!('content' in result)) throw new ToolCallError(this.serverName, name, 'the server returned a result without content');
+      if (!('content' in result))
+        throw new ToolCallError(this.serverName, name, 'the server returned a result without content');
       return toToolCallResult(result as Parameters<typeof toToolCallResult>[0]);
     } catch (error) {
-      if (error instanceof ToolCallError || error instanceof ClientClosedError || isAuthNeeded(error) || isServerAttributed(error, this.serverName)) throw error;
+      if (
+        error instanceof ToolCallError ||
+        error instanceof ClientClosedError ||
+        isAuthNeeded(error) ||
+        isServerAttributed(error, this.serverName)
+      )
+        throw error;
       const unauthorized = this.unauthorizedError(error);
       if (unauthorized) throw unauthorized;
       if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
@@ -245,7 +276,10 @@ export class Client {
   }
 
   private get connectTimeoutMs(): number {
-    return this.options.connectTimeoutMs ?? (this.options.server.connectTimeoutSeconds ?? DEFAULT_CONNECT_TIMEOUT_MS / 1000) * 1000;
+    return (
+      this.options.connectTimeoutMs ??
+      (this.options.server.connectTimeoutSeconds ?? DEFAULT_CONNECT_TIMEOUT_MS / 1000) * 1000
+    );
   }
 
   /** Runs `fn` on the live session; on an expired session (404) or a dropped one, re-initializes once and retries. */
@@ -308,7 +342,10 @@ export class Client {
     let transport: Transport | undefined;
     const serverStream = this.newServerStream(() => transport);
     const url = new URL(this.options.server.baseURL);
-    const streamable = new StreamableHTTPClientTransport(url, { fetch: serverStream.wrap(this.fetchWithHeaders), sessionId: dormant.sessionId });
+    const streamable = new StreamableHTTPClientTransport(url, {
+      fetch: serverStream.wrap(this.fetchWithHeaders),
+      sessionId: dormant.sessionId,
+    });
     transport = streamable;
     if (dormant.protocolVersion) streamable.setProtocolVersion(dormant.protocolVersion);
     const session = this.newSession('streamable-http', streamable, serverStream);
@@ -322,7 +359,9 @@ export class Client {
 
   /** Asks the transport for its server stream (which `ServerStream` then opens, and keeps open). */
   private openServerStream(session: Session): void {
-    (session.transport as StreamableHTTPClientTransport).resumeStream('').catch((error: unknown) => this.debug({ reason: describeError(error) }, 'could not reopen the server stream'));
+    (session.transport as StreamableHTTPClientTransport)
+      .resumeStream('')
+      .catch((error: unknown) => this.debug({ reason: describeError(error) }, 'could not reopen the server stream'));
   }
 
   /**
@@ -336,7 +375,9 @@ export class Client {
       onError: (error) => this.debug({ reason: describeError(error) }, 'server stream error'),
       onReconnect: () => this.scheduleToolRefresh(),
       connection: streamConnection,
-      ...(this.options.responseLimits?.maxSseEventBytes !== undefined && { maxEventBytes: this.options.responseLimits.maxSseEventBytes }),
+      ...(this.options.responseLimits?.maxSseEventBytes !== undefined && {
+        maxEventBytes: this.options.responseLimits.maxSseEventBytes,
+      }),
     });
     if (this.serverStreamPaused) stream.close();
     return stream;
@@ -344,9 +385,14 @@ export class Client {
 
   /** Ends a session set aside: a DELETE with its id, on a transport made for it alone. */
   private async endDormantSession(dormant: DormantSession): Promise<void> {
-    const transport = new StreamableHTTPClientTransport(new URL(this.options.server.baseURL), { fetch: this.fetchWithHeaders, sessionId: dormant.sessionId });
+    const transport = new StreamableHTTPClientTransport(new URL(this.options.server.baseURL), {
+      fetch: this.fetchWithHeaders,
+      sessionId: dormant.sessionId,
+    });
     if (dormant.protocolVersion) transport.setProtocolVersion(dormant.protocolVersion);
-    await transport.terminateSession().catch((error: unknown) => this.debug({ reason: describeError(error) }, 'session DELETE failed'));
+    await transport
+      .terminateSession()
+      .catch((error: unknown) => this.debug({ reason: describeError(error) }, 'session DELETE failed'));
     await transport.close().catch(() => undefined);
   }
 
@@ -355,7 +401,12 @@ export class Client {
     try {
       let transport: Transport | undefined;
       const serverStream = this.newServerStream(() => transport);
-      return await this.initialize('streamable-http', (fetch) => (transport = new StreamableHTTPClientTransport(url, { fetch: serverStream.wrap(fetch) })), signal, serverStream);
+      return await this.initialize(
+        'streamable-http',
+        (fetch) => (transport = new StreamableHTTPClientTransport(url, { fetch: serverStream.wrap(fetch) })),
+        signal,
+        serverStream,
+      );
     } catch (error) {
       if (!speaksOnlySse(error)) throw error;
       this.debug({ reason: describeError(error) }, 'Streamable HTTP refused; falling back to SSE');
@@ -363,7 +414,12 @@ export class Client {
     }
   }
 
-  private async initialize(kind: TransportKind, makeTransport: (fetch: FetchLike) => Transport, signal?: AbortSignal, serverStream?: ServerStream): Promise<Session> {
+  private async initialize(
+    kind: TransportKind,
+    makeTransport: (fetch: FetchLike) => Transport,
+    signal?: AbortSignal,
+    serverStream?: ServerStream,
+  ): Promise<Session> {
     const deadline = linkedSignal(signal, this.connectTimeoutMs);
     let handshaking = true;
     // Requests of the handshake end with its deadline, so the server's circuit breaker sees a timeout, not a closed transport.
@@ -386,10 +442,13 @@ export class Client {
   /** An SDK client over `transport` with this client's capabilities and handlers (not connected yet). */
   private newSession(kind: TransportKind, transport: Transport, serverStream?: ServerStream): Session {
     const onElicitation = this.options.onElicitation;
-    const sdk = new SdkClient({ ...CLIENT_INFO }, {
-      capabilities: onElicitation ? { elicitation: {} } : {},
-      ...(this.options.schemaValidator && { jsonSchemaValidator: this.options.schemaValidator }),
-    });
+    const sdk = new SdkClient(
+      { ...CLIENT_INFO },
+      {
+        capabilities: onElicitation ? { elicitation: {} } : {},
+        ...(this.options.schemaValidator && { jsonSchemaValidator: this.options.schemaValidator }),
+      },
+    );
     if (onElicitation) sdk.setRequestHandler(ElicitRequestSchema, (request) => onElicitation(request.params));
     const session: Session = { sdk, transport, kind, closed: false, ...(serverStream && { serverStream }) };
     sdk.onclose = () => {
@@ -403,7 +462,9 @@ export class Client {
   private async endSession(session: Session, terminate = true): Promise<void> {
     session.closed = true;
     if (terminate && session.transport instanceof StreamableHTTPClientTransport && session.transport.sessionId) {
-      await session.transport.terminateSession().catch((error: unknown) => this.debug({ reason: describeError(error) }, 'session DELETE failed'));
+      await session.transport
+        .terminateSession()
+        .catch((error: unknown) => this.debug({ reason: describeError(error) }, 'session DELETE failed'));
     }
     await session.sdk.close().catch(() => undefined);
   }
@@ -418,7 +479,9 @@ export class Client {
   private refreshToolsInBackground(after: string): void {
     this.refreshTools()
       .then((tools) => this.options.onToolsChanged?.(tools))
-      .catch((error: unknown) => this.log.warn({ reason: describeError(error) }, `could not refresh tools after ${after}`));
+      .catch((error: unknown) =>
+        this.log.warn({ reason: describeError(error) }, `could not refresh tools after ${after}`),
+      );
   }
 
   private unauthorizedError(error: unknown): Error | undefined {
@@ -449,13 +512,16 @@ function withDeadline(base: FetchLike, deadline: AbortSignal, active: () => bool
     if (deadline.aborted || own?.aborted) controller.abort(deadline.aborted ? deadline.reason : own?.reason);
     deadline.addEventListener('abort', onDeadline, { once: true });
     own?.addEventListener('abort', onOwn, { once: true });
-    return base(url, { ...init, signal: controller.signal }).finally(() => deadline.removeEventListener('abort', onDeadline));
+    return base(url, { ...init, signal: controller.signal }).finally(() =>
+      deadline.removeEventListener('abort', onDeadline),
+    );
   };
 }
 
 /** True when `error` or one of its causes is a `type`. */
 function causedBy(error: unknown, type: abstract new (...args: never[]) => Error): boolean {
-  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) if (e instanceof type) return true;
+  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++)
+    if (e instanceof type) return true;
   return false;
 }
 

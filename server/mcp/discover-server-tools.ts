@@ -21,7 +21,11 @@ export interface DiscoverDeps {
  * Connects to one server as `userId` (the admin) on a temporary connection, lists its tools, and
  * closes. Connection and authorization errors (e.g. an OAuthNeededError for the admin) are thrown.
  */
-export async function discoverServerTools(server: ServerConfig, userId: string, deps: DiscoverDeps): Promise<ToolInfo[]> {
+export async function discoverServerTools(
+  server: ServerConfig,
+  userId: string,
+  deps: DiscoverDeps,
+): Promise<ToolInfo[]> {
   const base = deps.fetch ?? fetch;
   const client = await Client.connect({
     userId,

@@ -10,15 +10,26 @@ export abstract class McpClientError extends Error {
 /** The server could not be reached or refused the MCP handshake on both transports. */
 export class ServerConnectError extends McpClientError {
   readonly code = 'ERR_MCP_CONNECT';
-  constructor(readonly serverName: string, reason: string, options?: { cause?: unknown }) {
-    super(`Server ${serverName}: could not connect (${reason}). Check that the server is running and its URL is right.`, options);
+  constructor(
+    readonly serverName: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `Server ${serverName}: could not connect (${reason}). Check that the server is running and its URL is right.`,
+      options,
+    );
   }
 }
 
 /** The server did not finish the handshake within its connect timeout. */
 export class ServerTimeoutError extends McpClientError {
   readonly code = 'ERR_MCP_TIMEOUT';
-  constructor(readonly serverName: string, readonly timeoutMs: number, what = 'connect') {
+  constructor(
+    readonly serverName: string,
+    readonly timeoutMs: number,
+    what = 'connect',
+  ) {
     super(`Server ${serverName}: no answer to ${what} within ${Math.round(timeoutMs / 100) / 10} s.`);
   }
 }
@@ -26,9 +37,18 @@ export class ServerTimeoutError extends McpClientError {
 /** The server failed its last connection attempts (by any user): it is not dialled again until `retryAt`. */
 export class ServerUnavailableError extends McpClientError {
   readonly code = 'ERR_MCP_SERVER_UNAVAILABLE';
-  constructor(readonly serverName: string, reason: string, readonly retryAt: number, now: number, options?: { cause?: unknown }) {
+  constructor(
+    readonly serverName: string,
+    reason: string,
+    readonly retryAt: number,
+    now: number,
+    options?: { cause?: unknown },
+  ) {
     const seconds = Math.max(0, Math.ceil((retryAt - now) / 1000));
-    super(`Server ${serverName}: could not connect (${reason}). ${seconds > 0 ? `The plugin tries again in ${seconds} s` : 'The plugin tries again on the next request'}; ask an admin to check the server if this lasts.`, options);
+    super(
+      `Server ${serverName}: could not connect (${reason}). ${seconds > 0 ? `The plugin tries again in ${seconds} s` : 'The plugin tries again on the next request'}; ask an admin to check the server if this lasts.`,
+      options,
+    );
   }
 }
 
@@ -51,23 +71,39 @@ export class ToolNotFoundError extends McpClientError {
 /** A tool a system admin switched off (by its setting or a deny/allow pattern): neither listed nor callable. */
 export class ToolDisabledError extends McpClientError {
   readonly code = 'ERR_MCP_TOOL_DISABLED';
-  constructor(readonly serverName: string, readonly toolName: string, readonly exposedName: string) {
-    super(`Tool ${exposedName} (${toolName} on server ${serverName}) is disabled by a system admin and cannot be called. Ask an admin if you need it.`);
+  constructor(
+    readonly serverName: string,
+    readonly toolName: string,
+    readonly exposedName: string,
+  ) {
+    super(
+      `Tool ${exposedName} (${toolName} on server ${serverName}) is disabled by a system admin and cannot be called. Ask an admin if you need it.`,
+    );
   }
 }
 
 /** The user switched this server off for themselves (`/mcp disable`): none of its tools are listed or called for them. */
 export class ServerSwitchedOffError extends McpClientError {
   readonly code = 'ERR_MCP_SERVER_SWITCHED_OFF';
-  constructor(readonly serverName: string, readonly toolName: string) {
-    super(`Tool ${toolName} belongs to server ${serverName}, which you switched off for yourself. Run /mcp enable ${serverName} to use it again.`);
+  constructor(
+    readonly serverName: string,
+    readonly toolName: string,
+  ) {
+    super(
+      `Tool ${toolName} belongs to server ${serverName}, which you switched off for yourself. Run /mcp enable ${serverName} to use it again.`,
+    );
   }
 }
 
 /** A tools/call failed at the protocol level (not a tool result with isError). */
 export class ToolCallError extends McpClientError {
   readonly code = 'ERR_MCP_TOOL_CALL';
-  constructor(readonly serverName: string, readonly toolName: string, reason: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly serverName: string,
+    readonly toolName: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
     super(`Server ${serverName}: calling tool ${toolName} failed: ${reason}`, options);
   }
 }
@@ -95,12 +131,14 @@ export function describeError(error: unknown): string {
   let message = typeof own === 'string' ? own : String(error);
   // undici says only "fetch failed"; the network error under it (ECONNREFUSED, other side closed) is what helps.
   const cause = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
-  if (message === 'fetch failed' && cause) message = `${typeof cause.code === 'string' ? cause.code : String(cause.message)}, fetch failed`;
+  if (message === 'fetch failed' && cause)
+    message = `${typeof cause.code === 'string' ? cause.code : String(cause.message)}, fetch failed`;
   // A server's HTML error page (often with its stack trace and file paths) is not for the bot or the log.
   const page = message.search(/<!doctype html|<html/i);
   if (page >= 0) message = `${message.slice(0, page).trimEnd()} (an HTML error page)`;
   const status = (error as { code?: unknown } | null | undefined)?.code;
-  if (typeof status === 'number' && status >= 400 && status < 600 && !message.includes(String(status))) message = `HTTP ${status}: ${message}`;
+  if (typeof status === 'number' && status >= 400 && status < 600 && !message.includes(String(status)))
+    message = `HTTP ${status}: ${message}`;
   // eslint-disable-next-line no-control-regex
   message = message.replace(/[\x00-\x1f\x7f]+/g, ' ').trim();
   return message.length > 500 ? `${message.slice(0, 500)}…` : message;

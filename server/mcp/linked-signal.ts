@@ -18,10 +18,13 @@ export interface LinkedSignal {
 export function linkedSignal(callerSignal?: AbortSignal, timeoutMs?: number): LinkedSignal {
   const controller = new AbortController();
   let timedOut = false;
-  const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
-    timedOut = true;
-    controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
-  }, timeoutMs);
+  const timer =
+    timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          timedOut = true;
+          controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+        }, timeoutMs);
   timer?.unref();
   let unfollow = () => {};
   if (callerSignal?.aborted) controller.abort(callerSignal.reason);

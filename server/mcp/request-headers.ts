@@ -7,7 +7,11 @@ export type FetchLike = (url: string | URL, init?: RequestInit) => Promise<Respo
  * admin's headers and then `X-Mattermost-UserID`, set last so no admin header can replace it.
  * Headers the transport set itself (session id, protocol version, Authorization) are kept.
  */
-export function withServerHeaders(base: FetchLike, userId: string, adminHeaders: Readonly<Record<string, string>>): FetchLike {
+export function withServerHeaders(
+  base: FetchLike,
+  userId: string,
+  adminHeaders: Readonly<Record<string, string>>,
+): FetchLike {
   const admin = Object.entries(adminHeaders).filter(([name]) => name.toLowerCase() !== MM_USER_ID_HEADER.toLowerCase());
   return (url, init) => {
     const headers = new Headers(init?.headers);

@@ -10,7 +10,10 @@ export const DEFAULT_MAX_SSE_EVENT_BYTES = 4 * 1024 * 1024;
 /** The server sent more than the client accepts; the response is cut off. */
 export class ResponseTooLargeError extends Error {
   readonly code = 'ERR_MCP_RESPONSE_TOO_LARGE';
-  constructor(readonly limitBytes: number, what: string) {
+  constructor(
+    readonly limitBytes: number,
+    what: string,
+  ) {
     super(`The MCP server sent ${what} larger than ${Math.round(limitBytes / 1024)} KiB; the response was refused.`);
     this.name = 'ResponseTooLargeError';
   }
@@ -34,7 +37,10 @@ export function withResponseLimits(base: FetchLike, limits: ResponseLimits = {})
   const maxAnyBody = limits.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const maxEvent = limits.maxSseEventBytes ?? DEFAULT_MAX_SSE_EVENT_BYTES;
   return async (url, init) => {
-    const maxBody = limits.maxToolListBytes !== undefined && isToolListRequest(init?.body) ? Math.min(maxAnyBody, limits.maxToolListBytes) : maxAnyBody;
+    const maxBody =
+      limits.maxToolListBytes !== undefined && isToolListRequest(init?.body)
+        ? Math.min(maxAnyBody, limits.maxToolListBytes)
+        : maxAnyBody;
     const own = linkedSignal(init?.signal ?? undefined);
     let response: Response;
     try {
@@ -54,7 +60,9 @@ export function withResponseLimits(base: FetchLike, limits: ResponseLimits = {})
       throw new ResponseTooLargeError(maxBody, 'a body');
     }
     const isEventStream = (response.headers.get('content-type') ?? '').toLowerCase().startsWith('text/event-stream');
-    const body = response.body.pipeThrough(isEventStream ? eventSizeLimit(maxEvent, own.dispose) : totalSizeLimit(maxBody, own.dispose));
+    const body = response.body.pipeThrough(
+      isEventStream ? eventSizeLimit(maxEvent, own.dispose) : totalSizeLimit(maxBody, own.dispose),
+    );
     return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
   };
 }
@@ -73,7 +81,10 @@ function totalSizeLimit(limit: number, done: () => void): TransformStream<Uint8A
 }
 
 /** Counts bytes since the last blank line (an SSE event boundary) without decoding the stream. */
-export function eventSizeLimit(limit: number, done: () => void = () => undefined): TransformStream<Uint8Array, Uint8Array> {
+export function eventSizeLimit(
+  limit: number,
+  done: () => void = () => undefined,
+): TransformStream<Uint8Array, Uint8Array> {
   const counter = new EventBoundaryCounter();
   return new TransformStream({
     transform(chunk, controller) {
@@ -104,7 +115,8 @@ export class EventBoundaryCounter {
       const two = i >= 2 ? chunk[i - 2] : i === 1 ? this.previous : this.beforePrevious;
       if (!(one === 0x0a || (one === 0x0d && two === 0x0a))) continue;
       // The count at the byte before this boundary (the event it ends), if that byte is in this chunk.
-      if (lastBoundary !== -1 || i > 0) largest = Math.max(largest, lastBoundary === -1 ? this.sinceBoundary + i : i - 1 - lastBoundary);
+      if (lastBoundary !== -1 || i > 0)
+        largest = Math.max(largest, lastBoundary === -1 ? this.sinceBoundary + i : i - 1 - lastBoundary);
       lastBoundary = i;
     }
     this.sinceBoundary = lastBoundary === -1 ? this.sinceBoundary + chunk.length : chunk.length - 1 - lastBoundary;

@@ -38,13 +38,15 @@ export class ServerBreakers {
     return (url, init) => {
       const headers = new Headers(init?.headers);
       // A new session (Streamable HTTP initialize, the SSE GET) waits for a probe; requests in a session do not.
-      const opensSession = !headers.has('mcp-session-id') && new URL(String(url)).href === start && (init?.method ?? 'GET') !== 'DELETE';
+      const opensSession =
+        !headers.has('mcp-session-id') && new URL(String(url)).href === start && (init?.method ?? 'GET') !== 'DELETE';
       return breaker.run(() => base(url, init), {
         classify: (result) => {
           if (!('error' in result)) return DOWN_STATUSES.has(result.value.status) ? 'failure' : 'success';
           return classifyNetworkError(result.error, init?.signal);
         },
-        refuse: (last, retryAt) => new ServerUnavailableError(server.name, networkReason(last), retryAt, this.now(), { cause: last }),
+        refuse: (last, retryAt) =>
+          new ServerUnavailableError(server.name, networkReason(last), retryAt, this.now(), { cause: last }),
         caller: userId,
         waitForProbe: opensSession,
         ...(init?.signal && { signal: init.signal }),
@@ -65,12 +67,15 @@ export class ServerBreakers {
  */
 function classifyNetworkError(error: unknown, signal: AbortSignal | null | undefined): Outcome {
   if (error instanceof ServerUnavailableError) return 'neutral';
-  if (signal?.aborted) return (signal.reason as { name?: unknown } | undefined)?.name === 'TimeoutError' ? 'failure' : 'neutral';
+  if (signal?.aborted)
+    return (signal.reason as { name?: unknown } | undefined)?.name === 'TimeoutError' ? 'failure' : 'neutral';
   return 'failure';
 }
 
 function networkReason(error: unknown): string {
-  return (error as { name?: unknown } | undefined)?.name === 'TimeoutError' ? 'no answer in time' : describeError(error);
+  return (error as { name?: unknown } | undefined)?.name === 'TimeoutError'
+    ? 'no answer in time'
+    : describeError(error);
 }
 
 function breakerKey(server: Pick<ServerConfig, 'name' | 'baseURL'>): string {

@@ -13,7 +13,12 @@ export interface ServerStreamReconnection {
   readonly maxRetries: number;
 }
 
-export const DEFAULT_SERVER_STREAM_RECONNECTION: ServerStreamReconnection = { initialDelayMs: 1_000, maxDelayMs: 30_000, growFactor: 1.5, maxRetries: 5 };
+export const DEFAULT_SERVER_STREAM_RECONNECTION: ServerStreamReconnection = {
+  initialDelayMs: 1_000,
+  maxDelayMs: 30_000,
+  growFactor: 1.5,
+  maxRetries: 5,
+};
 
 export interface ServerStreamOptions {
   /** Opens the stream (with the server's headers and credentials; events are bounded here). */
@@ -69,7 +74,9 @@ export class ServerStream {
     return (url, init) => {
       if ((init?.method ?? 'GET').toUpperCase() !== 'GET') return base(url, init);
       if (!this.closed) this.start(url, init);
-      return Promise.resolve(new Response(null, { status: 405, statusText: 'The sidecar reads the server stream itself' }));
+      return Promise.resolve(
+        new Response(null, { status: 405, statusText: 'The sidecar reads the server stream itself' }),
+      );
     };
   }
 
@@ -135,13 +142,18 @@ export class ServerStream {
     const signal = controller.signal;
     const state: StreamState = { lastEventId: undefined, retryMs: undefined };
     let conflict = false;
-    for (let failures = 0, connections = 0; !signal.aborted; ) {
+    for (let failures = 0, connections = 0; !signal.aborted;) {
       const headers = new Headers(init?.headers);
       if (state.lastEventId) headers.set('last-event-id', state.lastEventId);
       let stopAfter = false;
       const connection = this.options.connection?.(url);
       try {
-        const response = await this.options.fetch(url, { ...init, headers, signal, ...(connection && { dispatcher: connection.dispatcher }) } as RequestInit);
+        const response = await this.options.fetch(url, {
+          ...init,
+          headers,
+          signal,
+          ...(connection && { dispatcher: connection.dispatcher }),
+        } as RequestInit);
         conflict = response.status === 409;
         if (response.ok) this.answered.resolve();
         if (NOT_OFFERED.has(response.status)) {
@@ -155,7 +167,9 @@ export class ServerStream {
         if (!(response.headers.get('content-type') ?? '').toLowerCase().startsWith('text/event-stream')) {
           await response.body.cancel().catch(() => undefined);
           stopAfter = true;
-          throw new Error(`The server stream is not an event stream (${response.headers.get('content-type') ?? 'no content type'})`);
+          throw new Error(
+            `The server stream is not an event stream (${response.headers.get('content-type') ?? 'no content type'})`,
+          );
         }
         if (connections++ > 0 || failures > 0) this.options.onReconnect?.();
         failures = 0;
@@ -169,7 +183,10 @@ export class ServerStream {
         connection?.close();
       }
       if (signal.aborted || failures > this.reconnection.maxRetries) return;
-      await (this.options.wait ?? wait)(conflict ? CONFLICT_RETRY_MS * 2 ** (failures - 1) : this.delayMs(failures, state), signal);
+      await (this.options.wait ?? wait)(
+        conflict ? CONFLICT_RETRY_MS * 2 ** (failures - 1) : this.delayMs(failures, state),
+        signal,
+      );
     }
   }
 
@@ -230,7 +247,11 @@ export class EventParser {
    * `state` carries the last event id and the server's retry delay across reconnections; `dispatch`
    * gets each event with data, by type.
    */
-  constructor(private readonly maxEventBytes: number, private readonly state: StreamState, private readonly dispatch: (type: string, data: string) => void) {
+  constructor(
+    private readonly maxEventBytes: number,
+    private readonly state: StreamState,
+    private readonly dispatch: (type: string, data: string) => void,
+  ) {
     this.id = state.lastEventId;
   }
 
@@ -251,7 +272,8 @@ export class EventParser {
     }
     this.buffer = this.buffer.slice(start);
     this.scanned = Math.max(0, this.buffer.length - 1);
-    if (this.buffer.length + this.dataLength > this.maxEventBytes) throw new ResponseTooLargeError(this.maxEventBytes, 'an event');
+    if (this.buffer.length + this.dataLength > this.maxEventBytes)
+      throw new ResponseTooLargeError(this.maxEventBytes, 'an event');
   }
 
   private line(line: string): void {

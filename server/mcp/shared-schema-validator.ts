@@ -1,5 +1,9 @@
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
-import type { JsonSchemaType, JsonSchemaValidator, jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
+import type {
+  JsonSchemaType,
+  JsonSchemaValidator,
+  jsonSchemaValidator,
+} from '@modelcontextprotocol/sdk/validation/types.js';
 
 const DEFAULT_MAX_SCHEMAS = 1000;
 
@@ -24,7 +28,9 @@ export class SharedSchemaValidator implements jsonSchemaValidator {
         this.shared = undefined;
       }
       // Ajv resolves `$id`s per instance: a schema naming one gets its own, so two servers' ids never meet.
-      const ajv = text.includes('"$id"') ? new AjvJsonSchemaValidator() : (this.shared ??= new AjvJsonSchemaValidator());
+      const ajv = text.includes('"$id"')
+        ? new AjvJsonSchemaValidator()
+        : (this.shared ??= new AjvJsonSchemaValidator());
       validator = ajv.getValidator<unknown>(schema);
       this.compiled.set(text, validator);
     }

@@ -41,7 +41,9 @@ export class ToolAccess {
 
   /** True when the server's config restricts nothing: every tool reaches the bot. */
   get open(): boolean {
-    return !this.allow && this.deny.length === 0 && !Object.values(this.server.tools ?? {}).some((t) => t.enabled === false);
+    return (
+      !this.allow && this.deny.length === 0 && !Object.values(this.server.tools ?? {}).some((t) => t.enabled === false)
+    );
   }
 
   /** Undefined when the tool reaches the bot, else why not. */
@@ -50,7 +52,8 @@ export class ToolAccess {
     if (denied) return { kind: 'denied', pattern: denied[0] };
     const setting = this.setting(toolName);
     if (setting?.enabled === false) return { kind: 'disabled' };
-    if (this.allow && setting?.enabled !== true && !this.allow.some(([, re]) => re.test(toolName))) return { kind: 'not_allowed' };
+    if (this.allow && setting?.enabled !== true && !this.allow.some(([, re]) => re.test(toolName)))
+      return { kind: 'not_allowed' };
     return undefined;
   }
 
@@ -72,7 +75,8 @@ export class ToolAccess {
     this.allow?.forEach(([p, re], i) => check(`allow[${i}]`, p, re));
     this.deny.forEach(([p, re], i) => check(`deny[${i}]`, p, re));
     for (const name of Object.keys(this.server.tools ?? {})) {
-      if (!toolNames.includes(name)) rules.push({ serverName: this.server.name, field: `tools.${name}`, pattern: name });
+      if (!toolNames.includes(name))
+        rules.push({ serverName: this.server.name, field: `tools.${name}`, pattern: name });
     }
     return rules;
   }
@@ -106,7 +110,11 @@ export function connectionPart(server: ServerConfig): ServerConfig {
 const warned = new WeakMap<ServerConfig, WeakSet<readonly { name: string }[]>>();
 
 /** Logs the rules of `server` that match none of its listed tools, once per config and tool list (not per user). */
-export function warnUnmatchedRules(server: ServerConfig, tools: readonly { name: string }[], logger: { warn(obj: object, msg: string): void }): void {
+export function warnUnmatchedRules(
+  server: ServerConfig,
+  tools: readonly { name: string }[],
+  logger: { warn(obj: object, msg: string): void },
+): void {
   const access = toolAccessFor(server);
   if (access.open && !server.tools) return;
   let lists = warned.get(server);

@@ -11,7 +11,9 @@ type ToolDefinition = Pick<UserTool, 'name' | 'description' | 'inputSchema'>;
 
 /** The definition the bot hands its model (name, description, input schema), as JSON characters / 4, rounded up. */
 export function estimateToolTokens(tool: ToolDefinition): number {
-  return Math.ceil(JSON.stringify({ name: tool.name, description: tool.description, input_schema: tool.inputSchema }).length / 4);
+  return Math.ceil(
+    JSON.stringify({ name: tool.name, description: tool.description, input_schema: tool.inputSchema }).length / 4,
+  );
 }
 
 export function toolBudget(tools: readonly ToolDefinition[]): ToolBudget {

@@ -16,16 +16,20 @@ export interface ServerTools {
 
 /** Names every tool (see `ToolNameMap`) and lists them as `UserTool`s; frozen, so it can be shared. */
 export function buildToolCatalog(servers: readonly ServerTools[]): ToolCatalog {
-  const names = new ToolNameMap(servers.flatMap((s) => s.tools.map((t) => ({ serverName: s.serverName, toolName: t.name }))));
+  const names = new ToolNameMap(
+    servers.flatMap((s) => s.tools.map((t) => ({ serverName: s.serverName, toolName: t.name }))),
+  );
   const tools = servers.flatMap((s) =>
-    s.tools.map((tool): UserTool => Object.freeze({
-      name: names.exposedName({ serverName: s.serverName, toolName: tool.name }) ?? tool.name,
-      serverName: s.serverName,
-      toolName: tool.name,
-      description: tool.description ?? '',
-      inputSchema: tool.inputSchema as Record<string, unknown>,
-      ...(tool.annotations && { annotations: tool.annotations }),
-    })),
+    s.tools.map((tool): UserTool =>
+      Object.freeze({
+        name: names.exposedName({ serverName: s.serverName, toolName: tool.name }) ?? tool.name,
+        serverName: s.serverName,
+        toolName: tool.name,
+        description: tool.description ?? '',
+        inputSchema: tool.inputSchema as Record<string, unknown>,
+        ...(tool.annotations && { annotations: tool.annotations }),
+      }),
+    ),
   );
   return Object.freeze({ names, tools: Object.freeze(tools) });
 }

@@ -33,8 +33,13 @@ export const DEFAULT_TOOL_LIST_LIMITS: ToolListLimits = Object.freeze({
 /** The server's tool list went past one of the bounds: none of its tools are offered, the other servers' are. */
 export class ToolListTooLargeError extends McpClientError {
   readonly code = 'ERR_MCP_TOOL_LIST_TOO_LARGE';
-  constructor(readonly serverName: string, readonly reason: string) {
-    super(`Server ${serverName}: ${reason}; the plugin refused its tools. Ask whoever runs the server to offer fewer or smaller tools.`);
+  constructor(
+    readonly serverName: string,
+    readonly reason: string,
+  ) {
+    super(
+      `Server ${serverName}: ${reason}; the plugin refused its tools. Ask whoever runs the server to offer fewer or smaller tools.`,
+    );
   }
 }
 
@@ -44,24 +49,33 @@ export class ToolListBudget {
   private tools = 0;
   private pages = 0;
 
-  constructor(private readonly serverName: string, private readonly limits: ToolListLimits = DEFAULT_TOOL_LIST_LIMITS) {}
+  constructor(
+    private readonly serverName: string,
+    private readonly limits: ToolListLimits = DEFAULT_TOOL_LIST_LIMITS,
+  ) {}
 
   /** Takes the next page's tools; `hasMore` when it named a next page. */
   addPage(tools: readonly Tool[], hasMore: boolean): void {
     this.pages++;
     this.tools += tools.length;
-    if (this.tools > this.limits.maxTools) throw this.refuse(`it lists more than ${this.limits.maxTools.toLocaleString('en-US')} tools`);
+    if (this.tools > this.limits.maxTools)
+      throw this.refuse(`it lists more than ${this.limits.maxTools.toLocaleString('en-US')} tools`);
     for (const tool of tools) {
       if (byteLength(tool.description ?? '') > this.limits.maxDescriptionBytes) {
-        throw this.refuse(`the description of its tool ${shown(tool.name)} is larger than ${size(this.limits.maxDescriptionBytes)}`);
+        throw this.refuse(
+          `the description of its tool ${shown(tool.name)} is larger than ${size(this.limits.maxDescriptionBytes)}`,
+        );
       }
       if (jsonBytes(tool.inputSchema) + jsonBytes(tool.outputSchema) > this.limits.maxSchemaBytes) {
-        throw this.refuse(`the schemas of its tool ${shown(tool.name)} are larger than ${size(this.limits.maxSchemaBytes)}`);
+        throw this.refuse(
+          `the schemas of its tool ${shown(tool.name)} are larger than ${size(this.limits.maxSchemaBytes)}`,
+        );
       }
       this.bytes += jsonBytes(tool);
       if (this.bytes > this.limits.maxListBytes) throw this.tooManyBytes();
     }
-    if (hasMore && this.pages >= this.limits.maxPages) throw this.refuse(`its tool list goes on past ${this.limits.maxPages} pages`);
+    if (hasMore && this.pages >= this.limits.maxPages)
+      throw this.refuse(`its tool list goes on past ${this.limits.maxPages} pages`);
   }
 
   /** For an answer cut off because it alone was larger than the whole listing may be. */

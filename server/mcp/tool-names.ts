@@ -28,7 +28,9 @@ export function baseToolName(ref: ToolRef): string {
 
 function hashedToolName(ref: ToolRef, hashLength: number): string {
   const suffix = `_${hashOf(ref, hashLength)}`;
-  const base = baseToolName(ref).slice(0, MAX_TOOL_NAME_LENGTH - suffix.length).replace(/_+$/, '');
+  const base = baseToolName(ref)
+    .slice(0, MAX_TOOL_NAME_LENGTH - suffix.length)
+    .replace(/_+$/, '');
   return `${base}${suffix}`;
 }
 

@@ -68,5 +68,9 @@ export interface ClientAuthHooks {
 
 /** An error already attributed to a server, with a message for the user: passed on unchanged. */
 export function isServerAttributed(error: unknown, serverName: string): error is Error & { code: string } {
-  return error instanceof Error && (error as { serverName?: unknown }).serverName === serverName && typeof (error as { code?: unknown }).code === 'string';
+  return (
+    error instanceof Error &&
+    (error as { serverName?: unknown }).serverName === serverName &&
+    typeof (error as { code?: unknown }).code === 'string'
+  );
 }

@@ -6,14 +6,32 @@ import { connectionPart, toolAccessFor, warnUnmatchedRules } from './tool-access
 import { Client, type CallToolOptions, type ClientOptions } from './client.js';
 import { backoffDelayMs } from './backoff.js';
 import type { ConnectLimiter } from './connect-limiter.js';
-import { McpClientError, ServerConnectError, ServerNotAvailableError, ServerSwitchedOffError, ServerUnavailableError, ToolDisabledError, ToolNotFoundError, describeError } from './errors.js';
+import {
+  McpClientError,
+  ServerConnectError,
+  ServerNotAvailableError,
+  ServerSwitchedOffError,
+  ServerUnavailableError,
+  ToolDisabledError,
+  ToolNotFoundError,
+  describeError,
+} from './errors.js';
 import type { FetchLike } from './request-headers.js';
 import type { ServerBreakers } from './server-breakers.js';
 import type { SharedToolLists } from './shared-tool-lists.js';
 import { TOOL_NAME_SEPARATOR, sanitizeNamePart } from './tool-names.js';
 import { buildToolCatalog, type SharedToolCatalogs, type ToolCatalog } from './tool-catalogs.js';
 import type { ToolCallResult } from './tool-result.js';
-import { isAuthNeeded, type ClientAuthHooks, type Errors, type ServerError, type ServerState, type ToolAuthError, type UserTool, type UserToolsResult } from './types.js';
+import {
+  isAuthNeeded,
+  type ClientAuthHooks,
+  type Errors,
+  type ServerError,
+  type ServerState,
+  type ToolAuthError,
+  type UserTool,
+  type UserToolsResult,
+} from './types.js';
 
 export interface UserClientsDeps {
   readonly logger: Logger;
@@ -35,9 +53,20 @@ export interface UserClientsDeps {
 }
 
 type Slot =
-  | { readonly state: 'connecting'; readonly config: ServerConfig; readonly ready: Promise<Client | Error>; readonly abort: AbortController }
+  | {
+      readonly state: 'connecting';
+      readonly config: ServerConfig;
+      readonly ready: Promise<Client | Error>;
+      readonly abort: AbortController;
+    }
   | { readonly state: 'connected'; readonly config: ServerConfig; readonly client: Client }
-  | { readonly state: 'failed'; readonly config: ServerConfig; readonly error: Error; readonly attempts: number; readonly retryAt: number };
+  | {
+      readonly state: 'failed';
+      readonly config: ServerConfig;
+      readonly error: Error;
+      readonly attempts: number;
+      readonly retryAt: number;
+    };
 
 /**
  * One user's connections to every enabled server the user has not switched off. A failing server never blocks
@@ -58,7 +87,11 @@ export class UserClients {
   private logger: Logger | undefined;
   private readonly now: () => number;
 
-  constructor(readonly userId: string, servers: readonly ServerConfig[], private readonly deps: UserClientsDeps) {
+  constructor(
+    readonly userId: string,
+    servers: readonly ServerConfig[],
+    private readonly deps: UserClientsDeps,
+  ) {
     this.now = deps.now ?? Date.now;
     this.setServers(servers);
   }
@@ -74,7 +107,9 @@ export class UserClients {
     if (sameSet(names, this.switchedOff)) return;
     this.switchedOff = new Set(names);
     this.setServers(this.configured);
-    await Promise.all([...this.slots.keys()].filter((name) => this.switchedOff.has(name)).map((name) => this.drop(name)));
+    await Promise.all(
+      [...this.slots.keys()].filter((name) => this.switchedOff.has(name)).map((name) => this.drop(name)),
+    );
   }
 
   /** Made on first use (see `Client`). */
@@ -84,12 +119,15 @@ export class UserClients {
 
   /** Connects (in parallel) to every server not yet connected, then returns all tools and the errors. */
   async getTools(): Promise<UserToolsResult> {
-    const outcomes = await Promise.all(this.servers.map(async (server) => [server, await this.ensure(server)] as const));
+    const outcomes = await Promise.all(
+      this.servers.map(async (server) => [server, await this.ensure(server)] as const),
+    );
     const toolAuthErrors: ToolAuthError[] = [];
     const errors: ServerError[] = [];
     for (const [server, outcome] of outcomes) {
       if (outcome instanceof Client) continue;
-      if (isAuthNeeded(outcome)) toolAuthErrors.push({ serverName: server.name, authURL: outcome.authURL, message: outcome.message });
+      if (isAuthNeeded(outcome))
+        toolAuthErrors.push({ serverName: server.name, authURL: outcome.authURL, message: outcome.message });
       else errors.push({ serverName: server.name, code: errorCode(outcome), message: outcome.message });
     }
     return { tools: this.currentTools(), errors: { toolAuthErrors, errors } satisfies Errors };
@@ -102,27 +140,45 @@ export class UserClients {
     return this.configured.map((server): ServerState => {
       const slot = this.slots.get(server.name);
       const origin = new URL(server.baseURL).origin;
-      if (this.switchedOff.has(server.name)) return { serverName: server.name, serverOrigin: origin, status: 'switched_off', tools: [] };
+      if (this.switchedOff.has(server.name))
+        return { serverName: server.name, serverOrigin: origin, status: 'switched_off', tools: [] };
       const own = tools.filter((t) => t.serverName === server.name);
-      if (slot?.state === 'connected') return { serverName: server.name, serverOrigin: origin, status: 'connected', tools: own };
+      if (slot?.state === 'connected')
+        return { serverName: server.name, serverOrigin: origin, status: 'connected', tools: own };
       if (slot?.state === 'failed' && isAuthNeeded(slot.error)) {
-        return { serverName: server.name, serverOrigin: origin, status: 'needs_oauth', tools: [], authURL: slot.error.authURL, error: slot.error.message };
+        return {
+          serverName: server.name,
+          serverOrigin: origin,
+          status: 'needs_oauth',
+          tools: [],
+          authURL: slot.error.authURL,
+          error: slot.error.message,
+        };
       }
-      if (slot?.state === 'failed') return { serverName: server.name, serverOrigin: origin, status: 'error', tools: [], error: slot.error.message };
+      if (slot?.state === 'failed')
+        return { serverName: server.name, serverOrigin: origin, status: 'error', tools: [], error: slot.error.message };
       return { serverName: server.name, serverOrigin: origin, status: 'connecting', tools: [] };
     });
   }
 
-  async callTool(exposedName: string, args: Record<string, unknown>, options?: CallToolOptions): Promise<ToolCallResult> {
+  async callTool(
+    exposedName: string,
+    args: Record<string, unknown>,
+    options?: CallToolOptions,
+  ): Promise<ToolCallResult> {
     let ref = this.toolCatalog().names.resolve(exposedName);
     if (!ref) {
       await this.getTools();
       ref = this.toolCatalog().names.resolve(exposedName);
     }
-    if (!ref) throw this.switchedOffBehind(exposedName) ?? this.failureBehind(exposedName) ?? new ToolNotFoundError(exposedName);
+    if (!ref)
+      throw (
+        this.switchedOffBehind(exposedName) ?? this.failureBehind(exposedName) ?? new ToolNotFoundError(exposedName)
+      );
     const server = this.servers.find((s) => s.name === ref.serverName);
     if (!server) throw new ServerNotAvailableError(ref.serverName);
-    if (!toolAccessFor(server).allows(ref.toolName)) throw new ToolDisabledError(server.name, ref.toolName, exposedName);
+    if (!toolAccessFor(server).allows(ref.toolName))
+      throw new ToolDisabledError(server.name, ref.toolName, exposedName);
     const client = await this.ensure(server);
     if (!(client instanceof Client)) throw client;
     try {
@@ -145,14 +201,22 @@ export class UserClients {
   private failureBehind(exposedName: string): Error | undefined {
     for (const server of this.servers) {
       const slot = this.slots.get(server.name);
-      if (slot?.state === 'failed' && exposedName.startsWith(`${sanitizeNamePart(server.name) || 'mcp'}${TOOL_NAME_SEPARATOR}`)) return slot.error;
+      if (
+        slot?.state === 'failed' &&
+        exposedName.startsWith(`${sanitizeNamePart(server.name) || 'mcp'}${TOOL_NAME_SEPARATOR}`)
+      )
+        return slot.error;
     }
     return undefined;
   }
 
   /** A name `<server>__…` of a server the user switched off: they are told how to switch it back on. */
   private switchedOffBehind(exposedName: string): Error | undefined {
-    const server = this.configured.find((s) => this.switchedOff.has(s.name) && exposedName.startsWith(`${sanitizeNamePart(s.name) || 'mcp'}${TOOL_NAME_SEPARATOR}`));
+    const server = this.configured.find(
+      (s) =>
+        this.switchedOff.has(s.name) &&
+        exposedName.startsWith(`${sanitizeNamePart(s.name) || 'mcp'}${TOOL_NAME_SEPARATOR}`),
+    );
     return server && new ServerSwitchedOffError(server.name, exposedName);
   }
 
@@ -208,7 +272,9 @@ export class UserClients {
     const abort = new AbortController();
     const connect = this.deps.connect ?? Client.connect;
     // The server's breaker sits next to the network, below OAuth: refusing a token is not the server being down.
-    const base = this.deps.breakers ? this.deps.breakers.guard(server, this.userId, this.deps.fetch ?? fetch) : this.deps.fetch ?? fetch;
+    const base = this.deps.breakers
+      ? this.deps.breakers.guard(server, this.userId, this.deps.fetch ?? fetch)
+      : (this.deps.fetch ?? fetch);
     const options: ClientOptions = {
       userId: this.userId,
       server,
@@ -222,7 +288,9 @@ export class UserClients {
     const limited = this.deps.connectLimiter
       ? this.deps.connectLimiter.run(attempt, abort.signal).catch((error: unknown) => {
           // Superseded while waiting for its turn: the same error as a handshake cancelled on the way.
-          throw error === abort.signal.reason ? new ServerConnectError(server.name, 'cancelled', { cause: error }) : error;
+          throw error === abort.signal.reason
+            ? new ServerConnectError(server.name, 'cancelled', { cause: error })
+            : error;
         })
       : attempt();
     const ready = limited.then(
@@ -247,7 +315,10 @@ export class UserClients {
           this.slots.set(server.name, { state: 'failed', config: server, error: failure, attempts, retryAt });
         }
         // One line per user and attempt would flood the log while a server is down (LibreChat #12162): refusals are debug.
-        this.log[refused ? 'debug' : 'warn']({ server: server.name, errorCode: errorCode(failure), reason: describeError(failure) }, 'MCP server unavailable for user');
+        this.log[refused ? 'debug' : 'warn'](
+          { server: server.name, errorCode: errorCode(failure), reason: describeError(failure) },
+          'MCP server unavailable for user',
+        );
         return failure;
       },
     );
@@ -291,7 +362,9 @@ export class UserClients {
     const catalog = this.toolCatalog();
     const access = new Map(this.servers.map((s) => [s.name, toolAccessFor(s)]));
     const open = [...access.values()].every((a) => a.open);
-    this.visible = open ? catalog.tools : catalog.tools.filter((t) => access.get(t.serverName)?.allows(t.toolName) ?? false);
+    this.visible = open
+      ? catalog.tools
+      : catalog.tools.filter((t) => access.get(t.serverName)?.allows(t.toolName) ?? false);
     return this.visible;
   }
 

@@ -85,13 +85,18 @@ export class StoredServerChoices implements UserServerChoices {
   private async read(userId: string, stale: Cached | undefined): Promise<ReadonlySet<string>> {
     try {
       const record = await this.records.get(userId);
-      const servers = new Set(Array.isArray(record?.switchedOff) ? record.switchedOff.filter((s) => typeof s === 'string') : []);
+      const servers = new Set(
+        Array.isArray(record?.switchedOff) ? record.switchedOff.filter((s) => typeof s === 'string') : [],
+      );
       this.cache.set(userId, { servers, readAt: this.now() });
       return servers;
     } catch (error) {
       // The store is down: the last known choices still hold (none known: every server is on), and are asked
       // for again only after refreshMs, so a store outage costs one read and one log line per user and period.
-      this.options.logger.warn({ userId, reason: error instanceof Error ? error.message : String(error) }, 'could not read the user\'s server choices; using the last known ones');
+      this.options.logger.warn(
+        { userId, reason: error instanceof Error ? error.message : String(error) },
+        "could not read the user's server choices; using the last known ones",
+      );
       const servers = stale?.servers ?? new Set<string>();
       this.cache.set(userId, { servers, readAt: this.now() });
       return servers;

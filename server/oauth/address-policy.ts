@@ -60,13 +60,23 @@ function literalAddress(hostname: string): string | undefined {
 }
 
 /** The metadata members whose URLs this client calls or sends the user's browser to. */
-const ENDPOINTS = ['authorization_endpoint', 'token_endpoint', 'registration_endpoint', 'revocation_endpoint', 'introspection_endpoint', 'jwks_uri'] as const;
+const ENDPOINTS = [
+  'authorization_endpoint',
+  'token_endpoint',
+  'registration_endpoint',
+  'revocation_endpoint',
+  'introspection_endpoint',
+  'jwks_uri',
+] as const;
 
 /**
  * Refuses authorization server metadata that puts an endpoint at an address written in the URL that the policy
  * does not allow, before anything is sent or any browser is sent there (names are judged when connected).
  */
-export function assertEndpointsAllowed(metadata: Partial<Record<(typeof ENDPOINTS)[number], unknown>>, policy: AddressPolicy): void {
+export function assertEndpointsAllowed(
+  metadata: Partial<Record<(typeof ENDPOINTS)[number], unknown>>,
+  policy: AddressPolicy,
+): void {
   for (const field of ENDPOINTS) {
     const value = metadata[field];
     if (typeof value !== 'string') continue;
@@ -96,7 +106,10 @@ export class AddressGuard {
    */
   private readonly refusals = new Map<string, AddressNotAllowedError>();
 
-  constructor(private readonly base: typeof fetch, private readonly options: AddressGuardOptions = {}) {}
+  constructor(
+    private readonly base: typeof fetch,
+    private readonly options: AddressGuardOptions = {},
+  ) {}
 
   run<T>(server: Pick<ServerConfig, 'baseURL' | 'oauth'>, fn: () => T): T {
     return this.context.run(addressPolicyFor(server), fn);
@@ -106,14 +119,19 @@ export class AddressGuard {
     const url = new URL(input instanceof Request ? input.url : String(input));
     const policy = this.context.getStore() ?? STRICT;
     if (policy.trustedOrigins.includes(url.origin)) {
-      return this.options.lookup ? this.base(input, { ...init, dispatcher: this.agent('open') } as RequestInit) : this.base(input, init);
+      return this.options.lookup
+        ? this.base(input, { ...init, dispatcher: this.agent('open') } as RequestInit)
+        : this.base(input, init);
     }
     // An address written in the URL is refused before anything is sent; a name, on the address it connects to.
     const literal = literalAddress(url.hostname);
     const refused = literal && refusedRange(literal, policy);
     if (refused) return Promise.reject(new AddressNotAllowedError(url.href, literal, refused));
     const target = hostAndPort(url.hostname, url.port || (url.protocol === 'https:' ? '443' : '80'));
-    return this.base(input, { ...init, dispatcher: this.agent(policy.allowLoopback ? 'public-or-loopback' : 'public') } as RequestInit).catch((error: unknown) => {
+    return this.base(input, {
+      ...init,
+      dispatcher: this.agent(policy.allowLoopback ? 'public-or-loopback' : 'public'),
+    } as RequestInit).catch((error: unknown) => {
       const refusal = this.refusals.get(target);
       if (!refusal) throw error;
       this.refusals.delete(target);
@@ -129,20 +147,30 @@ export class AddressGuard {
   private agent(kind: 'open' | 'public' | 'public-or-loopback'): Agent {
     let agent = this.agents.get(kind);
     if (!agent) {
-      const connect = buildConnector({ ...(this.options.lookup && { lookup: this.options.lookup }) } as buildConnector.BuildOptions);
+      const connect = buildConnector({
+        ...(this.options.lookup && { lookup: this.options.lookup }),
+      } as buildConnector.BuildOptions);
       const allowLoopback = kind === 'public-or-loopback';
       agent = new Agent({
-        connect: kind === 'open' ? connect : (options, callback) => connect(options, (error, socket) => {
-          if (error || !socket) return callback(error ?? new Error('no socket'), null);
-          const address = (socket as Socket).remoteAddress ?? '';
-          const refused = refusedRange(address, { allowLoopback });
-          if (!refused) return callback(null, socket);
-          socket.destroy();
-          const refusal = new AddressNotAllowedError(`${options.protocol}//${options.host ?? options.hostname}/`, address, refused);
-          this.refusals.set(hostAndPort(options.hostname, String(options.port)), refusal);
-          if (this.refusals.size > 1000) this.refusals.delete(this.refusals.keys().next().value!);
-          callback(refusal, null);
-        }),
+        connect:
+          kind === 'open'
+            ? connect
+            : (options, callback) =>
+                connect(options, (error, socket) => {
+                  if (error || !socket) return callback(error ?? new Error('no socket'), null);
+                  const address = (socket as Socket).remoteAddress ?? '';
+                  const refused = refusedRange(address, { allowLoopback });
+                  if (!refused) return callback(null, socket);
+                  socket.destroy();
+                  const refusal = new AddressNotAllowedError(
+                    `${options.protocol}//${options.host ?? options.hostname}/`,
+                    address,
+                    refused,
+                  );
+                  this.refusals.set(hostAndPort(options.hostname, String(options.port)), refusal);
+                  if (this.refusals.size > 1000) this.refusals.delete(this.refusals.keys().next().value!);
+                  callback(refusal, null);
+                }),
       });
       this.agents.set(kind, agent);
     }

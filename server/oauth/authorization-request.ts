@@ -66,10 +66,14 @@ export interface ScopeSources {
  * else the configured scopes; undefined when none (the `scope` parameter is then omitted). For a
  * step-up, pass the scopes already granted or requested as `union`: the result keeps them.
  */
-export function selectScope(sources: ScopeSources, options: { union?: string | readonly string[] } = {}): string | undefined {
-  const chosen = [sources.challengeScope, sources.scopesSupported, sources.configuredScopes]
-    .map(scopeList)
-    .find((list) => list.length > 0) ?? [];
+export function selectScope(
+  sources: ScopeSources,
+  options: { union?: string | readonly string[] } = {},
+): string | undefined {
+  const chosen =
+    [sources.challengeScope, sources.scopesSupported, sources.configuredScopes]
+      .map(scopeList)
+      .find((list) => list.length > 0) ?? [];
   return unionScopes(options.union, chosen);
 }
 
@@ -141,19 +145,30 @@ export function validateAuthorizationResponse(
   const params = callback instanceof URL ? callback.searchParams : callback;
   if (params.get('state') !== expected.state) throw new StateMismatchError();
   const iss = params.get('iss');
-  if (expected.issuer !== undefined && (iss !== null || expected.requireIssuer) && (iss === null || !sameURL(iss, expected.issuer))) {
+  if (
+    expected.issuer !== undefined &&
+    (iss !== null || expected.requireIssuer) &&
+    (iss === null || !sameURL(iss, expected.issuer))
+  ) {
     throw new IssuerMismatchError(expected.issuer, iss ?? '(none)');
   }
   const error = params.get('error');
   if (error !== null) {
-    throw new AuthorizationResponseError(error, params.get('error_description') ?? undefined, params.get('error_uri') ?? undefined);
+    throw new AuthorizationResponseError(
+      error,
+      params.get('error_description') ?? undefined,
+      params.get('error_uri') ?? undefined,
+    );
   }
   const code = params.get('code');
-  if (!code) throw new AuthorizationResponseError('invalid_request', 'the redirect carries neither a code nor an error');
+  if (!code)
+    throw new AuthorizationResponseError('invalid_request', 'the redirect carries neither a code nor an error');
   return { code };
 }
 
 /** RFC 9207 §2.4: whether the callback must carry `iss` for this authorization server. */
-export function requiresIssuerParameter(metadata: Pick<AuthorizationServerMetadata, 'authorization_response_iss_parameter_supported'>): boolean {
+export function requiresIssuerParameter(
+  metadata: Pick<AuthorizationServerMetadata, 'authorization_response_iss_parameter_supported'>,
+): boolean {
   return metadata.authorization_response_iss_parameter_supported === true;
 }

@@ -60,21 +60,30 @@ const OIDC = '/.well-known/openid-configuration';
  * `oauth-authorization-server/p`, `openid-configuration/p`, `/p/.well-known/openid-configuration`,
  * then (unless `rootFallback` is false) the two root URLs, whose documents must name the origin.
  */
-export function authorizationServerMetadataCandidates(issuer: string | URL, options: { rootFallback?: boolean } = {}): MetadataCandidate[] {
+export function authorizationServerMetadataCandidates(
+  issuer: string | URL,
+  options: { rootFallback?: boolean } = {},
+): MetadataCandidate[] {
   const url = new URL(issuer);
   const path = url.pathname.replace(/\/+$/, '');
   const own = [String(issuer)];
-  if (!path) return [{ url: new URL(OAUTH, url.origin), issuers: own }, { url: new URL(OIDC, url.origin), issuers: own }];
+  if (!path)
+    return [
+      { url: new URL(OAUTH, url.origin), issuers: own },
+      { url: new URL(OIDC, url.origin), issuers: own },
+    ];
   // The root documents belong to the origin's issuer; one that names the path issuer is accepted too.
   const rootIssuers = [url.origin, String(issuer)];
   return [
     { url: new URL(`${OAUTH}${path}`, url.origin), issuers: own },
     { url: new URL(`${OIDC}${path}`, url.origin), issuers: own },
     { url: new URL(`${path}${OIDC}`, url.origin), issuers: own },
-    ...(options.rootFallback === false ? [] : [
-      { url: new URL(OAUTH, url.origin), issuers: rootIssuers },
-      { url: new URL(OIDC, url.origin), issuers: rootIssuers },
-    ]),
+    ...(options.rootFallback === false
+      ? []
+      : [
+          { url: new URL(OAUTH, url.origin), issuers: rootIssuers },
+          { url: new URL(OIDC, url.origin), issuers: rootIssuers },
+        ]),
   ];
 }
 
@@ -84,7 +93,12 @@ export function authorizationServerMetadataUrls(issuer: string | URL, options: {
 }
 
 /** The endpoints this client sends users or credentials to; each must be HTTPS unless loopback. */
-const USED_ENDPOINTS = ['authorization_endpoint', 'token_endpoint', 'registration_endpoint', 'revocation_endpoint'] as const;
+const USED_ENDPOINTS = [
+  'authorization_endpoint',
+  'token_endpoint',
+  'registration_endpoint',
+  'revocation_endpoint',
+] as const;
 
 /**
  * Checks a document: it must name the expected issuer (RFC 8414 §3.3; URL-normalised comparison;
@@ -143,9 +157,10 @@ export async function discoverAuthorizationServerMetadata(
     }
     const document = parseJSONObject(result.text);
     if (!document) throw new InvalidMetadataError('authorization-server', result.url, 'not a JSON object');
-    const issuers = options.sameOriginIssuer && typeof document.issuer === 'string' && sameOrigin(document.issuer, candidate.url)
-      ? [...candidate.issuers, document.issuer]
-      : candidate.issuers;
+    const issuers =
+      options.sameOriginIssuer && typeof document.issuer === 'string' && sameOrigin(document.issuer, candidate.url)
+        ? [...candidate.issuers, document.issuer]
+        : candidate.issuers;
     return { metadata: validateAuthorizationServerMetadata(document, issuers, result.url), url: result.url };
   }
   throw new MetadataNotFoundError('authorization-server', attempts);

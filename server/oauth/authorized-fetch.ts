@@ -78,7 +78,10 @@ export function authorizedFetch(base: FetchLike, options: AuthorizedFetchOptions
       if (challenge?.error === 'insufficient_scope') {
         await response.body?.cancel().catch(() => undefined);
         const granted = (await vault.get(userId, server.name).catch(() => undefined))?.tokens.scope;
-        throw new OAuthNeededError(server.name, await connectURL({ ...hintFrom(challenge), scope: unionScopes(granted, challenge.scope) }));
+        throw new OAuthNeededError(
+          server.name,
+          await connectURL({ ...hintFrom(challenge), scope: unionScopes(granted, challenge.scope) }),
+        );
       }
     }
     return response;

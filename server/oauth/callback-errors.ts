@@ -7,7 +7,9 @@ import { OAuthError } from './errors.js';
 export class UnknownStateError extends OAuthError {
   readonly code = 'ERR_OAUTH_STATE_UNKNOWN';
   constructor() {
-    super('This authorization link is unknown, expired, already used, or was started by another Mattermost user. Start the connection again from Mattermost.');
+    super(
+      'This authorization link is unknown, expired, already used, or was started by another Mattermost user. Start the connection again from Mattermost.',
+    );
   }
 }
 
@@ -18,7 +20,9 @@ export class UnknownStateError extends OAuthError {
 export class MixUpError extends OAuthError {
   readonly code = 'ERR_OAUTH_MIX_UP';
   constructor(readonly serverName: string) {
-    super(`This authorization answer comes from another authorization server than the one the connection to ${serverName} went to, so nothing was exchanged. Start the connection again from Mattermost.`);
+    super(
+      `This authorization answer comes from another authorization server than the one the connection to ${serverName} went to, so nothing was exchanged. Start the connection again from Mattermost.`,
+    );
   }
 }
 
@@ -26,7 +30,9 @@ export class MixUpError extends OAuthError {
 export class ServerChangedError extends OAuthError {
   readonly code = 'ERR_OAUTH_SERVER_CHANGED';
   constructor(readonly serverName: string) {
-    super(`The MCP server ${serverName} was removed or reconfigured while you were authorizing. Start the connection again.`);
+    super(
+      `The MCP server ${serverName} was removed or reconfigured while you were authorizing. Start the connection again.`,
+    );
   }
 }
 
@@ -36,17 +42,29 @@ export class ServerChangedError extends OAuthError {
  */
 export class ClientRejectedError extends OAuthError {
   readonly code = 'ERR_OAUTH_CLIENT_REJECTED';
-  constructor(readonly serverName: string, options?: { cause?: unknown; preRegistered?: boolean }) {
-    super(options?.preRegistered
-      ? `The authorization server for ${serverName} refuses the plugin's pre-registered client, so the account was not connected. Tell a system admin: the server's OAuth client ID, secret or issuer needs checking.`
-      : `The authorization server for ${serverName} no longer accepts this plugin's client registration. Connect again: the plugin will register anew.`, options);
+  constructor(
+    readonly serverName: string,
+    options?: { cause?: unknown; preRegistered?: boolean },
+  ) {
+    super(
+      options?.preRegistered
+        ? `The authorization server for ${serverName} refuses the plugin's pre-registered client, so the account was not connected. Tell a system admin: the server's OAuth client ID, secret or issuer needs checking.`
+        : `The authorization server for ${serverName} no longer accepts this plugin's client registration. Connect again: the plugin will register anew.`,
+      options,
+    );
   }
 }
 
 /** Authorization could not even begin for a server (discovery, PKCE support, registration): what the admin must fix. */
 export class AuthorizationSetupError extends OAuthError {
   readonly code = 'ERR_OAUTH_SETUP';
-  constructor(readonly serverName: string, cause: unknown) {
-    super(`Server ${serverName}: the server requires authorization, but it cannot be started: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  constructor(
+    readonly serverName: string,
+    cause: unknown,
+  ) {
+    super(
+      `Server ${serverName}: the server requires authorization, but it cannot be started: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
   }
 }

@@ -5,7 +5,13 @@ import type { AuthorizationServerMetadata } from './authorization-server-metadat
 import { sameURL, type HttpOptions } from './http.js';
 import { createHash } from 'node:crypto';
 import { clientKey, type StoredClient } from './records.js';
-import { clientAuthenticationFromRegistration, defaultRegistrationRequest, getRegistrationEndpoint, registerClient, registrationExpired } from './registration.js';
+import {
+  clientAuthenticationFromRegistration,
+  defaultRegistrationRequest,
+  getRegistrationEndpoint,
+  registerClient,
+  registrationExpired,
+} from './registration.js';
 import { selectClientAuthMethod, type ClientAuthentication } from './token-endpoint.js';
 
 /** The query parameter of a per-issuer redirect URI. */
@@ -45,19 +51,31 @@ export class ClientIdentities {
 
   constructor(private readonly options: ClientIdentitiesOptions) {}
 
-  async resolve(server: ServerConfig, issuer: string, metadata: AuthorizationServerMetadata, scope?: string): Promise<ClientAuthentication> {
+  async resolve(
+    server: ServerConfig,
+    issuer: string,
+    metadata: AuthorizationServerMetadata,
+    scope?: string,
+  ): Promise<ClientAuthentication> {
     const preRegistered = this.preRegistered(server, metadata);
     if (preRegistered) return preRegistered;
     const metadataDocument = this.options.clientMetadataURL;
     // One client id (and redirect URI) for every server: only where `iss` on the redirect tells the servers apart (RFC 9207),
     // or where there is no other authorization server to mix this one up with.
-    const responsesToldApart = metadata.authorization_response_iss_parameter_supported === true || this.options.soleAuthorizationServer?.() === true;
+    const responsesToldApart =
+      metadata.authorization_response_iss_parameter_supported === true ||
+      this.options.soleAuthorizationServer?.() === true;
     if (metadataDocument && metadata.client_id_metadata_document_supported === true && responsesToldApart) {
       return { clientId: metadataDocument, authMethod: 'none' };
     }
     const key = clientKey(server.name, issuer);
     const stored = await this.readStored(key);
-    if (stored && stored.redirectURI === this.issuerRedirectURI(issuer) && !registrationExpired(stored.registration, this.now())) return stored.client;
+    if (
+      stored &&
+      stored.redirectURI === this.issuerRedirectURI(issuer) &&
+      !registrationExpired(stored.registration, this.now())
+    )
+      return stored.client;
     let pending = this.registering.get(key);
     if (!pending) {
       pending = this.register(server, issuer, metadata, scope).finally(() => this.registering.delete(key));
@@ -83,19 +101,31 @@ export class ClientIdentities {
   }
 
   /** The client for refresh and revocation, without discovery: pre-registered or stored. */
-  async known(server: ServerConfig, issuer: string, clientId: string, authMethod: ClientAuthentication['authMethod']): Promise<ClientAuthentication | undefined> {
+  async known(
+    server: ServerConfig,
+    issuer: string,
+    clientId: string,
+    authMethod: ClientAuthentication['authMethod'],
+  ): Promise<ClientAuthentication | undefined> {
     const oauth = server.oauth;
     if (oauth?.clientId) {
       // A pre-registered client is the admin's, for one issuer: its secret goes nowhere else (and no stored registration is used beside it).
       if (oauth.clientId !== clientId || !oauth.issuer || !sameURL(issuer, oauth.issuer)) return undefined;
-      return { clientId, ...(oauth.clientSecret && { clientSecret: oauth.clientSecret }), authMethod: oauth.clientSecret ? authMethod : 'none' };
+      return {
+        clientId,
+        ...(oauth.clientSecret && { clientSecret: oauth.clientSecret }),
+        authMethod: oauth.clientSecret ? authMethod : 'none',
+      };
     }
     if (clientId === this.options.clientMetadataURL) return { clientId, authMethod: 'none' };
     const key = clientKey(server.name, issuer);
     const stored = await this.readStored(key);
     if (stored?.client.clientId !== clientId) return undefined;
     if (registrationExpired(stored.registration, this.now())) {
-      this.options.logger.info({ server: server.name, issuer }, 'client registration past its client_secret_expires_at; registering again on the next Connect');
+      this.options.logger.info(
+        { server: server.name, issuer },
+        'client registration past its client_secret_expires_at; registering again on the next Connect',
+      );
       await this.options.clients.delete(key);
       return undefined;
     }
@@ -109,14 +139,20 @@ export class ClientIdentities {
    */
   async rejected(server: ServerConfig, issuer: string, clientId: string): Promise<boolean> {
     if (server.oauth?.clientId === clientId) {
-      this.options.logger.error({ server: server.name, issuer }, 'the authorization server refuses the pre-registered client of this server; a system admin must check its oauth.clientId, clientSecret and issuer');
+      this.options.logger.error(
+        { server: server.name, issuer },
+        'the authorization server refuses the pre-registered client of this server; a system admin must check its oauth.clientId, clientSecret and issuer',
+      );
       return false;
     }
     const key = clientKey(server.name, issuer);
     const stored = await this.readStored(key);
     if (stored?.client.clientId !== clientId) return false;
     await this.options.clients.delete(key);
-    this.options.logger.warn({ server: server.name, issuer }, 'the authorization server no longer knows this plugin\'s client registration; registering again on the next Connect');
+    this.options.logger.warn(
+      { server: server.name, issuer },
+      "the authorization server no longer knows this plugin's client registration; registering again on the next Connect",
+    );
     return true;
   }
 
@@ -126,7 +162,10 @@ export class ClientIdentities {
       return await this.options.clients.get(key);
     } catch (error) {
       if (!(error instanceof RecordDecryptionError)) throw error;
-      this.options.logger.warn({ reason: error.reason }, 'stored client registration cannot be decrypted; registering again');
+      this.options.logger.warn(
+        { reason: error.reason },
+        'stored client registration cannot be decrypted; registering again',
+      );
       await this.options.clients.delete(key);
       return undefined;
     }
@@ -139,17 +178,35 @@ export class ClientIdentities {
     return { clientId: oauth.clientId, ...(oauth.clientSecret && { clientSecret: oauth.clientSecret }), authMethod };
   }
 
-  private async register(server: ServerConfig, issuer: string, metadata: AuthorizationServerMetadata, scope?: string): Promise<ClientAuthentication> {
+  private async register(
+    server: ServerConfig,
+    issuer: string,
+    metadata: AuthorizationServerMetadata,
+    scope?: string,
+  ): Promise<ClientAuthentication> {
     const endpoint = getRegistrationEndpoint(metadata);
     // A scope the server does not list would be refused (RFC 7591 §3.2.2 invalid_client_metadata); scopes are asked for per authorization anyway.
-    const listed = scope && metadata.scopes_supported && scope.split(' ').every((s) => metadata.scopes_supported!.includes(s)) ? scope : undefined;
+    const listed =
+      scope && metadata.scopes_supported && scope.split(' ').every((s) => metadata.scopes_supported!.includes(s))
+        ? scope
+        : undefined;
     const redirectURI = this.issuerRedirectURI(issuer);
     const request = defaultRegistrationRequest(redirectURI, this.options.clientName, metadata, listed);
     const registration = await registerClient(endpoint, request, this.options.http);
     const client = clientAuthenticationFromRegistration(registration, request);
-    const record: StoredClient = { serverName: server.name, issuer, redirectURI, registration, client, registeredAt: this.now() };
+    const record: StoredClient = {
+      serverName: server.name,
+      issuer,
+      redirectURI,
+      registration,
+      client,
+      registeredAt: this.now(),
+    };
     await this.options.clients.set(clientKey(server.name, issuer), record);
-    this.options.logger.info({ server: server.name, issuer, authMethod: client.authMethod }, 'registered OAuth client (RFC 7591)');
+    this.options.logger.info(
+      { server: server.name, issuer, authMethod: client.authMethod },
+      'registered OAuth client (RFC 7591)',
+    );
     return client;
   }
 

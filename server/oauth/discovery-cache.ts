@@ -34,7 +34,11 @@ export class DiscoveryCache {
       this.entries.set(key, entry); // most recently used last
       return entry.discovery;
     }
-    const discovery = discoverAuthorization(serverURL, { ...this.options, ...(resourceMetadataURL && { resourceMetadataURL }), ...(pinnedIssuer && { pinnedIssuer }) });
+    const discovery = discoverAuthorization(serverURL, {
+      ...this.options,
+      ...(resourceMetadataURL && { resourceMetadataURL }),
+      ...(pinnedIssuer && { pinnedIssuer }),
+    });
     this.entries.set(key, { at: this.now(), discovery });
     for (const oldest of this.entries.keys()) {
       if (this.entries.size <= this.capacity) break;

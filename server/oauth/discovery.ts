@@ -38,20 +38,24 @@ export interface AuthorizationDiscovery {
   readonly authorizationServerMetadataURL?: string;
 }
 
-export type AuthorizationDiscoveryOptions = ProtectedResourceMetadataOptions & AuthorizationServerMetadataOptions & {
-  /**
-   * The only authorization server to use (a pre-registered client's `oauth.issuer`): any other issuer the
-   * server names or serves is refused with `PinnedIssuerError` before a request goes to it.
-   */
-  readonly pinnedIssuer?: { readonly serverName: string; readonly issuer: string };
-};
+export type AuthorizationDiscoveryOptions = ProtectedResourceMetadataOptions &
+  AuthorizationServerMetadataOptions & {
+    /**
+     * The only authorization server to use (a pre-registered client's `oauth.issuer`): any other issuer the
+     * server names or serves is refused with `PinnedIssuerError` before a request goes to it.
+     */
+    readonly pinnedIssuer?: { readonly serverName: string; readonly issuer: string };
+  };
 
 /**
  * Discovers how to authorize for `serverURL`. With protected resource metadata, its authorization
  * servers are tried in order and the first with metadata is used; `MetadataNotFoundError` when
  * none has any. Security failures (resource or issuer mismatch, non-HTTPS URLs) are thrown at once.
  */
-export async function discoverAuthorization(serverURL: string | URL, options: AuthorizationDiscoveryOptions = {}): Promise<AuthorizationDiscovery> {
+export async function discoverAuthorization(
+  serverURL: string | URL,
+  options: AuthorizationDiscoveryOptions = {},
+): Promise<AuthorizationDiscovery> {
   const server = String(serverURL);
   const prm = await findProtectedResourceMetadata(serverURL, options);
   const pinned = options.pinnedIssuer;
@@ -82,7 +86,8 @@ export async function discoverAuthorization(serverURL: string | URL, options: Au
   const origin = new URL(serverURL).origin;
   // Without protected resource metadata the server is its own authorization server (MCP 2025-03-26).
   const own = (issuer: string) => {
-    if (pinned && !sameURL(issuer, pinned.issuer)) throw new PinnedIssuerError(pinned.serverName, pinned.issuer, [issuer]);
+    if (pinned && !sameURL(issuer, pinned.issuer))
+      throw new PinnedIssuerError(pinned.serverName, pinned.issuer, [issuer]);
   };
   try {
     const as = await discoverAuthorizationServerMetadata(origin, { ...options, sameOriginIssuer: true });
@@ -99,7 +104,12 @@ export async function discoverAuthorization(serverURL: string | URL, options: Au
   }
   const defaults = defaultAuthorizationServerMetadata(serverURL);
   own(defaults.issuer);
-  return { serverURL: server, source: 'legacy-default-endpoints', issuer: defaults.issuer, authorizationServer: defaults };
+  return {
+    serverURL: server,
+    source: 'legacy-default-endpoints',
+    issuer: defaults.issuer,
+    authorizationServer: defaults,
+  };
 }
 
 async function findProtectedResourceMetadata(serverURL: string | URL, options: ProtectedResourceMetadataOptions) {

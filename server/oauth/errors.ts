@@ -28,7 +28,10 @@ export class OAuthNeededError extends OAuthError {
 /** A `WWW-Authenticate` value longer than the parser accepts; it is not parsed at all. */
 export class ChallengeTooLongError extends OAuthError {
   readonly code = 'ERR_OAUTH_CHALLENGE_TOO_LONG';
-  constructor(readonly length: number, readonly limit: number) {
+  constructor(
+    readonly length: number,
+    readonly limit: number,
+  ) {
     super(`WWW-Authenticate header is ${length} characters long; at most ${limit} are accepted.`);
   }
 }
@@ -36,8 +39,13 @@ export class ChallengeTooLongError extends OAuthError {
 /** A URL the flow would send credentials or users to is not HTTPS (plain HTTP is allowed on loopback only). */
 export class InsecureURLError extends OAuthError {
   readonly code = 'ERR_OAUTH_INSECURE_URL';
-  constructor(readonly field: string, readonly url: string) {
-    super(`${field} must be an https URL (http only on loopback addresses); got ${describeURL(url)}. Ask the server's operator to serve it over HTTPS.`);
+  constructor(
+    readonly field: string,
+    readonly url: string,
+  ) {
+    super(
+      `${field} must be an https URL (http only on loopback addresses); got ${describeURL(url)}. Ask the server's operator to serve it over HTTPS.`,
+    );
   }
 }
 
@@ -52,16 +60,25 @@ export interface MetadataAttempt {
 /** No candidate URL served the metadata document (every one answered 4xx or 502). */
 export class MetadataNotFoundError extends OAuthError {
   readonly code = 'ERR_OAUTH_METADATA_NOT_FOUND';
-  constructor(readonly kind: MetadataKind, readonly attempts: readonly MetadataAttempt[]) {
+  constructor(
+    readonly kind: MetadataKind,
+    readonly attempts: readonly MetadataAttempt[],
+  ) {
     const tried = attempts.map((a) => `${a.url} (HTTP ${a.status})`).join(', ');
-    super(`No OAuth ${kind} metadata found; tried ${tried || 'nothing'}. Check the server URL or configure the OAuth endpoints.`);
+    super(
+      `No OAuth ${kind} metadata found; tried ${tried || 'nothing'}. Check the server URL or configure the OAuth endpoints.`,
+    );
   }
 }
 
 /** A metadata document was found but breaks its RFC (a required field missing or of the wrong type). */
 export class InvalidMetadataError extends OAuthError {
   readonly code = 'ERR_OAUTH_INVALID_METADATA';
-  constructor(readonly kind: MetadataKind, readonly url: string, readonly reason: string) {
+  constructor(
+    readonly kind: MetadataKind,
+    readonly url: string,
+    readonly reason: string,
+  ) {
     super(`The OAuth ${kind} metadata at ${describeURL(url)} is invalid: ${reason}.`);
   }
 }
@@ -69,26 +86,42 @@ export class InvalidMetadataError extends OAuthError {
 /** RFC 9728 §3.3: the protected resource metadata describes another resource than the MCP server. */
 export class ResourceMismatchError extends OAuthError {
   readonly code = 'ERR_OAUTH_RESOURCE_MISMATCH';
-  constructor(readonly resource: string, readonly serverURL: string) {
-    super(`The protected resource metadata names resource ${describeURL(resource)}, which does not cover the MCP server ${describeURL(serverURL)}; refusing to send tokens for it. Check the server URL.`);
+  constructor(
+    readonly resource: string,
+    readonly serverURL: string,
+  ) {
+    super(
+      `The protected resource metadata names resource ${describeURL(resource)}, which does not cover the MCP server ${describeURL(serverURL)}; refusing to send tokens for it. Check the server URL.`,
+    );
   }
 }
 
 /** RFC 8414 §3.3 / RFC 9207: the issuer named by a document or redirect is not the one expected. */
 export class IssuerMismatchError extends OAuthError {
   readonly code = 'ERR_OAUTH_ISSUER_MISMATCH';
-  constructor(readonly expected: string, readonly actual: string, readonly url?: string) {
-    super(`Authorization server issuer mismatch: expected ${describeURL(expected)}, got ${describeURL(actual)}${url ? ` (from ${describeURL(url)})` : ''}; refusing to use it.`);
+  constructor(
+    readonly expected: string,
+    readonly actual: string,
+    readonly url?: string,
+  ) {
+    super(
+      `Authorization server issuer mismatch: expected ${describeURL(expected)}, got ${describeURL(actual)}${url ? ` (from ${describeURL(url)})` : ''}; refusing to use it.`,
+    );
   }
 }
 
 /** The authorization server does not advertise PKCE with S256 (MCP authorization, OAuth 2.1 §7.5.2). */
 export class PKCENotSupportedError extends OAuthError {
   readonly code = 'ERR_OAUTH_PKCE_S256_UNSUPPORTED';
-  constructor(readonly issuer: string, readonly methods: readonly string[] | undefined) {
-    super(methods
-      ? `Authorization server ${describeURL(issuer)} does not support PKCE with S256 (it offers ${methods.join(', ') || 'none'}); it cannot be used.`
-      : `Authorization server ${describeURL(issuer)} does not advertise PKCE support (no code_challenge_methods_supported); allow missing S256 for this server only if you trust it.`);
+  constructor(
+    readonly issuer: string,
+    readonly methods: readonly string[] | undefined,
+  ) {
+    super(
+      methods
+        ? `Authorization server ${describeURL(issuer)} does not support PKCE with S256 (it offers ${methods.join(', ') || 'none'}); it cannot be used.`
+        : `Authorization server ${describeURL(issuer)} does not advertise PKCE support (no code_challenge_methods_supported); allow missing S256 for this server only if you trust it.`,
+    );
   }
 }
 
@@ -96,7 +129,9 @@ export class PKCENotSupportedError extends OAuthError {
 export class RegistrationNotSupportedError extends OAuthError {
   readonly code = 'ERR_OAUTH_REGISTRATION_UNSUPPORTED';
   constructor(readonly issuer: string) {
-    super(`Authorization server ${describeURL(issuer)} does not support dynamic client registration; configure a pre-registered client ID for this server.`);
+    super(
+      `Authorization server ${describeURL(issuer)} does not support dynamic client registration; configure a pre-registered client ID for this server.`,
+    );
   }
 }
 
@@ -119,7 +154,9 @@ export class RegistrationError extends OAuthError {
     /** HTTP status of the answer; undefined when the request was refused before it was sent. */
     readonly status: number | undefined,
   ) {
-    super(`Client registration failed: ${code}${description ? ` (${description})` : ''}${status ? ` [HTTP ${status}]` : ''}.`);
+    super(
+      `Client registration failed: ${code}${description ? ` (${description})` : ''}${status ? ` [HTTP ${status}]` : ''}.`,
+    );
   }
 }
 
@@ -147,13 +184,19 @@ export class OAuthTokenError extends OAuthError {
     readonly status: number,
     readonly errorURI?: string,
   ) {
-    super(`The authorization server refused the token request: ${code}${description ? ` (${description})` : ''} [HTTP ${status}].`);
+    super(
+      `The authorization server refused the token request: ${code}${description ? ` (${description})` : ''} [HTTP ${status}].`,
+    );
   }
 }
 
 /** RFC 6749 §4.1.2.1: the authorization server redirected back with an error instead of a code. */
 export class AuthorizationResponseError extends OAuthError {
-  constructor(readonly code: string, readonly description: string | undefined, readonly errorURI?: string) {
+  constructor(
+    readonly code: string,
+    readonly description: string | undefined,
+    readonly errorURI?: string,
+  ) {
     super(`Authorization was not granted: ${code}${description ? ` (${description})` : ''}.`);
   }
 }
@@ -169,7 +212,11 @@ export class StateMismatchError extends OAuthError {
 /** A response that no RFC allows: a redirect on a POST, a body too large, a success without its required fields. */
 export class UnexpectedResponseError extends OAuthError {
   readonly code = 'ERR_OAUTH_UNEXPECTED_RESPONSE';
-  constructor(readonly url: string, readonly status: number | undefined, readonly reason: string) {
+  constructor(
+    readonly url: string,
+    readonly status: number | undefined,
+    readonly reason: string,
+  ) {
     super(`Unexpected answer from ${describeURL(url)}${status ? ` (HTTP ${status})` : ''}: ${reason}.`);
   }
 }
@@ -177,19 +224,35 @@ export class UnexpectedResponseError extends OAuthError {
 /** The request did not get an answer: connection refused, DNS failure, TLS error or timeout. */
 export class OAuthNetworkError extends OAuthError {
   readonly code = 'ERR_OAUTH_NETWORK';
-  constructor(readonly url: string, readonly timedOut: boolean, options?: { cause?: unknown }) {
-    super(timedOut
-      ? `No answer from ${describeURL(url)} in time; try again later.`
-      : `Could not reach ${describeURL(url)}; check that the server is running and reachable.`, options);
+  constructor(
+    readonly url: string,
+    readonly timedOut: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      timedOut
+        ? `No answer from ${describeURL(url)} in time; try again later.`
+        : `Could not reach ${describeURL(url)}; check that the server is running and reachable.`,
+      options,
+    );
   }
 }
 
 /** The authorization server failed its last requests (from any user): it is not contacted again until `retryAt`. */
 export class AuthorizationServerUnavailableError extends OAuthError {
   readonly code = 'ERR_OAUTH_SERVER_UNAVAILABLE';
-  constructor(readonly origin: string, reason: string, readonly retryAt: number, now: number, options?: { cause?: unknown }) {
+  constructor(
+    readonly origin: string,
+    reason: string,
+    readonly retryAt: number,
+    now: number,
+    options?: { cause?: unknown },
+  ) {
     const seconds = Math.max(0, Math.ceil((retryAt - now) / 1000));
-    super(`The authorization server ${origin} is not answering (${reason}); ${seconds > 0 ? `the plugin tries it again in ${seconds} s` : 'the plugin tries it again on the next request'}. Try again later.`, options);
+    super(
+      `The authorization server ${origin} is not answering (${reason}); ${seconds > 0 ? `the plugin tries it again in ${seconds} s` : 'the plugin tries it again on the next request'}. Try again later.`,
+      options,
+    );
   }
 }
 
@@ -215,13 +278,19 @@ export class ShuttingDownError extends OAuthError {
  */
 export class TokenUnavailableError extends OAuthError {
   readonly code = 'ERR_OAUTH_TOKEN_UNAVAILABLE';
-  constructor(readonly serverName: string, cause: unknown) {
+  constructor(
+    readonly serverName: string,
+    cause: unknown,
+  ) {
     const code = (cause as { code?: unknown } | null)?.code;
-    super(typeof code === 'string' && code.startsWith('ERR_STORE')
-      ? `Server ${serverName}: your connection could not be read because the plugin's storage is unavailable. Nothing was lost; try again in a minute.`
-      : code === 'ERR_OAUTH_REFRESH_IN_PROGRESS' || code === 'ERR_OAUTH_SHUTTING_DOWN'
-        ? `Server ${serverName}: your connection is being renewed right now; try again in a moment.`
-        : `Server ${serverName}: your connection could not be renewed because the authorization server did not answer (${cause instanceof Error ? cause.message : String(cause)}). You stay connected; try again in a minute.`, { cause });
+    super(
+      typeof code === 'string' && code.startsWith('ERR_STORE')
+        ? `Server ${serverName}: your connection could not be read because the plugin's storage is unavailable. Nothing was lost; try again in a minute.`
+        : code === 'ERR_OAUTH_REFRESH_IN_PROGRESS' || code === 'ERR_OAUTH_SHUTTING_DOWN'
+          ? `Server ${serverName}: your connection is being renewed right now; try again in a moment.`
+          : `Server ${serverName}: your connection could not be renewed because the authorization server did not answer (${cause instanceof Error ? cause.message : String(cause)}). You stay connected; try again in a minute.`,
+      { cause },
+    );
   }
 }
 
@@ -241,8 +310,14 @@ export function describeURL(value: string): string {
  */
 export class PinnedIssuerError extends OAuthError {
   readonly code = 'ERR_OAUTH_ISSUER_NOT_CONFIGURED';
-  constructor(readonly serverName: string, readonly configured: string, readonly discovered: readonly string[]) {
-    super(`Server ${serverName}: its OAuth settings name the authorization server ${describeURL(configured)}, but the server names ${discovered.map(describeURL).join(', ') || 'another one'}; no credentials, codes or tokens are sent there. A system admin must check the server's OAuth issuer and client ID.`);
+  constructor(
+    readonly serverName: string,
+    readonly configured: string,
+    readonly discovered: readonly string[],
+  ) {
+    super(
+      `Server ${serverName}: its OAuth settings name the authorization server ${describeURL(configured)}, but the server names ${discovered.map(describeURL).join(', ') || 'another one'}; no credentials, codes or tokens are sent there. A system admin must check the server's OAuth issuer and client ID.`,
+    );
   }
 }
 
@@ -252,7 +327,13 @@ export class PinnedIssuerError extends OAuthError {
  */
 export class AddressNotAllowedError extends OAuthError {
   readonly code = 'ERR_OAUTH_ADDRESS_NOT_ALLOWED';
-  constructor(readonly url: string, readonly address: string, readonly range: string) {
-    super(`${describeURL(url)} leads to ${address} (${range}), an address that URLs taken from a server's metadata may not reach. If it is this server's own authorization server on your network, a system admin can set it as the server's OAuth issuer.`);
+  constructor(
+    readonly url: string,
+    readonly address: string,
+    readonly range: string,
+  ) {
+    super(
+      `${describeURL(url)} leads to ${address} (${range}), an address that URLs taken from a server's metadata may not reach. If it is this server's own authorization server on your network, a system admin can set it as the server's OAuth issuer.`,
+    );
   }
 }

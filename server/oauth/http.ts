@@ -33,7 +33,11 @@ export interface HttpResult {
  * Sends one request and reads the body. Network failures and timeouts become `OAuthNetworkError`;
  * an abort by the caller rethrows the caller's reason.
  */
-export async function httpRequest(url: URL | string, init: RequestInit, options: HttpOptions = {}): Promise<HttpResult> {
+export async function httpRequest(
+  url: URL | string,
+  init: RequestInit,
+  options: HttpOptions = {},
+): Promise<HttpResult> {
   let target = String(url);
   const timeout = AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
@@ -47,7 +51,8 @@ export async function httpRequest(url: URL | string, init: RequestInit, options:
       const location = response.headers.get('location');
       if (follow && REDIRECTS.has(response.status) && location !== null) {
         await response.body?.cancel().catch(() => undefined);
-        if (hops >= MAX_REDIRECTS) throw new UnexpectedResponseError(target, response.status, `more than ${MAX_REDIRECTS} redirects`);
+        if (hops >= MAX_REDIRECTS)
+          throw new UnexpectedResponseError(target, response.status, `more than ${MAX_REDIRECTS} redirects`);
         target = assertSecureURL(new URL(location, target).href, 'redirect location').href;
         continue;
       }
@@ -58,7 +63,8 @@ export async function httpRequest(url: URL | string, init: RequestInit, options:
     if (options.signal?.aborted) throw options.signal.reason;
     // Our own refusals (a body too large, an origin whose circuit is open, an address not allowed) are already typed.
     if (error instanceof OAuthError) throw error;
-    if ((error as { cause?: unknown } | null)?.cause instanceof OAuthError) throw (error as { cause: OAuthError }).cause;
+    if ((error as { cause?: unknown } | null)?.cause instanceof OAuthError)
+      throw (error as { cause: OAuthError }).cause;
     throw new OAuthNetworkError(target, timeout.aborted, { cause: error });
   }
 }
@@ -90,7 +96,9 @@ async function readBounded(response: Response, url: string): Promise<string> {
 export function parseJSONObject(text: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(text);
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }

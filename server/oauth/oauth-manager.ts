@@ -4,7 +4,15 @@ import type { ServerConfig } from '../config/schema.js';
 import type { FetchLike } from '../mcp/request-headers.js';
 import type { ClientAuthHooks } from '../mcp/types.js';
 import type { RecordStore, Store } from '../store/types.js';
-import { buildAuthorizationURL, generateState, requiresIssuerParameter, selectResource, selectScope, unionScopes, validateAuthorizationResponse } from './authorization-request.js';
+import {
+  buildAuthorizationURL,
+  generateState,
+  requiresIssuerParameter,
+  selectResource,
+  selectScope,
+  unionScopes,
+  validateAuthorizationResponse,
+} from './authorization-request.js';
 import { authorizedFetch, type AuthorizationHint } from './authorized-fetch.js';
 import { ClientRejectedError, MixUpError, ServerChangedError, UnknownStateError } from './callback-errors.js';
 import { ClientIdentities, ISSUER_PARAMETER } from './client-identities.js';
@@ -78,8 +86,13 @@ export class OAuthManager implements ClientAuthHooks {
     this.clientMetadataURL = options.clientMetadataURL;
     // One circuit breaker per origin for every user: a dead authorization server is not asked once per user and request.
     // URLs from remote documents reach public addresses only (loopback only for a loopback MCP server).
-    this.outbound = new AddressGuard(options.fetch ?? ((input, init) => globalThis.fetch(input, init)), { ...(options.lookup && { lookup: options.lookup }) });
-    const guarded = withOriginBreakers(this.outbound.fetch, { ...options.circuitBreaker, ...(options.now && { now: options.now }) });
+    this.outbound = new AddressGuard(options.fetch ?? ((input, init) => globalThis.fetch(input, init)), {
+      ...(options.lookup && { lookup: options.lookup }),
+    });
+    const guarded = withOriginBreakers(this.outbound.fetch, {
+      ...options.circuitBreaker,
+      ...(options.now && { now: options.now }),
+    });
     this.http = { fetch: guarded, ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }) };
     this.sessions = options.store.records<OAuthSession>('oauth-state');
     this.flows = new PendingFlows(this.sessions, options.store.records('oauth-state'), () => this.now());
@@ -108,7 +121,9 @@ export class OAuthManager implements ClientAuthHooks {
 
   /** The plugin route that begins a flow when the user opens it (the Go plugin's start URL). */
   startURL(serverName: string): string {
-    return new URL(`${this.options.publicBaseURL.replace(/\/+$/, '')}/mcp/oauth/${encodeURIComponent(serverName)}/start`).href;
+    return new URL(
+      `${this.options.publicBaseURL.replace(/\/+$/, '')}/mcp/oauth/${encodeURIComponent(serverName)}/start`,
+    ).href;
   }
 
   /** The scope and metadata URL of the last challenge the server sent this user, if this sidecar still knows it. */
@@ -138,7 +153,9 @@ export class OAuthManager implements ClientAuthHooks {
       vault: this.vault,
       connectURL: async (hint) => {
         this.rememberChallenge(userId, server.name, hint);
-        return this.options.connectURLMode === 'direct' ? this.beginAuthorization(userId, server, hint) : this.startURL(server.name);
+        return this.options.connectURLMode === 'direct'
+          ? this.beginAuthorization(userId, server, hint)
+          : this.startURL(server.name);
       },
     });
     return (url, init) => this.outbound.run(server, () => authorized(url, init));
@@ -148,23 +165,40 @@ export class OAuthManager implements ClientAuthHooks {
    * Starts a flow for the user and returns the authorization server URL to send the browser to. The hint is the
    * server's own challenge (by default the last one it sent this user), never anything a link carried.
    */
-  beginAuthorization(userId: string, server: ServerConfig, hint: AuthorizationHint = this.challengeFor(userId, server.name) ?? {}): Promise<string> {
+  beginAuthorization(
+    userId: string,
+    server: ServerConfig,
+    hint: AuthorizationHint = this.challengeFor(userId, server.name) ?? {},
+  ): Promise<string> {
     return this.outbound.run(server, () => this.begin(userId, server, hint));
   }
 
   private async begin(userId: string, server: ServerConfig, hint: AuthorizationHint): Promise<string> {
     const pinned = server.oauth?.issuer ? { serverName: server.name, issuer: server.oauth.issuer } : undefined;
-    const found = await this.discovery.get({ serverURL: server.baseURL, ...(hint.resourceMetadataURL && { resourceMetadataURL: hint.resourceMetadataURL }), ...(pinned && { pinnedIssuer: pinned }) });
+    const found = await this.discovery.get({
+      serverURL: server.baseURL,
+      ...(hint.resourceMetadataURL && { resourceMetadataURL: hint.resourceMetadataURL }),
+      ...(pinned && { pinnedIssuer: pinned }),
+    });
     const as = found.authorizationServer;
     assertEndpointsAllowed(as, addressPolicyFor(server));
     // MCP 2025-03-26 default endpoints advertise nothing, PKCE included: S256 is still sent.
-    assertS256Supported(as, { allowMissingS256: server.oauth?.allowMissingS256 || found.source === 'legacy-default-endpoints' });
-    let scope = selectScope({ challengeScope: hint.scope, scopesSupported: found.resourceMetadata?.scopes_supported, configuredScopes: server.oauth?.scopes });
+    assertS256Supported(as, {
+      allowMissingS256: server.oauth?.allowMissingS256 || found.source === 'legacy-default-endpoints',
+    });
+    let scope = selectScope({
+      challengeScope: hint.scope,
+      scopesSupported: found.resourceMetadata?.scopes_supported,
+      configuredScopes: server.oauth?.scopes,
+    });
     // SEP-2207: ask for a refresh token when the authorization server offers offline_access.
     if (scope && as.scopes_supported?.includes('offline_access')) scope = unionScopes(scope, 'offline_access');
     const client = await this.identities.resolve(server, found.issuer, as, scope);
     const redirectURI = this.identities.redirectURIFor(server, found.issuer, client);
-    const resource = found.resourceMetadata || server.oauth?.resource ? selectResource(server.baseURL, found.resourceMetadata, server.oauth ?? {}) : undefined;
+    const resource =
+      found.resourceMetadata || server.oauth?.resource
+        ? selectResource(server.baseURL, found.resourceMetadata, server.oauth ?? {})
+        : undefined;
     const pkce = generatePKCE();
     const session: OAuthSession = {
       state: generateState(),
@@ -203,22 +237,35 @@ export class OAuthManager implements ClientAuthHooks {
    * Finishes the flow from the redirect's query: takes the state (single-use, this user's only),
    * checks it, exchanges the code and stores the tokens. Returns the server the user connected.
    */
-  async completeAuthorization(userId: string, params: URLSearchParams, serverNamed: (name: string) => ServerConfig | undefined): Promise<{ serverName: string }> {
+  async completeAuthorization(
+    userId: string,
+    params: URLSearchParams,
+    serverNamed: (name: string) => ServerConfig | undefined,
+  ): Promise<{ serverName: string }> {
     const state = params.get('state');
     const session = state ? await this.sessions.take(sessionKey(userId, state)) : undefined;
-    if (!session || session.userId !== userId || this.now() - session.createdAt > OAUTH_SESSION_TTL_MS) throw new UnknownStateError();
+    if (!session || session.userId !== userId || this.now() - session.createdAt > OAUTH_SESSION_TTL_MS)
+      throw new UnknownStateError();
     const server = serverNamed(session.serverName);
     if (!server || server.baseURL !== session.serverURL) throw new ServerChangedError(session.serverName);
     // Mix-up: the answer came back on another issuer's redirect URI (or on the shared one for a flow that has its own).
-    if (params.get(ISSUER_PARAMETER) !== new URL(session.redirectURI).searchParams.get(ISSUER_PARAMETER)) throw new MixUpError(server.name);
+    if (params.get(ISSUER_PARAMETER) !== new URL(session.redirectURI).searchParams.get(ISSUER_PARAMETER))
+      throw new MixUpError(server.name);
     const clientRefused = async (error: OAuthTokenError | AuthorizationResponseError): Promise<never> => {
       if (error.code !== 'invalid_client' && error.code !== 'unauthorized_client') throw error;
       const dropped = await this.identities.rejected(server, session.issuer, session.clientId);
-      throw new ClientRejectedError(server.name, { cause: error, preRegistered: !dropped && server.oauth?.clientId === session.clientId });
+      throw new ClientRejectedError(server.name, {
+        cause: error,
+        preRegistered: !dropped && server.oauth?.clientId === session.clientId,
+      });
     };
     let code: string;
     try {
-      ({ code } = validateAuthorizationResponse(params, { state: session.state, issuer: session.issuer, requireIssuer: session.requireIssuer }));
+      ({ code } = validateAuthorizationResponse(params, {
+        state: session.state,
+        issuer: session.issuer,
+        requireIssuer: session.requireIssuer,
+      }));
     } catch (error) {
       if (error instanceof AuthorizationResponseError) await clientRefused(error);
       throw error;
@@ -227,12 +274,19 @@ export class OAuthManager implements ClientAuthHooks {
     if (!client) throw new ClientRejectedError(server.name);
     let tokens;
     try {
-      tokens = await this.outbound.run(server, () => exchangeAuthorizationCode(session.tokenEndpoint, client, {
-        code,
-        codeVerifier: session.codeVerifier,
-        redirectURI: session.redirectURI,
-        ...(session.resource && { resource: session.resource }),
-      }, { ...this.http, now: () => this.now() }));
+      tokens = await this.outbound.run(server, () =>
+        exchangeAuthorizationCode(
+          session.tokenEndpoint,
+          client,
+          {
+            code,
+            codeVerifier: session.codeVerifier,
+            redirectURI: session.redirectURI,
+            ...(session.resource && { resource: session.resource }),
+          },
+          { ...this.http, now: () => this.now() },
+        ),
+      );
     } catch (error) {
       if (error instanceof OAuthTokenError) await clientRefused(error);
       throw error;
@@ -265,10 +319,15 @@ export class OAuthManager implements ClientAuthHooks {
       const client = await this.identities.known(server, stored.issuer, stored.clientId, stored.authMethod);
       if (client) {
         try {
-          await this.outbound.run(server, () => revokeToken(stored.revocationEndpoint!, client, grantRevocation(stored.tokens), this.http));
+          await this.outbound.run(server, () =>
+            revokeToken(stored.revocationEndpoint!, client, grantRevocation(stored.tokens), this.http),
+          );
           revoked = true;
         } catch (error) {
-          this.options.logger.warn({ userId, server: server.name, reason: error instanceof Error ? error.message : String(error) }, 'token revocation failed; forgetting the tokens anyway');
+          this.options.logger.warn(
+            { userId, server: server.name, reason: error instanceof Error ? error.message : String(error) },
+            'token revocation failed; forgetting the tokens anyway',
+          );
         }
       }
     }

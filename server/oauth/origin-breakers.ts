@@ -10,7 +10,10 @@ const DOWN_STATUSES = new Set([502, 503, 504]);
  * while it is suspect and none while the circuit is open, instead of a discovery or refresh per user and
  * request. Refusals are `AuthorizationServerUnavailableError`; stored tokens are untouched by them.
  */
-export function withOriginBreakers(base: typeof fetch, options: CircuitBreakerOptions = {}): typeof fetch & { breaker(origin: string): CircuitBreaker } {
+export function withOriginBreakers(
+  base: typeof fetch,
+  options: CircuitBreakerOptions = {},
+): typeof fetch & { breaker(origin: string): CircuitBreaker } {
   const breakers = new Map<string, CircuitBreaker>();
   const now = options.now ?? Date.now;
   const breaker = (origin: string): CircuitBreaker => {
@@ -25,8 +28,14 @@ export function withOriginBreakers(base: typeof fetch, options: CircuitBreakerOp
     const origin = new URL(input instanceof Request ? input.url : String(input)).origin;
     const signal = init?.signal ?? undefined;
     return breaker(origin).run(() => base(input, init), {
-      classify: (result) => ('error' in result ? classifyError(result.error, signal) : DOWN_STATUSES.has(result.value.status) ? 'failure' : 'success'),
-      refuse: (last, retryAt) => new AuthorizationServerUnavailableError(describeURL(origin), reasonOf(last), retryAt, now(), { cause: last }),
+      classify: (result) =>
+        'error' in result
+          ? classifyError(result.error, signal)
+          : DOWN_STATUSES.has(result.value.status)
+            ? 'failure'
+            : 'success',
+      refuse: (last, retryAt) =>
+        new AuthorizationServerUnavailableError(describeURL(origin), reasonOf(last), retryAt, now(), { cause: last }),
       // Every OAuth request is short: while the origin is suspect, callers wait for the one probe (bounded by their own timeout).
       waitForProbe: true,
       ...(signal && { signal }),
@@ -37,7 +46,8 @@ export function withOriginBreakers(base: typeof fetch, options: CircuitBreakerOp
 
 function classifyError(error: unknown, signal: AbortSignal | undefined): Outcome {
   if (error instanceof AuthorizationServerUnavailableError) return 'neutral';
-  if (signal?.aborted) return (signal.reason as { name?: unknown } | undefined)?.name === 'TimeoutError' ? 'failure' : 'neutral';
+  if (signal?.aborted)
+    return (signal.reason as { name?: unknown } | undefined)?.name === 'TimeoutError' ? 'failure' : 'neutral';
   return 'failure';
 }
 

@@ -36,7 +36,10 @@ export class PendingFlows {
   private indexed(session: OAuthSession): Promise<string[]> {
     const userId = session.userId;
     const done = (this.adding.get(userId) ?? Promise.resolve()).then(() => this.index(session));
-    const settled = done.then(() => undefined, () => undefined);
+    const settled = done.then(
+      () => undefined,
+      () => undefined,
+    );
     this.adding.set(userId, settled);
     void settled.then(() => {
       if (this.adding.get(userId) === settled) this.adding.delete(userId);

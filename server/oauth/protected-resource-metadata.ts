@@ -2,7 +2,13 @@
  * RFC 9728 OAuth 2.0 Protected Resource Metadata: where to look for it, fetching it, and checking
  * that it describes the MCP server it was fetched for.
  */
-import { InsecureURLError, InvalidMetadataError, MetadataNotFoundError, ResourceMismatchError, type MetadataAttempt } from './errors.js';
+import {
+  InsecureURLError,
+  InvalidMetadataError,
+  MetadataNotFoundError,
+  ResourceMismatchError,
+  type MetadataAttempt,
+} from './errors.js';
 import { assertSecureURL, httpRequest, parseHttpURL, parseJSONObject, type HttpOptions } from './http.js';
 
 /** RFC 9728 §2. Unknown members are kept. */
@@ -64,14 +70,21 @@ export function resourceMatchesServer(resource: string, serverURL: string | URL)
 }
 
 /** Checks a fetched document against RFC 9728 §2 and §3.3 for `serverURL`. */
-export function validateProtectedResourceMetadata(document: unknown, serverURL: string | URL, sourceURL: string): ProtectedResourceMetadata {
+export function validateProtectedResourceMetadata(
+  document: unknown,
+  serverURL: string | URL,
+  sourceURL: string,
+): ProtectedResourceMetadata {
   const invalid = (reason: string) => new InvalidMetadataError('protected-resource', sourceURL, reason);
   if (document === null || typeof document !== 'object' || Array.isArray(document)) throw invalid('not a JSON object');
   const doc = document as Record<string, unknown>;
-  if (typeof doc.resource !== 'string' || !parseHttpURL(doc.resource)) throw invalid('"resource" must be an http(s) URL');
+  if (typeof doc.resource !== 'string' || !parseHttpURL(doc.resource))
+    throw invalid('"resource" must be an http(s) URL');
   const servers = doc.authorization_servers;
-  if (!Array.isArray(servers) || servers.length === 0) throw invalid('"authorization_servers" must list at least one issuer');
-  if (!servers.every((s) => parseHttpURL(s))) throw invalid('every "authorization_servers" entry must be an http(s) URL');
+  if (!Array.isArray(servers) || servers.length === 0)
+    throw invalid('"authorization_servers" must list at least one issuer');
+  if (!servers.every((s) => parseHttpURL(s)))
+    throw invalid('every "authorization_servers" entry must be an http(s) URL');
   for (const field of ['scopes_supported', 'bearer_methods_supported'] as const) {
     if (doc[field] !== undefined && !isStringArray(doc[field])) throw invalid(`"${field}" must be an array of strings`);
   }

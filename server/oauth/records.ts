@@ -53,4 +53,5 @@ const part = (value: string): string => encodeURIComponent(value);
 export const sessionKey = (userId: string, state: string): string => `${part(userId)}:${part(state)}`;
 export const tokensKey = (userId: string, serverName: string): string => `${part(userId)}:${part(serverName)}`;
 export const clientKey = (serverName: string, issuer: string): string => `${part(serverName)}:${part(issuer)}`;
-export const refreshLeaseKey = (userId: string, serverName: string): string => `refresh:${tokensKey(userId, serverName)}`;
+export const refreshLeaseKey = (userId: string, serverName: string): string =>
+  `refresh:${tokensKey(userId, serverName)}`;

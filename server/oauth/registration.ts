@@ -2,7 +2,12 @@
 import { RegistrationError, RegistrationNotSupportedError, UnexpectedResponseError } from './errors.js';
 import { httpRequest, isSuccess, parseHttpURL, parseJSONObject, snippet, type HttpOptions } from './http.js';
 import { discoverAuthorization, type AuthorizationDiscovery, type AuthorizationDiscoveryOptions } from './discovery.js';
-import { isClientAuthMethod, selectClientAuthMethod, type ClientAuthentication, type ClientAuthMethod } from './token-endpoint.js';
+import {
+  isClientAuthMethod,
+  selectClientAuthMethod,
+  type ClientAuthentication,
+  type ClientAuthMethod,
+} from './token-endpoint.js';
 import type { AuthorizationServerMetadata } from './authorization-server-metadata.js';
 
 /** RFC 7591 §2 client metadata this client sends. Unknown members are passed through. */
@@ -61,7 +66,9 @@ export function defaultRegistrationRequest(
 }
 
 /** The server's registration endpoint; `RegistrationNotSupportedError` when it has none. */
-export function getRegistrationEndpoint(metadata: Pick<AuthorizationServerMetadata, 'issuer' | 'registration_endpoint'>): string {
+export function getRegistrationEndpoint(
+  metadata: Pick<AuthorizationServerMetadata, 'issuer' | 'registration_endpoint'>,
+): string {
   if (!metadata.registration_endpoint) throw new RegistrationNotSupportedError(metadata.issuer);
   return metadata.registration_endpoint;
 }
@@ -76,16 +83,24 @@ export async function registerClient(
   options: RegisterClientOptions = {},
 ): Promise<RegistrationResponse> {
   if (request.redirect_uris.length === 0 || !request.redirect_uris.every((uri) => parseHttpURL(uri))) {
-    throw new RegistrationError('invalid_redirect_uri', 'redirect_uris must list at least one absolute http(s) URL', undefined);
+    throw new RegistrationError(
+      'invalid_redirect_uri',
+      'redirect_uris must list at least one absolute http(s) URL',
+      undefined,
+    );
   }
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
   if (options.initialAccessToken) headers.authorization = `Bearer ${options.initialAccessToken}`;
-  const result = await httpRequest(registrationEndpoint, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify(request),
-    redirect: 'manual',
-  }, options);
+  const result = await httpRequest(
+    registrationEndpoint,
+    {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(request),
+      redirect: 'manual',
+    },
+    options,
+  );
   const json = parseJSONObject(result.text);
   if (!isSuccess(result.status)) {
     if (json && typeof json.error === 'string' && json.error !== '') {
@@ -94,7 +109,12 @@ export async function registerClient(
     }
     throw new RegistrationError('unknown_error', result.text ? snippet(result.text) : undefined, result.status);
   }
-  if (!json) throw new UnexpectedResponseError(registrationEndpoint, result.status, 'registration response is not a JSON object');
+  if (!json)
+    throw new UnexpectedResponseError(
+      registrationEndpoint,
+      result.status,
+      'registration response is not a JSON object',
+    );
   if (typeof json.client_id !== 'string' || json.client_id === '') {
     throw new UnexpectedResponseError(registrationEndpoint, result.status, 'registration response has no "client_id"');
   }
@@ -114,7 +134,11 @@ export function clientAuthenticationFromRegistration(
 ): ClientAuthentication {
   const secret = registration.client_secret || undefined;
   const registered = registration.token_endpoint_auth_method ?? requested?.token_endpoint_auth_method;
-  const authMethod: ClientAuthMethod = !secret ? 'none' : isClientAuthMethod(registered) && registered !== 'none' ? registered : 'client_secret_basic';
+  const authMethod: ClientAuthMethod = !secret
+    ? 'none'
+    : isClientAuthMethod(registered) && registered !== 'none'
+      ? registered
+      : 'client_secret_basic';
   return { clientId: registration.client_id, ...(secret && { clientSecret: secret }), authMethod };
 }
 
@@ -143,10 +167,18 @@ export interface DiscoveredRegistration {
  * and registration at the discovered authorization server. The result says which issuer the client
  * belongs to, so the caller can store it bound to that issuer.
  */
-export async function discoverAndRegisterClient(serverURL: string | URL, options: DiscoverAndRegisterOptions): Promise<DiscoveredRegistration> {
+export async function discoverAndRegisterClient(
+  serverURL: string | URL,
+  options: DiscoverAndRegisterOptions,
+): Promise<DiscoveredRegistration> {
   const discovery = await discoverAuthorization(serverURL, options);
   const endpoint = getRegistrationEndpoint(discovery.authorizationServer);
-  const request = defaultRegistrationRequest(options.redirectURI, options.clientName, discovery.authorizationServer, options.scope);
+  const request = defaultRegistrationRequest(
+    options.redirectURI,
+    options.clientName,
+    discovery.authorizationServer,
+    options.scope,
+  );
   const registration = await registerClient(endpoint, request, options);
   return { discovery, request, registration, client: clientAuthenticationFromRegistration(registration, request) };
 }

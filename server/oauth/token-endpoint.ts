@@ -57,7 +57,9 @@ export interface Revocation {
 
 /** What to revoke to end a grant: its refresh token when it has one (RFC 7009 §2.1 ends its access tokens too), else the access token. */
 export function grantRevocation(tokens: TokenSet): Revocation {
-  return tokens.refreshToken ? { token: tokens.refreshToken, tokenTypeHint: 'refresh_token' } : { token: tokens.accessToken, tokenTypeHint: 'access_token' };
+  return tokens.refreshToken
+    ? { token: tokens.refreshToken, tokenTypeHint: 'refresh_token' }
+    : { token: tokens.accessToken, tokenTypeHint: 'access_token' };
 }
 
 /** RFC 6749 §4.1.3: trades the authorization code and PKCE verifier for tokens. */
@@ -192,7 +194,11 @@ async function post(url: string, client: ClientAuthentication, body: URLSearchPa
   }
   const result = await httpRequest(url, { method: 'POST', headers, body, redirect: 'manual' }, options);
   if (result.status >= 300 && result.status < 400) {
-    throw new UnexpectedResponseError(url, result.status, 'the endpoint redirected; credentials are not re-sent to another URL');
+    throw new UnexpectedResponseError(
+      url,
+      result.status,
+      'the endpoint redirected; credentials are not re-sent to another URL',
+    );
   }
   return result;
 }

@@ -1,7 +1,14 @@
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/schema.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RecordDecryptionError, StoreClosedError, StoreUnavailableError, type Lease, type RecordStore, type Store } from '../store/index.js';
+import {
+  RecordDecryptionError,
+  StoreClosedError,
+  StoreUnavailableError,
+  type Lease,
+  type RecordStore,
+  type Store,
+} from '../store/index.js';
 import type { ClientAuthentication } from './token-endpoint.js';
 import type { ClientIdentities } from './client-identities.js';
 import { OAuthTokenError, RefreshInProgressError, ShuttingDownError } from './errors.js';
@@ -107,7 +114,11 @@ export class TokenVault {
    * The user's tokens for the server: from memory while recently read, else from the store. `fresh` reads the store
    * now. Tokens found gone from the store are told to `onTokensGone` unless `quietly` (a request finds it out itself).
    */
-  async get(userId: string, serverName: string, { fresh = false, quietly = false } = {}): Promise<StoredTokens | undefined> {
+  async get(
+    userId: string,
+    serverName: string,
+    { fresh = false, quietly = false } = {},
+  ): Promise<StoredTokens | undefined> {
     const key = tokensKey(userId, serverName);
     const now = this.now();
     if (now - this.prunedAt >= TOKEN_IDLE_MS / 4) this.pruneIdle();
@@ -115,7 +126,8 @@ export class TokenVault {
     if (fresh) this.releaseLeft();
     const pending = this.unsaved.get(key);
     if (pending) {
-      if (fresh || this.now() - pending.triedAt >= UNSAVED_RETRY_MS) await this.whileWriting(key, () => this.write(key, pending.stored, userId, serverName));
+      if (fresh || this.now() - pending.triedAt >= UNSAVED_RETRY_MS)
+        await this.whileWriting(key, () => this.write(key, pending.stored, userId, serverName));
       return pending.stored;
     }
     // Only tokens are cached: "none" is read again, since the user may connect through another replica. Tokens are
@@ -148,7 +160,10 @@ export class TokenVault {
     const stored = this.records.get(key).catch(async (error: unknown) => {
       if (!(error instanceof RecordDecryptionError)) throw error;
       // Sealed with a key this sidecar no longer has (or tampered with): unusable, so the user connects again.
-      this.options.logger.warn({ userId, server: serverName, reason: error.reason }, 'stored tokens cannot be decrypted; discarding them');
+      this.options.logger.warn(
+        { userId, server: serverName, reason: error.reason },
+        'stored tokens cannot be decrypted; discarding them',
+      );
       await this.records.delete(key);
       return undefined;
     });
@@ -185,10 +200,18 @@ export class TokenVault {
   async close({ waitMs = CLOSE_WAIT_MS } = {}): Promise<void> {
     this.closing = true;
     clearInterval(this.pruneTimer);
-    const underWay = [...this.refreshing.values()].map((refresh) => refresh.then(() => undefined, () => undefined));
+    const underWay = [...this.refreshing.values()].map((refresh) =>
+      refresh.then(
+        () => undefined,
+        () => undefined,
+      ),
+    );
     if (underWay.length > 0) {
       const gaveUp = new AbortController();
-      await Promise.race([Promise.all(underWay), sleep(waitMs, undefined, { signal: gaveUp.signal }).catch(() => undefined)]);
+      await Promise.race([
+        Promise.all(underWay),
+        sleep(waitMs, undefined, { signal: gaveUp.signal }).catch(() => undefined),
+      ]);
       gaveUp.abort();
     }
     this.closed = true;
@@ -197,7 +220,14 @@ export class TokenVault {
   /** When refreshes are under way: resolves once they ended (stored, or revoked after `close()`). Else undefined. */
   settled(): Promise<void> | undefined {
     if (this.refreshing.size === 0) return undefined;
-    return Promise.all([...this.refreshing.values()].map((refresh) => refresh.then(() => undefined, () => undefined))).then(() => undefined);
+    return Promise.all(
+      [...this.refreshing.values()].map((refresh) =>
+        refresh.then(
+          () => undefined,
+          () => undefined,
+        ),
+      ),
+    ).then(() => undefined);
   }
 
   private remember(key: string, stored: StoredTokens | null): void {
@@ -210,7 +240,13 @@ export class TokenVault {
     const now = this.now();
     this.prunedAt = now;
     for (const [key, usedAt] of this.usedAt) {
-      if (now - usedAt < TOKEN_IDLE_MS || this.unsaved.has(key) || this.writeQueues.has(key) || this.refreshing.has(key)) continue;
+      if (
+        now - usedAt < TOKEN_IDLE_MS ||
+        this.unsaved.has(key) ||
+        this.writeQueues.has(key) ||
+        this.refreshing.has(key)
+      )
+        continue;
       this.usedAt.delete(key);
       this.cache.delete(key);
       this.checkedAt.delete(key);
@@ -238,7 +274,10 @@ export class TokenVault {
 
   private whileWriting<T>(key: string, write: () => Promise<T>): Promise<T> {
     const result = (this.writeQueues.get(key) ?? Promise.resolve()).then(write);
-    const done = result.then(() => undefined, () => undefined);
+    const done = result.then(
+      () => undefined,
+      () => undefined,
+    );
     this.writeQueues.set(key, done);
     void done.then(() => {
       if (this.writeQueues.get(key) === done) this.writeQueues.delete(key);
@@ -255,13 +294,21 @@ export class TokenVault {
     } catch (error) {
       if (!(error instanceof StoreUnavailableError)) throw error;
       if (this.cache.get(key) !== stored) return; // a later save or delete replaced them already
-      if (!this.unsaved.has(key)) this.options.logger.warn({ userId, server: serverName, reason: error.message }, 'tokens kept in memory until the store is back');
+      if (!this.unsaved.has(key))
+        this.options.logger.warn(
+          { userId, server: serverName, reason: error.message },
+          'tokens kept in memory until the store is back',
+        );
       this.unsaved.set(key, { stored, triedAt: this.now() });
     }
   }
 
   private releaseLeft(): void {
-    for (const lease of this.unreleased) void lease.release().then(() => this.unreleased.delete(lease), () => undefined);
+    for (const lease of this.unreleased)
+      void lease.release().then(
+        () => this.unreleased.delete(lease),
+        () => undefined,
+      );
   }
 
   async delete(userId: string, serverName: string): Promise<void> {
@@ -301,7 +348,10 @@ export class TokenVault {
       // authorization server costs this request nothing; a failed refresh leaves the token in use until it expires.
       void this.refresh(userId, server, token).catch((error: unknown) => {
         if (this.closing && error instanceof StoreClosedError) return; // shut down while it waited: nothing was refreshed
-        this.options.logger.warn({ userId, server: server.name, reason: error instanceof Error ? error.message : String(error) }, 'early token refresh failed; using the current token');
+        this.options.logger.warn(
+          { userId, server: server.name, reason: error instanceof Error ? error.message : String(error) },
+          'early token refresh failed; using the current token',
+        );
       });
       return token;
     }
@@ -324,8 +374,16 @@ export class TokenVault {
     return pending;
   }
 
-  private async refreshUnderLease(userId: string, server: ServerConfig, staleAccessToken: string): Promise<StoredTokens | undefined> {
-    const lease = await this.options.store.acquireLease(refreshLeaseKey(userId, server.name), REFRESH_LEASE_MS, REFRESH_WAIT_MS);
+  private async refreshUnderLease(
+    userId: string,
+    server: ServerConfig,
+    staleAccessToken: string,
+  ): Promise<StoredTokens | undefined> {
+    const lease = await this.options.store.acquireLease(
+      refreshLeaseKey(userId, server.name),
+      REFRESH_LEASE_MS,
+      REFRESH_WAIT_MS,
+    );
     try {
       // Another replica may have refreshed while we waited: use its tokens instead of spending the refresh token again.
       const current = await this.get(userId, server.name, { fresh: true, quietly: true });
@@ -342,12 +400,19 @@ export class TokenVault {
       await lease?.release().catch((error: unknown) => {
         if (error instanceof StoreClosedError) return; // shut down: the lease lapses by itself
         this.unreleased.add(lease);
-        this.options.logger.warn({ userId, server: server.name, reason: error instanceof Error ? error.message : String(error) }, 'refresh lease not released yet');
+        this.options.logger.warn(
+          { userId, server: server.name, reason: error instanceof Error ? error.message : String(error) },
+          'refresh lease not released yet',
+        );
       });
     }
   }
 
-  private async refreshNow(userId: string, server: ServerConfig, current: StoredTokens): Promise<StoredTokens | undefined> {
+  private async refreshNow(
+    userId: string,
+    server: ServerConfig,
+    current: StoredTokens,
+  ): Promise<StoredTokens | undefined> {
     const refreshToken = current.tokens.refreshToken;
     const stillValid = current.tokens.expiresAt === undefined || current.tokens.expiresAt > this.now();
     if (!refreshToken) return stillValid ? current : this.discard(userId, server.name);
@@ -359,24 +424,42 @@ export class TokenVault {
     const overtaken = () => this.writes.get(key) !== writesBefore;
     let tokens;
     try {
-      tokens = await refreshAccessToken(current.tokenEndpoint, client, { refreshToken, ...(current.resource && { resource: current.resource }) }, { ...this.options.http, now: () => this.now() });
+      tokens = await refreshAccessToken(
+        current.tokenEndpoint,
+        client,
+        { refreshToken, ...(current.resource && { resource: current.resource }) },
+        { ...this.options.http, now: () => this.now() },
+      );
     } catch (error) {
-      if (error instanceof OAuthTokenError && (error.code === 'invalid_grant' || error.code === 'invalid_client' || error.code === 'unauthorized_client')) {
+      if (
+        error instanceof OAuthTokenError &&
+        (error.code === 'invalid_grant' || error.code === 'invalid_client' || error.code === 'unauthorized_client')
+      ) {
         this.options.onRefresh?.('invalid_grant');
-        this.options.logger.info({ server: server.name, userId, errorCode: error.code }, 'refresh token refused; the user must connect again');
+        this.options.logger.info(
+          { server: server.name, userId, errorCode: error.code },
+          'refresh token refused; the user must connect again',
+        );
         // The client itself was refused: a forgotten registration is dropped, so the next Connect registers again.
-        if (error.code !== 'invalid_grant') await this.options.identities.rejected(server, current.issuer, current.clientId);
+        if (error.code !== 'invalid_grant')
+          await this.options.identities.rejected(server, current.issuer, current.clientId);
         return overtaken() ? this.latest(key) : this.discard(userId, server.name);
       }
       this.options.onRefresh?.('failed');
-      this.options.logger.warn({ server: server.name, userId, reason: error instanceof Error ? error.message : String(error) }, 'token refresh failed; keeping the tokens');
+      this.options.logger.warn(
+        { server: server.name, userId, reason: error instanceof Error ? error.message : String(error) },
+        'token refresh failed; keeping the tokens',
+      );
       if (overtaken()) return this.latest(key);
       if (stillValid) return current;
       throw error;
     }
     this.options.onRefresh?.('refreshed');
     if (overtaken()) {
-      this.options.logger.info({ userId, server: server.name }, 'tokens refreshed after the user disconnected or connected again; discarding them');
+      this.options.logger.info(
+        { userId, server: server.name },
+        'tokens refreshed after the user disconnected or connected again; discarding them',
+      );
       void this.revoke(server.name, current, client, tokens);
       return this.latest(key);
     }
@@ -387,7 +470,10 @@ export class TokenVault {
       await this.save(userId, server.name, next);
     } catch (error) {
       if (!(error instanceof StoreClosedError)) throw error;
-      this.options.logger.info({ userId, server: server.name }, 'tokens refreshed while the sidecar shut down; revoking them, the user connects again');
+      this.options.logger.info(
+        { userId, server: server.name },
+        'tokens refreshed while the sidecar shut down; revoking them, the user connects again',
+      );
       await this.revoke(server.name, current, client, tokens);
       throw new ShuttingDownError(server.name); // not "connect again": no flow starts while the sidecar shuts down
     }
@@ -395,11 +481,21 @@ export class TokenVault {
   }
 
   /** RFC 7009 for tokens this sidecar will not keep, where the authorization server offers it; never throws. */
-  private async revoke(serverName: string, current: StoredTokens, client: ClientAuthentication, tokens: TokenSet): Promise<void> {
+  private async revoke(
+    serverName: string,
+    current: StoredTokens,
+    client: ClientAuthentication,
+    tokens: TokenSet,
+  ): Promise<void> {
     if (!current.revocationEndpoint) return;
-    await revokeToken(current.revocationEndpoint, client, grantRevocation(tokens), this.options.http).catch((error: unknown) => {
-      this.options.logger.warn({ server: serverName, reason: error instanceof Error ? error.message : String(error) }, 'could not revoke tokens this sidecar does not keep');
-    });
+    await revokeToken(current.revocationEndpoint, client, grantRevocation(tokens), this.options.http).catch(
+      (error: unknown) => {
+        this.options.logger.warn(
+          { server: serverName, reason: error instanceof Error ? error.message : String(error) },
+          'could not revoke tokens this sidecar does not keep',
+        );
+      },
+    );
   }
 
   private async discard(userId: string, serverName: string): Promise<undefined> {

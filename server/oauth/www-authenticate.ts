@@ -49,7 +49,8 @@ export function parseWWWAuthenticate(header: HeaderInput): Challenge[] {
  * (a DPoP-only server). Undefined when neither is present.
  */
 export function findBearerChallenge(challenges: readonly Challenge[]): BearerChallenge | undefined {
-  const chosen = challenges.find((c) => c.scheme === 'bearer') ?? challenges.find((c) => c.params.resource_metadata !== undefined);
+  const chosen =
+    challenges.find((c) => c.scheme === 'bearer') ?? challenges.find((c) => c.params.resource_metadata !== undefined);
   if (!chosen) return undefined;
   const p = chosen.params;
   return {
@@ -86,8 +87,17 @@ function isTchar(c: number): boolean {
 
 // RFC 9110 §11.2 token68 characters (before the trailing "=" padding).
 function isToken68Char(c: number): boolean {
-  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)
-    || c === 0x2d || c === 0x2e || c === 0x5f || c === 0x7e || c === 0x2b || c === 0x2f;
+  return (
+    (c >= 0x30 && c <= 0x39) ||
+    (c >= 0x41 && c <= 0x5a) ||
+    (c >= 0x61 && c <= 0x7a) ||
+    c === 0x2d ||
+    c === 0x2e ||
+    c === 0x5f ||
+    c === 0x7e ||
+    c === 0x2b ||
+    c === 0x2f
+  );
 }
 
 function isWhitespace(c: number): boolean {

@@ -53,11 +53,15 @@ function readLayout(target: StoreTarget, options: StoreOptions): BackendLayout {
   const table = options.table ?? 'mattermost_mcp';
   const schema = options.schema ?? 'public';
   if (!NAMESPACE.test(namespace)) throw new StoreOptionError('namespace', 'use 1-64 letters, digits, ".", "_" or "-"');
-  if (!IDENTIFIER.test(table)) throw new StoreOptionError('table', 'use lowercase letters, digits and "_", starting with a letter or "_"');
-  if (!IDENTIFIER.test(schema)) throw new StoreOptionError('schema', 'use lowercase letters, digits and "_", starting with a letter or "_"');
-  if (options.schema !== undefined && target.backend !== 'postgres') throw new StoreOptionError('schema', 'only PostgreSQL has schemas');
+  if (!IDENTIFIER.test(table))
+    throw new StoreOptionError('table', 'use lowercase letters, digits and "_", starting with a letter or "_"');
+  if (!IDENTIFIER.test(schema))
+    throw new StoreOptionError('schema', 'use lowercase letters, digits and "_", starting with a letter or "_"');
+  if (options.schema !== undefined && target.backend !== 'postgres')
+    throw new StoreOptionError('schema', 'only PostgreSQL has schemas');
   const report = options.onBackgroundError;
-  const onBackgroundError = (error: unknown) => report?.(new StoreUnavailableError(target.backend, where(target), 'background', { cause: error }));
+  const onBackgroundError = (error: unknown) =>
+    report?.(new StoreUnavailableError(target.backend, where(target), 'background', { cause: error }));
   return { namespace, table, schema, onBackgroundError };
 }
 
@@ -65,7 +69,10 @@ async function resolveKeyring(target: StoreTarget, keys: string | Keyring | unde
   if (typeof keys === 'string') return parseKeyring(keys);
   if (keys !== undefined) return keys;
   if (target.backend === 'sqlite') return loadOrCreateKeyFile(keyFilePathFor(target.path));
-  throw new StoreOptionError('encryptionKeys', `required for ${target.backend}: every replica must seal and open records with the same keys`);
+  throw new StoreOptionError(
+    'encryptionKeys',
+    `required for ${target.backend}: every replica must seal and open records with the same keys`,
+  );
 }
 
 /** Loads only the chosen backend: a native driver the deployment does not use (sqlite3 on arm64) is never required. */

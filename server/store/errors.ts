@@ -15,15 +15,23 @@ export type StoreUrlPart = 'url' | 'scheme' | 'host' | 'port' | 'database' | 'pa
 /** The store URL cannot be used; `part` names what to fix. */
 export class StoreUrlError extends StoreError {
   readonly code = 'ERR_STORE_URL_INVALID';
-  constructor(readonly part: StoreUrlPart, detail: string) {
-    super(`Store URL: invalid ${part}: ${detail}. Use sqlite://<path>, redis://host:port[/db] or postgres://user@host:port/database.`);
+  constructor(
+    readonly part: StoreUrlPart,
+    detail: string,
+  ) {
+    super(
+      `Store URL: invalid ${part}: ${detail}. Use sqlite://<path>, redis://host:port[/db] or postgres://user@host:port/database.`,
+    );
   }
 }
 
 /** A `createStore` option cannot be used; `option` names it. */
 export class StoreOptionError extends StoreError {
   readonly code = 'ERR_STORE_OPTION_INVALID';
-  constructor(readonly option: string, detail: string) {
+  constructor(
+    readonly option: string,
+    detail: string,
+  ) {
     super(`Store option ${option}: ${detail}`);
   }
 }
@@ -40,8 +48,16 @@ export class KeyringError extends StoreError {
 export class StoreUnavailableError extends StoreError {
   readonly code = 'ERR_STORE_UNAVAILABLE';
   /** `where` says which server (`host:port`, or the SQLite file), never with credentials. */
-  constructor(readonly backend: string, readonly where: string, readonly operation: string, options: { cause?: unknown } = {}) {
-    super(`Store ${backend} at ${where} unavailable during ${operation}: ${describeCause(options.cause)}. Check that it is running and reachable.`, options);
+  constructor(
+    readonly backend: string,
+    readonly where: string,
+    readonly operation: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(
+      `Store ${backend} at ${where} unavailable during ${operation}: ${describeCause(options.cause)}. Check that it is running and reachable.`,
+      options,
+    );
   }
 }
 
@@ -72,7 +88,9 @@ export class RecordDecryptionError extends StoreError {
     readonly reason: DecryptionFailure,
     readonly kid?: string,
   ) {
-    super(`Record ${kind}/${key} cannot be decrypted (${reason}${kid === undefined ? '' : `, kid ${kid}`}). ${advice(reason)}`);
+    super(
+      `Record ${kind}/${key} cannot be decrypted (${reason}${kid === undefined ? '' : `, kid ${kid}`}). ${advice(reason)}`,
+    );
   }
 }
 

@@ -18,12 +18,16 @@ export async function loadOrCreateKeyFile(path: string): Promise<Keyring> {
   await createIfAbsent(path);
   const info = await stat(path);
   if ((info.mode & 0o077) !== 0) {
-    throw new StoreOptionError('encryptionKeys', `key file ${path} is readable by other users (mode ${(info.mode & 0o777).toString(8)}); run chmod 600 ${path}`);
+    throw new StoreOptionError(
+      'encryptionKeys',
+      `key file ${path} is readable by other users (mode ${(info.mode & 0o777).toString(8)}); run chmod 600 ${path}`,
+    );
   }
   try {
     return parseKeyring(await readFile(path, 'utf8'));
   } catch (error) {
-    if (error instanceof KeyringError) throw new StoreOptionError('encryptionKeys', `key file ${path}: ${error.message}`);
+    if (error instanceof KeyringError)
+      throw new StoreOptionError('encryptionKeys', `key file ${path}: ${error.message}`);
     throw error;
   }
 }

@@ -18,7 +18,8 @@ export function keyvRecords<T>(storage: KindStorage, kind: RecordKind, guard: Gu
         if (raw === undefined) return undefined;
         const data = await keyv.deserializeData<T>(raw);
         // The row is gone either way; an expired one was only waiting for a reader to delete it.
-        if (data === undefined || data === null || (typeof data.expires === 'number' && Date.now() > data.expires)) return undefined;
+        if (data === undefined || data === null || (typeof data.expires === 'number' && Date.now() > data.expires))
+          return undefined;
         return data.value;
       }),
   };
@@ -27,6 +28,8 @@ export function keyvRecords<T>(storage: KindStorage, kind: RecordKind, guard: Gu
 /** keyv reads a TTL of 0 as "never expires"; refuse it (and nonsense) rather than keep a record forever. */
 function checkTtl(ttlMs: number | undefined): void {
   if (ttlMs !== undefined && !(Number.isFinite(ttlMs) && ttlMs > 0)) {
-    throw new RangeError(`ttlMs must be a positive number of milliseconds (got ${ttlMs}); omit it to keep the record until deleted`);
+    throw new RangeError(
+      `ttlMs must be a positive number of milliseconds (got ${ttlMs}); omit it to keep the record until deleted`,
+    );
   }
 }

@@ -10,7 +10,12 @@ import type { Lease, RecordKind, RecordStore, Store } from './types.js';
  * Kinds whose values are sealed at rest: tokens, client registrations, pending authorization requests (their PKCE
  * verifiers) and the config (they hold client secrets, header values).
  */
-export const SEALED_KINDS: ReadonlySet<RecordKind> = new Set<RecordKind>(['tokens', 'clients', 'oauth-state', 'config']);
+export const SEALED_KINDS: ReadonlySet<RecordKind> = new Set<RecordKind>([
+  'tokens',
+  'clients',
+  'oauth-state',
+  'config',
+]);
 
 /** The `Store` over one backend; `records(kind)` seals the kinds in `SEALED_KINDS` with `keyring`. */
 export class KeyvStore implements Store {
@@ -29,7 +34,9 @@ export class KeyvStore implements Store {
     let records = this.cache.get(kind);
     if (records === undefined) {
       const plain = keyvRecords<unknown>(this.backend.storage(kind), kind, this.guard);
-      records = SEALED_KINDS.has(kind) ? sealedRecords<unknown>(plain as RecordStore<string>, this.keyring, kind) : plain;
+      records = SEALED_KINDS.has(kind)
+        ? sealedRecords<unknown>(plain as RecordStore<string>, this.keyring, kind)
+        : plain;
       this.cache.set(kind, records);
     }
     return records as RecordStore<T>;

@@ -50,9 +50,17 @@ export async function openRecord(sealed: string, keyring: Keyring, kind: RecordK
   if (secret === undefined) throw new RecordDecryptionError(kind, key, 'unknown-kid', kid);
   let plaintext: Uint8Array;
   try {
-    ({ plaintext } = await compactDecrypt(sealed, secret, { keyManagementAlgorithms: [ALG], contentEncryptionAlgorithms: [ENC] }));
+    ({ plaintext } = await compactDecrypt(sealed, secret, {
+      keyManagementAlgorithms: [ALG],
+      contentEncryptionAlgorithms: [ENC],
+    }));
   } catch (error) {
-    throw new RecordDecryptionError(kind, key, error instanceof errors.JWEDecryptionFailed ? 'failed' : 'malformed', kid);
+    throw new RecordDecryptionError(
+      kind,
+      key,
+      error instanceof errors.JWEDecryptionFailed ? 'failed' : 'malformed',
+      kid,
+    );
   }
   const payload = parsePayload(plaintext);
   if (payload === undefined) throw new RecordDecryptionError(kind, key, 'malformed', kid);

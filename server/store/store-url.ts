@@ -34,7 +34,8 @@ function parseSqlite(url: string): StoreTarget {
   const path = decodeURIComponent(url.slice('sqlite://'.length));
   if (path === '' || path.endsWith('/')) throw new StoreUrlError('path', 'a database file path is required');
   // Every record kind opens its own connection: an in-memory database would be a different one each time.
-  if (path === ':memory:' || path.includes('mode=memory')) throw new StoreUrlError('path', 'in-memory SQLite is not supported, give a file path');
+  if (path === ':memory:' || path.includes('mode=memory'))
+    throw new StoreUrlError('path', 'in-memory SQLite is not supported, give a file path');
   return { backend: 'sqlite', path };
 }
 
@@ -50,7 +51,11 @@ function parsePostgres(url: string): StoreTarget {
   const parsed = parseNetworkUrl(url);
   const address = hostAndPort(parsed, 5432);
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
-  if (database === '' || database.includes('/')) throw new StoreUrlError('database', 'write the database name as the path, e.g. postgres://user@host:5432/mattermost_mcp');
+  if (database === '' || database.includes('/'))
+    throw new StoreUrlError(
+      'database',
+      'write the database name as the path, e.g. postgres://user@host:5432/mattermost_mcp',
+    );
   return { backend: 'postgres', url, address };
 }
 
@@ -66,6 +71,7 @@ function parseNetworkUrl(url: string): URL {
 function hostAndPort(parsed: URL, defaultPort: number): string {
   if (parsed.hostname === '') throw new StoreUrlError('host', 'a host name is required');
   const port = parsed.port === '' ? defaultPort : Number(parsed.port);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new StoreUrlError('port', `"${parsed.port}" is not a TCP port`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new StoreUrlError('port', `"${parsed.port}" is not a TCP port`);
   return `${parsed.hostname}:${port}`;
 }

@@ -26,7 +26,11 @@ afterEach(async () => {
 });
 
 /** Another origin that records whatever reaches it: nothing should. */
-async function bystander(): Promise<{ url: string; origin: string; seen: Array<{ method?: string; url?: string; headers: IncomingMessage['headers'] }> }> {
+async function bystander(): Promise<{
+  url: string;
+  origin: string;
+  seen: Array<{ method?: string; url?: string; headers: IncomingMessage['headers'] }>;
+}> {
   const seen: Array<{ method?: string; url?: string; headers: IncomingMessage['headers'] }> = [];
   const server = await startRawServer((req, res) => {
     seen.push({ method: req.method, url: req.url, headers: req.headers });
@@ -58,25 +62,51 @@ function managerWithToken(config: ConfigInput): ClientManager {
 
 describe('an MCP server that points the sidecar at another host', () => {
   it.each([
-    ['a 307 redirect of the handshake', (target: string) => (_req: IncomingMessage, res: ServerResponse) => void res.writeHead(307, { location: target }).end()],
-    ['a 308 redirect of the handshake', (target: string) => (_req: IncomingMessage, res: ServerResponse) => void res.writeHead(308, { location: target }).end()],
-    ['a redirect of the SSE stream (after refusing Streamable HTTP)', (target: string) => (req: IncomingMessage, res: ServerResponse) => {
-      if (req.method === 'POST') return void res.writeHead(405).end();
-      res.writeHead(302, { location: target }).end();
-    }],
-    ['an SSE endpoint event naming another host', (target: string) => (req: IncomingMessage, res: ServerResponse) => {
-      if (req.method === 'POST') return void res.writeHead(405).end();
-      res.writeHead(200, { 'content-type': 'text/event-stream' }).write(`event: endpoint\ndata: ${target}?sessionId=1\n\n`);
-    }],
+    [
+      'a 307 redirect of the handshake',
+      (target: string) => (_req: IncomingMessage, res: ServerResponse) =>
+        void res.writeHead(307, { location: target }).end(),
+    ],
+    [
+      'a 308 redirect of the handshake',
+      (target: string) => (_req: IncomingMessage, res: ServerResponse) =>
+        void res.writeHead(308, { location: target }).end(),
+    ],
+    [
+      'a redirect of the SSE stream (after refusing Streamable HTTP)',
+      (target: string) => (req: IncomingMessage, res: ServerResponse) => {
+        if (req.method === 'POST') return void res.writeHead(405).end();
+        res.writeHead(302, { location: target }).end();
+      },
+    ],
+    [
+      'an SSE endpoint event naming another host',
+      (target: string) => (req: IncomingMessage, res: ServerResponse) => {
+        if (req.method === 'POST') return void res.writeHead(405).end();
+        res
+          .writeHead(200, { 'content-type': 'text/event-stream' })
+          .write(`event: endpoint\ndata: ${target}?sessionId=1\n\n`);
+      },
+    ],
   ])('is refused: %s sends nothing (token, admin header, user id) elsewhere', async (_name, behaviour) => {
     const elsewhere = await bystander();
     const evil = await raw(behaviour(elsewhere.url));
     const good = await startMcpServer({ tools: [echoTool] });
     cleanups.push(() => good.close());
-    const m = managerWithToken({ servers: [{ name: 'evil', baseURL: evil, headers: { 'X-Api-Key': API_KEY }, connectTimeoutSeconds: 2 }, { name: 'good', baseURL: good.url }] });
+    const m = managerWithToken({
+      servers: [
+        { name: 'evil', baseURL: evil, headers: { 'X-Api-Key': API_KEY }, connectTimeoutSeconds: 2 },
+        { name: 'good', baseURL: good.url },
+      ],
+    });
     const { tools, errors } = await m.getToolsForUser('alice');
     expect(tools.map((t) => t.name)).toEqual(['good__echo']);
-    expect(errors.errors).toEqual([expect.objectContaining({ serverName: 'evil', message: expect.stringMatching(/^Server evil: could not connect/) })]);
+    expect(errors.errors).toEqual([
+      expect.objectContaining({
+        serverName: 'evil',
+        message: expect.stringMatching(/^Server evil: could not connect/),
+      }),
+    ]);
     expect(elsewhere.seen).toEqual([]);
   });
 
@@ -90,7 +120,9 @@ describe('an MCP server that points the sidecar at another host', () => {
     const m = managerWithToken({ servers: [{ name: 'evil', baseURL: proxy.url, headers: { 'X-Api-Key': API_KEY } }] });
     expect((await m.callTool('alice', 'evil__echo', { message: 'first' })).text).toBe('echo: first');
     proxy.breakWhen((req) => (req.method === 'POST' ? { redirect: elsewhere.url } : undefined));
-    await expect(m.callTool('alice', 'evil__whoami', {})).rejects.toThrow(/^Server evil: calling tool whoami failed: .*Redirect/);
+    await expect(m.callTool('alice', 'evil__whoami', {})).rejects.toThrow(
+      /^Server evil: calling tool whoami failed: .*Redirect/,
+    );
     expect(elsewhere.seen).toEqual([]);
   });
 });
@@ -116,10 +148,20 @@ describe('servers and authorization servers trying to get one server’s tokens 
     await as?.stop();
   });
 
-  function oauthManager(config: ConfigInput): { oauth: OAuthManager; manager: ClientManager; serverNamed: (name: string) => ServerConfig | undefined } {
+  function oauthManager(config: ConfigInput): {
+    oauth: OAuthManager;
+    manager: ClientManager;
+    serverNamed: (name: string) => ServerConfig | undefined;
+  } {
     const parsed = parseConfig(config);
     let manager: ClientManager | undefined;
-    const oauth = new OAuthManager({ store, publicBaseURL: PUBLIC_BASE, logger, connectURLMode: 'direct', onConnectionChange: (u, s) => manager?.invalidateUser(u, s) });
+    const oauth = new OAuthManager({
+      store,
+      publicBaseURL: PUBLIC_BASE,
+      logger,
+      connectURLMode: 'direct',
+      onConnectionChange: (u, s) => manager?.invalidateUser(u, s),
+    });
     manager = new ClientManager(parsed, { logger, auth: oauth });
     cleanups.push(() => manager!.close());
     return { oauth, manager, serverNamed: (name) => parsed.servers.find((s) => s.name === name) };
@@ -137,7 +179,12 @@ describe('servers and authorization servers trying to get one server’s tokens 
   it('never sends a user’s token for one server to another server the user also uses', async () => {
     const other = await startMcpServer({ tools: [echoTool, whoamiTool] });
     cleanups.push(() => other.close());
-    const setup = oauthManager({ servers: [{ name: 'secure', baseURL: secure.url }, { name: 'other', baseURL: other.url }] });
+    const setup = oauthManager({
+      servers: [
+        { name: 'secure', baseURL: secure.url },
+        { name: 'other', baseURL: other.url },
+      ],
+    });
     const token = await connectSecure('amy', setup);
     await setup.manager.callTool('amy', 'secure__whoami', {});
     expect((await setup.manager.callTool('amy', 'other__whoami', {})).text).toBe('amy');
@@ -163,8 +210,18 @@ describe('servers and authorization servers trying to get one server’s tokens 
     const setup = oauthManager({ servers: [{ name: 'evil', baseURL: evil }] });
     const { errors } = await setup.manager.getToolsForUser('cat');
     expect(errors.toolAuthErrors).toEqual([]);
-    expect(errors.errors).toEqual([expect.objectContaining({ serverName: 'evil', code: 'ERR_OAUTH_SETUP', message: expect.stringContaining('does not cover the MCP server') })]);
-    await expect(setup.oauth.beginAuthorization('cat', setup.serverNamed('evil')!, { resourceMetadataURL: secure.resourceMetadataURL })).rejects.toBeInstanceOf(ResourceMismatchError);
+    expect(errors.errors).toEqual([
+      expect.objectContaining({
+        serverName: 'evil',
+        code: 'ERR_OAUTH_SETUP',
+        message: expect.stringContaining('does not cover the MCP server'),
+      }),
+    ]);
+    await expect(
+      setup.oauth.beginAuthorization('cat', setup.serverNamed('evil')!, {
+        resourceMetadataURL: secure.resourceMetadataURL,
+      }),
+    ).rejects.toBeInstanceOf(ResourceMismatchError);
   });
 
   describe('metadata that would move the flow off HTTPS (plain HTTP off loopback)', () => {
@@ -185,7 +242,8 @@ describe('servers and authorization servers trying to get one server’s tokens 
       await insecure.stop();
     });
 
-    const server = (): ServerConfig => parseConfig({ servers: [{ name: 'meta', baseURL: meta.url('/mcp') }] }).servers[0]!;
+    const server = (): ServerConfig =>
+      parseConfig({ servers: [{ name: 'meta', baseURL: meta.url('/mcp') }] }).servers[0]!;
     const prm = () => ({ resource: meta.url('/mcp'), authorization_servers: [meta.origin] });
     const asMetadata = (overrides: Record<string, string>) => ({
       issuer: meta.origin,
@@ -197,22 +255,51 @@ describe('servers and authorization servers trying to get one server’s tokens 
     });
 
     it.each([
-      ['a protected-resource metadata redirect', () => {
-        meta.serve('/.well-known/oauth-protected-resource/mcp', { status: 302, headers: { location: `${insecureOrigin}/prm` } });
-        insecure.serve('/prm', { body: prm() });
-      }, 'redirect location'],
-      ['an authorization-server metadata redirect', () => {
-        meta.serve('/.well-known/oauth-protected-resource/mcp', { body: prm() });
-        meta.serve('/.well-known/oauth-authorization-server', { status: 307, headers: { location: `${insecureOrigin}/as` } });
-        insecure.serve('/as', { body: asMetadata({}) });
-      }, 'redirect location'],
-      ['an authorization server listed over plain HTTP', () => {
-        meta.serve('/.well-known/oauth-protected-resource/mcp', { body: { ...prm(), authorization_servers: [insecureOrigin] } });
-      }, 'authorization server issuer'],
-      ...(['authorization_endpoint', 'token_endpoint', 'registration_endpoint'] as const).map((field) => [`metadata whose ${field} is plain HTTP`, () => {
-        meta.serve('/.well-known/oauth-protected-resource/mcp', { body: prm() });
-        meta.serve('/.well-known/oauth-authorization-server', { body: asMetadata({ [field]: `${insecureOrigin}/${field}` }) });
-      }, field] as const),
+      [
+        'a protected-resource metadata redirect',
+        () => {
+          meta.serve('/.well-known/oauth-protected-resource/mcp', {
+            status: 302,
+            headers: { location: `${insecureOrigin}/prm` },
+          });
+          insecure.serve('/prm', { body: prm() });
+        },
+        'redirect location',
+      ],
+      [
+        'an authorization-server metadata redirect',
+        () => {
+          meta.serve('/.well-known/oauth-protected-resource/mcp', { body: prm() });
+          meta.serve('/.well-known/oauth-authorization-server', {
+            status: 307,
+            headers: { location: `${insecureOrigin}/as` },
+          });
+          insecure.serve('/as', { body: asMetadata({}) });
+        },
+        'redirect location',
+      ],
+      [
+        'an authorization server listed over plain HTTP',
+        () => {
+          meta.serve('/.well-known/oauth-protected-resource/mcp', {
+            body: { ...prm(), authorization_servers: [insecureOrigin] },
+          });
+        },
+        'authorization server issuer',
+      ],
+      ...(['authorization_endpoint', 'token_endpoint', 'registration_endpoint'] as const).map(
+        (field) =>
+          [
+            `metadata whose ${field} is plain HTTP`,
+            () => {
+              meta.serve('/.well-known/oauth-protected-resource/mcp', { body: prm() });
+              meta.serve('/.well-known/oauth-authorization-server', {
+                body: asMetadata({ [field]: `${insecureOrigin}/${field}` }),
+              });
+            },
+            field,
+          ] as const,
+      ),
     ])('refuses %s before sending anything there', async (_name, arrange, field) => {
       const before = insecure.requests.length;
       arrange();

@@ -26,6 +26,9 @@ export function rawRequest(address: string, head: string, body = ''): Promise<Ra
       const text = Buffer.concat(chunks).toString('latin1');
       resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0), text });
     }
-    socket.write(`${head.replace(/\n/g, '\r\n')}\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`, 'latin1');
+    socket.write(
+      `${head.replace(/\n/g, '\r\n')}\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      'latin1',
+    );
   });
 }

@@ -21,7 +21,16 @@ function results(mattermost: Part<MattermostPathsResult> | undefined): BenchResu
   return {
     startedAt: '2026-12-06T12:00:00Z',
     seconds: 10,
-    machine: { cpu: 'test', cores: 2, memoryGiB: 1, os: 'Linux', node: 'v24', openFilesLimit: '1024', loadAverageAtStart: [1, 1, 1], loadAverageAtEnd: [1, 1, 1] },
+    machine: {
+      cpu: 'test',
+      cores: 2,
+      memoryGiB: 1,
+      os: 'Linux',
+      node: 'v24',
+      openFilesLimit: '1024',
+      loadAverageAtStart: [1, 1, 1],
+      loadAverageAtEnd: [1, 1, 1],
+    },
     toolCall: notRun,
     toolListing: notRun,
     scale: notRun,
@@ -40,19 +49,32 @@ describe('a bench run that measures some parts only', () => {
   });
 
   it('keeps no earlier failure or skip: the part says this run did not measure it', () => {
-    expect(carriedOver({ ok: false, error: 'skipped: Go is not installed', seconds: 0 }, '2026-12-06T11:50:09Z')).toBeUndefined();
+    expect(
+      carriedOver({ ok: false, error: 'skipped: Go is not installed', seconds: 0 }, '2026-12-06T11:50:09Z'),
+    ).toBeUndefined();
     expect(carriedOver(undefined, '2026-12-06T11:50:09Z')).toBeUndefined();
   });
 
   it('shows carried figures under their own run’s date and still judges the goal on them', () => {
-    const page = renderReport(results({ ok: true, value: mattermostFigures, seconds: 120, from: '2026-12-06T11:50:09Z' }), '/nonexistent');
-    expect(page).toContain('## 5. Through a real Mattermost\n\nFigures of the run of 2026-12-06T11:50:09Z (this run did not measure it).');
+    const page = renderReport(
+      results({ ok: true, value: mattermostFigures, seconds: 120, from: '2026-12-06T11:50:09Z' }),
+      '/nonexistent',
+    );
+    expect(page).toContain(
+      '## 5. Through a real Mattermost\n\nFigures of the run of 2026-12-06T11:50:09Z (this run did not measure it).',
+    );
     expect(page).toContain('Mattermost from the run of 2026-12-06T11:50:09Z');
-    expect(goals(results({ ok: true, value: mattermostFigures, seconds: 120, from: 'x' })).find((g) => g.name === 'Tool call through Mattermost')?.measured).toBe(8 / 5);
+    expect(
+      goals(results({ ok: true, value: mattermostFigures, seconds: 120, from: 'x' })).find(
+        (g) => g.name === 'Tool call through Mattermost',
+      )?.measured,
+    ).toBe(8 / 5);
   });
 
   it('reads results written before the Mattermost part existed', () => {
-    expect(renderReport(results(undefined), '/nonexistent')).toContain('## 5. Through a real Mattermost\n\nNot measured: no run has measured it yet');
+    expect(renderReport(results(undefined), '/nonexistent')).toContain(
+      '## 5. Through a real Mattermost\n\nNot measured: no run has measured it yet',
+    );
     const goal = goals(results(undefined)).find((g) => g.name === 'Tool call through Mattermost');
     expect(goal?.measured).toBeUndefined();
     expect(goal?.missing).toBe('not run yet');

@@ -19,7 +19,7 @@ describe('bench statistics', () => {
     expect(percentile([1, 10], 100)).toBe(10);
   });
 
-  it('summarizes without reordering the caller\'s samples', () => {
+  it("summarizes without reordering the caller's samples", () => {
     const samples = [3, 1, 2];
     expect(summarize(samples)).toEqual({ n: 3, p50: 2, p99: expect.closeTo(2.98, 10), mean: 2, min: 1, max: 3 });
     expect(samples).toEqual([3, 1, 2]);

@@ -17,7 +17,16 @@ const plugin = (path: string, options: ApiRequest = {}) => api().request(pluginP
 /** Nothing of a user's or of the plugin's inside: no tool, server, user id or sidecar statistic. */
 function expectNoData(response: { readonly text: string }): void {
   const { alice, bob, admin } = world();
-  for (const secret of ['own__', 'echo', alice.userId, bob.userId, admin.userId, 'connectedClients', 'mcp_', 'process_cpu']) {
+  for (const secret of [
+    'own__',
+    'echo',
+    alice.userId,
+    bob.userId,
+    admin.userId,
+    'connectedClients',
+    'mcp_',
+    'process_cpu',
+  ]) {
     expect(response.text).not.toContain(secret);
   }
 }
@@ -28,7 +37,8 @@ interface Route {
   readonly json?: unknown;
 }
 
-const routes = (rows: ReadonlyArray<[string, string, unknown?]>): Route[] => rows.map(([method, path, json]) => ({ method, path, json }));
+const routes = (rows: ReadonlyArray<[string, string, unknown?]>): Route[] =>
+  rows.map(([method, path, json]) => ({ method, path, json }));
 
 /** Every route a user, an admin, the OAuth redirect or the AI bot uses (method, path, JSON body). */
 const PUBLIC_ROUTES = routes([
@@ -60,7 +70,8 @@ const INTERNAL_ROUTES = routes([
 describe('admin routes', () => {
   it('refuse a user who is not a system admin with 403', async () => {
     const { alice } = world();
-    for (const path of ['/admin/mcp/tools', '/admin/mcp/config']) expect((await plugin(path, { as: alice })).status).toBe(403);
+    for (const path of ['/admin/mcp/tools', '/admin/mcp/config'])
+      expect((await plugin(path, { as: alice })).status).toBe(403);
     const discover = await plugin('/admin/mcp/discover', { as: alice, json: { name: 'trial', baseURL: own().url } });
     expect(discover.status).toBe(403);
     expectNoData(discover);
@@ -70,10 +81,22 @@ describe('admin routes', () => {
     const { admin } = world();
     const tools = await plugin('/admin/mcp/tools', { as: admin });
     expect(tools.status).toBe(200);
-    expect(tools.json.servers).toEqual([expect.objectContaining({ name: 'own', error: null, tools: expect.arrayContaining([expect.objectContaining({ name: 'echo' })]) })]);
+    expect(tools.json.servers).toEqual([
+      expect.objectContaining({
+        name: 'own',
+        error: null,
+        tools: expect.arrayContaining([expect.objectContaining({ name: 'echo' })]),
+      }),
+    ]);
     const discover = await plugin('/admin/mcp/discover', { as: admin, json: { name: 'trial', baseURL: own().url } });
     expect(discover.status).toBe(200);
-    expect(discover.json).toEqual(expect.objectContaining({ name: 'trial', error: null, tools: expect.arrayContaining([expect.objectContaining({ name: 'whoami' })]) }));
+    expect(discover.json).toEqual(
+      expect.objectContaining({
+        name: 'trial',
+        error: null,
+        tools: expect.arrayContaining([expect.objectContaining({ name: 'whoami' })]),
+      }),
+    );
   });
 });
 
@@ -96,24 +119,32 @@ describe('internal routes', () => {
     }
   });
 
-  it.each(['/%68ooks/OnDeactivate', '/hooks%2FOnDeactivate', '//hooks/OnDeactivate', '/api/v1/../../hooks/OnDeactivate', '/api/v1/%2E%2E/%2E%2E/hooks/OnDeactivate', '/HOOKS/OnDeactivate'])(
-    'is unreachable under an escaped or dotted path: %s', async (path) => {
-      const { siteURL, admin } = world();
-      const response = await rawRequest(siteURL, {
-        method: 'POST',
-        path: `/plugins/mattermost-mcp${path}`,
-        headers: { authorization: `Bearer ${admin.token}`, 'content-type': 'application/json' },
-        body: '{}',
-      });
-      expect(response.status).not.toBe(200);
-      expect(response.status).toBeGreaterThanOrEqual(300);
-      expectNoData(response);
+  it.each([
+    '/%68ooks/OnDeactivate',
+    '/hooks%2FOnDeactivate',
+    '//hooks/OnDeactivate',
+    '/api/v1/../../hooks/OnDeactivate',
+    '/api/v1/%2E%2E/%2E%2E/hooks/OnDeactivate',
+    '/HOOKS/OnDeactivate',
+  ])('is unreachable under an escaped or dotted path: %s', async (path) => {
+    const { siteURL, admin } = world();
+    const response = await rawRequest(siteURL, {
+      method: 'POST',
+      path: `/plugins/mattermost-mcp${path}`,
+      headers: { authorization: `Bearer ${admin.token}`, 'content-type': 'application/json' },
+      body: '{}',
     });
+    expect(response.status).not.toBe(200);
+    expect(response.status).toBeGreaterThanOrEqual(300);
+    expectNoData(response);
+  });
 
   it('left the configuration and the users as they were', async () => {
     const { alice } = world();
     const tools = await listTools(alice);
-    expect(tools.json.tools.map((t: { name: string }) => t.name)).toEqual(expect.arrayContaining(['own__echo', 'own__whoami']));
+    expect(tools.json.tools.map((t: { name: string }) => t.name)).toEqual(
+      expect.arrayContaining(['own__echo', 'own__whoami']),
+    );
     expect((await callTool(alice, 'own__whoami')).json.text).toBe(alice.userId);
   });
 });
@@ -132,8 +163,17 @@ describe('spoofed identity headers', () => {
   it('change nothing for a logged-in user: the tools still run as that user', async () => {
     const { bob } = world();
     for (const browser of [false, true]) {
-      const response = await plugin('/api/v1/tools/call', { as: bob, browser, headers: spoofing(), json: { name: 'own__whoami', arguments: {} } });
-      expect({ browser, status: response.status, body: response.json }).toEqual({ browser, status: 200, body: expect.objectContaining({ text: bob.userId }) });
+      const response = await plugin('/api/v1/tools/call', {
+        as: bob,
+        browser,
+        headers: spoofing(),
+        json: { name: 'own__whoami', arguments: {} },
+      });
+      expect({ browser, status: response.status, body: response.json }).toEqual({
+        browser,
+        status: 200,
+        body: expect.objectContaining({ text: bob.userId }),
+      });
     }
   });
 

@@ -23,7 +23,8 @@ import { api, pluginPath, world } from './support/world.js';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const AGENTS = 'mattermost-ai';
 const UNTRUSTED = 'stand-in-untrusted';
-const LICENCE = 'Remote and external MCP servers requires a Mattermost Enterprise license or higher; the current license level is Free';
+const LICENCE =
+  'Remote and external MCP servers requires a Mattermost Enterprise license or higher; the current license level is Free';
 /** Mattermost's PluginStateRunning and PluginStateNotRunning (model/plugin_status.go). */
 const RUNNING = 2;
 const NOT_RUNNING = 0;
@@ -42,7 +43,10 @@ function standInBundle(id: string): string {
 }
 
 async function pluginStatus(id: string): Promise<number | undefined> {
-  const statuses = await api().ok('/api/v4/plugins/statuses', { as: world().admin }) as Array<{ plugin_id: string; state: number }>;
+  const statuses = (await api().ok('/api/v4/plugins/statuses', { as: world().admin })) as Array<{
+    plugin_id: string;
+    state: number;
+  }>;
   return statuses.find((s) => s.plugin_id === id)?.state;
 }
 
@@ -52,13 +56,26 @@ async function setPluginEnabled(id: string, enabled: boolean): Promise<void> {
 }
 
 /** What the stand-in recorded: registrations by trusted caller id, and register/unregister events. */
-async function standInRecord(): Promise<{ registrations: Record<string, any>; events: Array<{ kind: string; plugin_id: string }> }> {
+async function standInRecord(): Promise<{
+  registrations: Record<string, any>;
+  events: Array<{ kind: string; plugin_id: string }>;
+}> {
   return api().ok(`/plugins/${AGENTS}/test/registrations`, { as: world().admin });
 }
 
 /** A test route of a stand-in, as the admin; its answer. */
-function throughStandIn(id: string, route: 'list-tools' | 'call-tool', user: Session, body: Record<string, unknown> = {}, query = '') {
-  return api().request(`/plugins/${id}/test/${route}?user_id=${user.userId}${query}`, { as: world().admin, method: 'POST', json: body });
+function throughStandIn(
+  id: string,
+  route: 'list-tools' | 'call-tool',
+  user: Session,
+  body: Record<string, unknown> = {},
+  query = '',
+) {
+  return api().request(`/plugins/${id}/test/${route}?user_id=${user.userId}${query}`, {
+    as: world().admin,
+    method: 'POST',
+    json: body,
+  });
 }
 
 async function toolNames(user: Session): Promise<string[]> {
@@ -67,7 +84,11 @@ async function toolNames(user: Session): Promise<string[]> {
   return response.json.tools.map((t: { name: string }) => t.name);
 }
 
-async function callAs(user: Session, name: string, args: Record<string, unknown> = {}): Promise<{ isError: boolean; text: string }> {
+async function callAs(
+  user: Session,
+  name: string,
+  args: Record<string, unknown> = {},
+): Promise<{ isError: boolean; text: string }> {
   const response = await throughStandIn(AGENTS, 'call-tool', user, { user_id: user.userId, name, arguments: args });
   expect(response.status).toBe(200);
   return response.json;
@@ -90,12 +111,16 @@ beforeAll(async () => {
   as = await startAuthorizationServer();
   secure = await startProtectedMcpServer({ issuer: as.issuer, jwksURL: as.jwksURL });
   own = await startMcpServer({ tools: [echoTool, whoamiTool] });
-  await useServers([{ name: 'own', baseURL: own.url }, { name: 'bridged', baseURL: secure.url }]);
+  await useServers([
+    { name: 'own', baseURL: own.url },
+    { name: 'bridged', baseURL: secure.url },
+  ]);
   for (const id of [AGENTS, UNTRUSTED]) await uploadBundle(api(), world().admin, standInBundle(id));
 }, 15 * 60_000);
 
 afterAll(async () => {
-  for (const id of [AGENTS, UNTRUSTED]) await api().request(`/api/v4/plugins/${id}`, { as: world().admin, method: 'DELETE' });
+  for (const id of [AGENTS, UNTRUSTED])
+    await api().request(`/api/v4/plugins/${id}`, { as: world().admin, method: 'DELETE' });
   await own?.close();
   await secure?.stop();
   await as?.stop();
@@ -105,20 +130,37 @@ describe('the Agents plugin bridge', () => {
   it('registers with an Agents plugin enabled after this plugin, within one look at its status', async () => {
     await setPluginEnabled(AGENTS, true);
     const { version } = JSON.parse(readFileSync(join(ROOT, 'plugin.json'), 'utf8')) as { version: string };
-    await eventually(async () => {
-      expect((await standInRecord()).registrations[PLUGIN_ID]).toEqual(expect.objectContaining({
-        plugin_id: PLUGIN_ID, claimed_plugin_id: PLUGIN_ID, name: 'MCP Tools', path: '/api/v1/mcp',
-        expose_external: false, enabled: true, version,
-      }));
-    }, ONE_LOOK_MS, 500);
-    await eventually(async () => expect(await bridgeLine(world().alice)).toContain('registered with the Agents plugin'), 10_000, 250);
+    await eventually(
+      async () => {
+        expect((await standInRecord()).registrations[PLUGIN_ID]).toEqual(
+          expect.objectContaining({
+            plugin_id: PLUGIN_ID,
+            claimed_plugin_id: PLUGIN_ID,
+            name: 'MCP Tools',
+            path: '/api/v1/mcp',
+            expose_external: false,
+            enabled: true,
+            version,
+          }),
+        );
+      },
+      ONE_LOOK_MS,
+      500,
+    );
+    await eventually(
+      async () => expect(await bridgeLine(world().alice)).toContain('registered with the Agents plugin'),
+      10_000,
+      250,
+    );
   }, 120_000);
 
   it('lists each user’s own tools through PluginHTTP, as the Agents plugin’s client does', async () => {
     const { alice, bob } = world();
     await connectInBrowser(alice, 'bridged', as.issuer);
     const aliceTools = await toolNames(alice);
-    expect(aliceTools).toEqual(expect.arrayContaining(['own__echo', 'own__whoami', 'bridged__whoami', 'mcp_connections']));
+    expect(aliceTools).toEqual(
+      expect.arrayContaining(['own__echo', 'own__whoami', 'bridged__whoami', 'mcp_connections']),
+    );
     const bobTools = await toolNames(bob);
     expect(bobTools).toEqual(expect.arrayContaining(['own__echo', 'own__whoami', 'mcp_connections']));
     expect(bobTools).not.toContain('bridged__whoami');
@@ -128,8 +170,12 @@ describe('the Agents plugin bridge', () => {
     const { alice, bob } = world();
     expect(await callAs(alice, 'own__whoami')).toEqual(expect.objectContaining({ isError: false, text: alice.userId }));
     expect(await callAs(bob, 'own__whoami')).toEqual(expect.objectContaining({ isError: false, text: bob.userId }));
-    expect(await callAs(alice, 'bridged__whoami')).toEqual(expect.objectContaining({ isError: false, text: alice.username }));
-    expect(await callAs(alice, 'own__echo', { message: 'through the bridge' })).toEqual(expect.objectContaining({ text: 'echo: through the bridge' }));
+    expect(await callAs(alice, 'bridged__whoami')).toEqual(
+      expect.objectContaining({ isError: false, text: alice.username }),
+    );
+    expect(await callAs(alice, 'own__echo', { message: 'through the bridge' })).toEqual(
+      expect.objectContaining({ text: 'echo: through the bridge' }),
+    );
     const bobsConnections = await callAs(bob, 'mcp_connections');
     expect(bobsConnections.text).toContain('bridged');
     expect(bobsConnections.text).toContain(pluginPath('/mcp/oauth/bridged/start'));
@@ -137,7 +183,13 @@ describe('the Agents plugin bridge', () => {
 
   it('refuses a plugin outside TrustedPluginIDs, and a browser request naming a user', async () => {
     await setPluginEnabled(UNTRUSTED, true);
-    const response = await throughStandIn(UNTRUSTED, 'list-tools', world().alice, {}, `&plugin_id=${PLUGIN_ID}&path=/api/v1/mcp`);
+    const response = await throughStandIn(
+      UNTRUSTED,
+      'list-tools',
+      world().alice,
+      {},
+      `&plugin_id=${PLUGIN_ID}&path=/api/v1/mcp`,
+    );
     expect(response.status).toBe(502);
     expect([401, 403]).toContain(response.json.status);
     await setPluginEnabled(UNTRUSTED, false);
@@ -154,36 +206,65 @@ describe('the Agents plugin bridge', () => {
   it('shows the Agents plugin’s refusal and its reason in /mcp status, and follows the AgentsBridge setting', async () => {
     const { alice, admin } = world();
     const refuse = (status: number) =>
-      api().ok(`/plugins/${AGENTS}/test/refuse`, { as: admin, json: { status, body: { error: LICENCE, license_required: 'enterprise' } } });
+      api().ok(`/plugins/${AGENTS}/test/refuse`, {
+        as: admin,
+        json: { status, body: { error: LICENCE, license_required: 'enterprise' } },
+      });
     await refuse(403);
     await setAgentsBridge(false);
-    await eventually(async () => expect(await bridgeLine(alice)).toContain('off: a system admin turned off'), 10_000, 250);
-    expect((await standInRecord()).events.at(-1)).toEqual(expect.objectContaining({ kind: 'unregister', plugin_id: PLUGIN_ID }));
+    await eventually(
+      async () => expect(await bridgeLine(alice)).toContain('off: a system admin turned off'),
+      10_000,
+      250,
+    );
+    expect((await standInRecord()).events.at(-1)).toEqual(
+      expect.objectContaining({ kind: 'unregister', plugin_id: PLUGIN_ID }),
+    );
 
     await setAgentsBridge(true);
-    await eventually(async () => expect(await bridgeLine(alice)).toContain(`refused the registration: ${LICENCE}`), 10_000, 250);
+    await eventually(
+      async () => expect(await bridgeLine(alice)).toContain(`refused the registration: ${LICENCE}`),
+      10_000,
+      250,
+    );
 
     await refuse(0);
     await setAgentsBridge(false);
     await setAgentsBridge(true);
-    await eventually(async () => expect(await bridgeLine(alice)).toContain('registered with the Agents plugin'), 10_000, 250);
+    await eventually(
+      async () => expect(await bridgeLine(alice)).toContain('registered with the Agents plugin'),
+      10_000,
+      250,
+    );
   });
 
   it('registers again when the Agents plugin comes back after a restart', async () => {
     await setPluginEnabled(AGENTS, false);
-    await eventually(async () => expect(await bridgeLine(world().alice)).toContain('the Agents plugin is not running'), ONE_LOOK_MS, 500);
+    await eventually(
+      async () => expect(await bridgeLine(world().alice)).toContain('the Agents plugin is not running'),
+      ONE_LOOK_MS,
+      500,
+    );
     await setPluginEnabled(AGENTS, true); // the stand-in, like older Agents versions, forgot every registration
-    await eventually(async () => expect((await standInRecord()).registrations[PLUGIN_ID]).toBeDefined(), ONE_LOOK_MS, 500);
+    await eventually(
+      async () => expect((await standInRecord()).registrations[PLUGIN_ID]).toBeDefined(),
+      ONE_LOOK_MS,
+      500,
+    );
   }, 150_000);
 
   it('unregisters when this plugin is disabled, and registers at once when it is enabled again', async () => {
     const { admin } = world();
     await disablePlugin(api(), admin);
-    await eventually(async () => {
-      const record = await standInRecord();
-      expect(record.registrations[PLUGIN_ID]).toBeUndefined();
-      expect(record.events.at(-1)).toEqual(expect.objectContaining({ kind: 'unregister', plugin_id: PLUGIN_ID }));
-    }, 30_000, 250);
+    await eventually(
+      async () => {
+        const record = await standInRecord();
+        expect(record.registrations[PLUGIN_ID]).toBeUndefined();
+        expect(record.events.at(-1)).toEqual(expect.objectContaining({ kind: 'unregister', plugin_id: PLUGIN_ID }));
+      },
+      30_000,
+      250,
+    );
     await enablePlugin(api(), admin);
     await eventually(async () => expect((await standInRecord()).registrations[PLUGIN_ID]).toBeDefined(), 20_000, 250);
   }, 120_000);

@@ -38,7 +38,10 @@ const tokenIds: string[] = [];
 const clients: Client[] = [];
 
 /** `own` (reports the X-Mattermost-UserID it got) and `ide` (OAuth: each user connects their own account). */
-const servers = () => [{ name: 'own', baseURL: own.url }, { name: 'ide', baseURL: secure.url }];
+const servers = () => [
+  { name: 'own', baseURL: own.url },
+  { name: 'ide', baseURL: secure.url },
+];
 
 /** The admin saves the plugin's settings with External MCP clients on or off (one config push). */
 async function setExternalClients(on: boolean): Promise<void> {
@@ -47,7 +50,10 @@ async function setExternalClients(on: boolean): Promise<void> {
 
 /** A personal access token as the user makes it (Profile > Security > Personal Access Tokens); its secret. */
 async function personalAccessToken(user: Session, description = 'my IDE'): Promise<{ id: string; token: string }> {
-  const created = await api().ok(`/api/v4/users/${user.userId}/tokens`, { as: user, json: { description } }) as { id: string; token: string };
+  const created = (await api().ok(`/api/v4/users/${user.userId}/tokens`, { as: user, json: { description } })) as {
+    id: string;
+    token: string;
+  };
   tokenIds.push(created.id);
   return created;
 }
@@ -78,7 +84,15 @@ async function connectThroughMcpRemote(token: string, configDir: string): Promis
   const proxy = createRequire(import.meta.url).resolve('mcp-remote/dist/proxy.js');
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [proxy, new URL(ENDPOINT, world().siteURL).href, '--allow-http', '--transport', 'http-only', '--header', `Authorization:Bearer ${token}`],
+    args: [
+      proxy,
+      new URL(ENDPOINT, world().siteURL).href,
+      '--allow-http',
+      '--transport',
+      'http-only',
+      '--header',
+      `Authorization:Bearer ${token}`,
+    ],
     env: { PATH: process.env.PATH ?? '', HOME: configDir, MCP_REMOTE_CONFIG_DIR: configDir },
     stderr: 'ignore',
   });
@@ -92,21 +106,38 @@ async function toolNames(client: Client): Promise<string[]> {
   return (await client.listTools()).tools.map((t) => t.name);
 }
 
-async function callText(client: Client, name: string, args: Record<string, unknown> = {}): Promise<{ isError: boolean; text: string }> {
-  const result = await client.callTool({ name, arguments: args }) as { isError?: boolean; content: Array<{ type: string; text?: string }> };
-  return { isError: result.isError === true, text: result.content.filter((c) => c.type === 'text').map((c) => c.text).join('\n') };
+async function callText(
+  client: Client,
+  name: string,
+  args: Record<string, unknown> = {},
+): Promise<{ isError: boolean; text: string }> {
+  const result = (await client.callTool({ name, arguments: args })) as {
+    isError?: boolean;
+    content: Array<{ type: string; text?: string }>;
+  };
+  return {
+    isError: result.isError === true,
+    text: result.content
+      .filter((c) => c.type === 'text')
+      .map((c) => c.text)
+      .join('\n'),
+  };
 }
 
 /** Nothing of a user's: no tool, server or user id. */
 function expectNoToolData(response: ApiResponse): void {
   const { alice, bob } = world();
-  for (const secret of ['own__', 'ide__', 'mcp_connections', 'whoami', alice.userId, bob.userId]) expect(response.text).not.toContain(secret);
+  for (const secret of ['own__', 'ide__', 'mcp_connections', 'whoami', alice.userId, bob.userId])
+    expect(response.text).not.toContain(secret);
 }
 
 function expectTurnedOff(response: ApiResponse): void {
   expect({ status: response.status, body: response.json }).toEqual({
     status: 403,
-    body: expect.objectContaining({ code: 'ERR_EXTERNAL_CLIENTS_OFF', error: expect.stringContaining('A system admin can turn on External MCP clients') }),
+    body: expect.objectContaining({
+      code: 'ERR_EXTERNAL_CLIENTS_OFF',
+      error: expect.stringContaining('A system admin can turn on External MCP clients'),
+    }),
   });
   expectNoToolData(response);
 }
@@ -122,7 +153,11 @@ beforeAll(async () => {
   await useServers(servers()); // saves only the servers: External MCP clients is at its default, off
   // The admin lets both users make personal access tokens (System Console > Users > Manage Roles).
   for (const user of [alice, bob]) {
-    await api().ok(`/api/v4/users/${user.userId}/roles`, { as: admin, method: 'PUT', json: { roles: 'system_user system_user_access_token' } });
+    await api().ok(`/api/v4/users/${user.userId}/roles`, {
+      as: admin,
+      method: 'PUT',
+      json: { roles: 'system_user system_user_access_token' },
+    });
   }
   aliceToken = (await personalAccessToken(alice)).token;
   bobToken = (await personalAccessToken(bob)).token;
@@ -133,7 +168,12 @@ afterAll(async () => {
   const { admin, alice, bob } = world();
   for (const client of clients) await client.close().catch(() => undefined);
   for (const id of tokenIds) await api().request('/api/v4/users/tokens/revoke', { as: admin, json: { token_id: id } });
-  for (const user of [alice, bob]) await api().request(`/api/v4/users/${user.userId}/roles`, { as: admin, method: 'PUT', json: { roles: 'system_user' } });
+  for (const user of [alice, bob])
+    await api().request(`/api/v4/users/${user.userId}/roles`, {
+      as: admin,
+      method: 'PUT',
+      json: { roles: 'system_user' },
+    });
   await api().request(pluginPath('/mcp/oauth/ide'), { as: alice, method: 'DELETE' });
   await setExternalClients(false);
   await own?.close();
@@ -154,10 +194,15 @@ describe('external MCP clients through Mattermost with a personal access token',
 
     const client = await connectWith(aliceToken);
     expect(client.getServerVersion()?.name).toBeTruthy();
-    expect(await toolNames(client)).toEqual(expect.arrayContaining(['mcp_connections', 'own__echo', 'own__whoami', 'ide__whoami']));
+    expect(await toolNames(client)).toEqual(
+      expect.arrayContaining(['mcp_connections', 'own__echo', 'own__whoami', 'ide__whoami']),
+    );
     expect(await callText(client, 'own__whoami')).toEqual({ isError: false, text: alice.userId });
     expect(await callText(client, 'ide__whoami')).toEqual({ isError: false, text: alice.username }); // her own account at the server
-    expect(await callText(client, 'own__echo', { message: 'from my IDE' })).toEqual({ isError: false, text: 'echo: from my IDE' });
+    expect(await callText(client, 'own__echo', { message: 'from my IDE' })).toEqual({
+      isError: false,
+      text: 'echo: from my IDE',
+    });
     // The token opened Mattermost and went no further: the MCP server got the user's id, never the token.
     expect(own.requests.length).toBeGreaterThan(0);
     expect(JSON.stringify(own.requests.map((r) => r.headers))).not.toContain(aliceToken);
@@ -168,7 +213,9 @@ describe('external MCP clients through Mattermost with a personal access token',
     const configDir = mkdtempSync(join(tmpdir(), 'mcp-remote-'));
     try {
       const client = await connectThroughMcpRemote(aliceToken, configDir);
-      expect(await toolNames(client)).toEqual(expect.arrayContaining(['mcp_connections', 'own__whoami', 'ide__whoami']));
+      expect(await toolNames(client)).toEqual(
+        expect.arrayContaining(['mcp_connections', 'own__whoami', 'ide__whoami']),
+      );
       expect(await callText(client, 'own__whoami')).toEqual({ isError: false, text: alice.userId });
       expect(await callText(client, 'ide__whoami')).toEqual({ isError: false, text: alice.username });
       await client.close();
@@ -192,7 +239,10 @@ describe('external MCP clients through Mattermost with a personal access token',
   it('answer 401 and nothing else without a token, with a made-up one, or with one the user revoked', async () => {
     const { alice } = world();
     const revoked = await personalAccessToken(alice, 'a laptop I lost');
-    expect(await callText(await connectWith(revoked.token), 'own__whoami')).toEqual({ isError: false, text: alice.userId });
+    expect(await callText(await connectWith(revoked.token), 'own__whoami')).toEqual({
+      isError: false,
+      text: alice.userId,
+    });
     await api().ok('/api/v4/users/tokens/revoke', { as: alice, json: { token_id: revoked.id } });
 
     const cases: Array<[string, string | undefined]> = [
@@ -203,7 +253,11 @@ describe('external MCP clients through Mattermost with a personal access token',
     for (const [what, authorization] of cases) {
       // Mattermost passes the request on without a user; the sidecar answers.
       const response = await post(authorization);
-      expect({ what, status: response.status, code: response.json?.code }).toEqual({ what, status: 401, code: 'ERR_NO_USER' });
+      expect({ what, status: response.status, code: response.json?.code }).toEqual({
+        what,
+        status: 401,
+        code: 'ERR_NO_USER',
+      });
       expectNoToolData(response);
     }
     await expect(connectWith(revoked.token)).rejects.toMatchObject({ code: 401 });

@@ -20,11 +20,15 @@ const processes = () => pluginProcesses(world().serverPid, bundleDir());
 
 async function expectCallsWork(): Promise<void> {
   const { alice } = world();
-  await eventually(async () => {
-    const response = await callTool(alice, 'own__whoami');
-    expect(response.status).toBe(200);
-    expect(response.json.text).toBe(alice.userId);
-  }, 30_000, 200);
+  await eventually(
+    async () => {
+      const response = await callTool(alice, 'own__whoami');
+      expect(response.status).toBe(200);
+      expect(response.json.text).toBe(alice.userId);
+    },
+    30_000,
+    200,
+  );
 }
 
 describe('the runtime', () => {
@@ -48,11 +52,15 @@ describe('a sidecar killed with SIGKILL', () => {
     const [before] = processes().sidecars;
     expect(before).toBeDefined();
     process.kill(before!.pid, 'SIGKILL');
-    await eventually(() => {
-      const { sidecars } = processes();
-      expect(sidecars).toHaveLength(1);
-      expect(sidecars[0]!.pid).not.toBe(before!.pid);
-    }, 30_000, 100);
+    await eventually(
+      () => {
+        const { sidecars } = processes();
+        expect(sidecars).toHaveLength(1);
+        expect(sidecars[0]!.pid).not.toBe(before!.pid);
+      },
+      30_000,
+      100,
+    );
     await expectCallsWork();
   });
 });
@@ -62,11 +70,15 @@ describe('disabling the plugin', () => {
     const { admin, alice } = world();
     expect(listeningSocketsUnder(bundleDir())).not.toEqual([]);
     await disablePlugin(api(), admin);
-    await eventually(() => {
-      expect(processes()).toEqual({ shims: [], sidecars: [] });
-      expect(listeningSocketsUnder(bundleDir())).toEqual([]);
-      expect(readdirSync(bundleDir()).filter((name) => name.endsWith('.sock'))).toEqual([]);
-    }, 30_000, 100);
+    await eventually(
+      () => {
+        expect(processes()).toEqual({ shims: [], sidecars: [] });
+        expect(listeningSocketsUnder(bundleDir())).toEqual([]);
+        expect(readdirSync(bundleDir()).filter((name) => name.endsWith('.sock'))).toEqual([]);
+      },
+      30_000,
+      100,
+    );
     const response = await api().request(pluginPath('/api/v1/tools'), { as: alice });
     expect(response.status).toBe(404);
   });

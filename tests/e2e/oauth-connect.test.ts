@@ -35,7 +35,9 @@ describe('OAuth Connect through Mattermost', () => {
     const { alice } = world();
     const before = await callTool(alice, 'secure__whoami');
     expect(before.status).toBe(403);
-    expect(before.json).toEqual(expect.objectContaining({ code: 'ERR_OAUTH_NEEDED', authURL: await connectURL(alice) }));
+    expect(before.json).toEqual(
+      expect.objectContaining({ code: 'ERR_OAUTH_NEEDED', authURL: await connectURL(alice) }),
+    );
     await connect(alice);
     const call = await callTool(alice, 'secure__whoami');
     expect(call.status).toBe(200);
@@ -78,7 +80,11 @@ describe('OAuth Connect through Mattermost', () => {
 
   it('Disconnect forgets the user’s tokens (revoked at the authorization server) and asks to connect again', async () => {
     const { alice, bob } = world();
-    const response = await api().request(pluginPath('/mcp/oauth/secure'), { as: alice, browser: true, method: 'DELETE' });
+    const response = await api().request(pluginPath('/mcp/oauth/secure'), {
+      as: alice,
+      browser: true,
+      method: 'DELETE',
+    });
     expect(response.status).toBe(200);
     expect(response.json).toEqual({ serverName: 'secure', revoked: true });
     const again = await callTool(alice, 'secure__whoami');

@@ -29,16 +29,21 @@ afterAll(async () => {
 /** The API key the server last received, once alice's call reached it. */
 async function keyReceivedBy(server: TestMcpServer): Promise<string | string[] | undefined> {
   const before = server.requests.length;
-  await eventually(async () => {
-    const response = await callTool(world().alice, 'keyed__whoami');
-    expect(response.status).toBe(200);
-    expect(server.requests.length).toBeGreaterThan(before);
-  }, 30_000, 200);
+  await eventually(
+    async () => {
+      const response = await callTool(world().alice, 'keyed__whoami');
+      expect(response.status).toBe(200);
+      expect(server.requests.length).toBeGreaterThan(before);
+    },
+    30_000,
+    200,
+  );
   return server.requests.filter((r) => r.method === 'POST').at(-1)!.headers['x-api-key'];
 }
 
 const readConfig = () => api().ok('/api/v4/config', { as: world().admin });
-const saveConfig = (config: unknown) => api().request('/api/v4/config', { as: world().admin, method: 'PUT', json: config });
+const saveConfig = (config: unknown) =>
+  api().request('/api/v4/config', { as: world().admin, method: 'PUT', json: config });
 
 describe('secret settings', () => {
   it('are masked whole in the config API, even for a system admin', async () => {
@@ -58,13 +63,17 @@ describe('secret settings', () => {
   it('give the console the server list with each header value masked, to system admins only', async () => {
     const { admin, alice } = world();
     const listed = await api().ok(pluginPath('/admin/mcp/config'), { as: admin });
-    expect(listed.config.servers).toEqual([expect.objectContaining({ name: 'keyed', headers: { 'X-Api-Key': SECRET_MASK } })]);
+    expect(listed.config.servers).toEqual([
+      expect.objectContaining({ name: 'keyed', headers: { 'X-Api-Key': SECRET_MASK } }),
+    ]);
     expect((await api().request(pluginPath('/admin/mcp/config'), { as: alice })).status).toBe(403);
   });
 
   it('keep a header value the console sent back masked inside an edited Config', async () => {
     const config = await readConfig();
-    config.PluginSettings.Plugins[PLUGIN_ID].config = { servers: [{ name: 'keyed', baseURL: second.url, headers: { 'X-Api-Key': SECRET_MASK } }] };
+    config.PluginSettings.Plugins[PLUGIN_ID].config = {
+      servers: [{ name: 'keyed', baseURL: second.url, headers: { 'X-Api-Key': SECRET_MASK } }],
+    };
     const response = await saveConfig(config);
     expect(response.status).toBe(200);
     expect(await keyReceivedBy(second)).toBe(API_KEY);
@@ -73,10 +82,14 @@ describe('secret settings', () => {
 
   it('refuse a mask with no saved value, naming the server and the header', async () => {
     const config = await readConfig();
-    config.PluginSettings.Plugins[PLUGIN_ID].config = { servers: [{ name: 'renamed', baseURL: second.url, headers: { 'X-Api-Key': SECRET_MASK } }] };
+    config.PluginSettings.Plugins[PLUGIN_ID].config = {
+      servers: [{ name: 'renamed', baseURL: second.url, headers: { 'X-Api-Key': SECRET_MASK } }],
+    };
     const response = await saveConfig(config);
     expect(response.status).toBe(400);
-    expect((response.json as { message: string }).message).toContain('Server renamed: header X-Api-Key is masked but has no saved value');
+    expect((response.json as { message: string }).message).toContain(
+      'Server renamed: header X-Api-Key is masked but has no saved value',
+    );
     expect(await keyReceivedBy(second)).toBe(API_KEY);
   });
 });

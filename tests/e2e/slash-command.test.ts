@@ -18,7 +18,10 @@ beforeAll(async () => {
   as = await startAuthorizationServer();
   locked = await startProtectedMcpServer({ issuer: as.issuer, jwksURL: as.jwksURL });
   wiki = await startMcpServer({ tools: [echoTool, whoamiTool] });
-  await useServers([{ name: 'wiki', baseURL: wiki.url }, { name: 'locked', baseURL: locked.url }]);
+  await useServers([
+    { name: 'wiki', baseURL: wiki.url },
+    { name: 'locked', baseURL: locked.url },
+  ]);
 });
 
 afterAll(async () => {
@@ -44,20 +47,27 @@ describe('/mcp in a channel', () => {
 
   it('connect gives the Connect link; after the browser flow the server is connected', async () => {
     const { bob } = world();
-    expect(await runCommand(bob, '/mcp connect locked')).toContain(`(${world().siteURL}${pluginPath('/mcp/oauth/locked/start')})`);
+    expect(await runCommand(bob, '/mcp connect locked')).toContain(
+      `(${world().siteURL}${pluginPath('/mcp/oauth/locked/start')})`,
+    );
     await connectInBrowser(bob, 'locked', as.issuer);
-    expect(await runCommand(bob, '/mcp status')).toMatch(/\| ✅ \| \*\*locked\*\* \| Connected, 2 tools \(~\d+ tokens\) \|/);
+    expect(await runCommand(bob, '/mcp status')).toMatch(
+      /\| ✅ \| \*\*locked\*\* \| Connected, 2 tools \(~\d+ tokens\) \|/,
+    );
     expect(await runCommand(bob, '/mcp connect locked')).toContain('**locked** is already connected for you');
   });
 
   it('disconnect removes the user’s stored connection and status asks to connect again', async () => {
     const { bob } = world();
-    expect(await runCommand(bob, '/mcp disconnect locked')).toBe('Removed your stored connection to **locked**. Run `/mcp connect locked` to connect again.');
+    expect(await runCommand(bob, '/mcp disconnect locked')).toBe(
+      'Removed your stored connection to **locked**. Run `/mcp connect locked` to connect again.',
+    );
     expect(await runCommand(bob, '/mcp status')).toContain(`| 🔑 | **locked** | Not connected: ${connectLink()} |`);
   });
 
   it('help lists every subcommand', async () => {
     const text = await runCommand(world().alice, '/mcp help');
-    for (const sub of ['status', 'tools', 'connect <server>', 'disconnect <server>', 'help']) expect(text).toContain(`\`/mcp ${sub}\``);
+    for (const sub of ['status', 'tools', 'connect <server>', 'disconnect <server>', 'help'])
+      expect(text).toContain(`\`/mcp ${sub}\``);
   });
 });

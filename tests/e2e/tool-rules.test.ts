@@ -36,15 +36,20 @@ const names = async () => {
 };
 
 describe('tool rules through Mattermost', () => {
-  it('a tool an admin disables through the config API leaves the user\'s listing and refuses the call, naming the tool', async () => {
+  it("a tool an admin disables through the config API leaves the user's listing and refuses the call, naming the tool", async () => {
     expect(await names()).toEqual(['own__echo', 'own__purge']);
-    await patchPluginConfig(api(), world().admin, { servers: [{ name: 'own', baseURL: own.url, tools: { purge: { enabled: false } } }] });
+    await patchPluginConfig(api(), world().admin, {
+      servers: [{ name: 'own', baseURL: own.url, tools: { purge: { enabled: false } } }],
+    });
     // One push: Mattermost hands the saved config to the plugin, which applies it; no restart, no second save.
     await eventually(async () => expect(await names()).toEqual(['own__echo']), 10_000, 100);
 
     const refused = await callTool(world().alice, 'own__purge');
     expect(refused.status).toBe(403);
-    expect(refused.json).toEqual({ code: 'ERR_MCP_TOOL_DISABLED', error: expect.stringContaining('Tool own__purge (purge on server own) is disabled by a system admin') });
+    expect(refused.json).toEqual({
+      code: 'ERR_MCP_TOOL_DISABLED',
+      error: expect.stringContaining('Tool own__purge (purge on server own) is disabled by a system admin'),
+    });
     expect(calls).toEqual([]);
     expect(await runCommand(world().alice, '/mcp tools')).not.toContain('purge');
     expect((await callTool(world().alice, 'own__echo', { message: 'still here' })).json.text).toContain('still here');

@@ -25,7 +25,14 @@ const digestTool: TestTool = {
   name: 'digest',
   description: 'Returns the SHA-256 and length of its message',
   inputSchema: { type: 'object', properties: { message: { type: 'string' } }, required: ['message'] },
-  run: (args) => ({ content: [{ type: 'text', text: `${createHash('sha256').update(String(args.message)).digest('hex')} ${String(args.message).length}` }] }),
+  run: (args) => ({
+    content: [
+      {
+        type: 'text',
+        text: `${createHash('sha256').update(String(args.message)).digest('hex')} ${String(args.message).length}`,
+      },
+    ],
+  }),
 };
 
 let everything: EverythingServer;
@@ -34,7 +41,10 @@ let own: TestMcpServer;
 beforeAll(async () => {
   everything = await startEverythingServer();
   own = await startMcpServer({ tools: [echoTool, whoamiTool, failingTool, digestTool], bodyLimit: '20mb' }); // takes a 16 MiB call
-  await useServers([{ name: 'everything', baseURL: everything.url }, { name: 'own', baseURL: own.url }]);
+  await useServers([
+    { name: 'everything', baseURL: everything.url },
+    { name: 'own', baseURL: own.url },
+  ]);
 });
 
 afterAll(async () => {
@@ -61,14 +71,24 @@ describe('tools through Mattermost', () => {
     const response = await listTools(world().alice);
     expect(response.status).toBe(200);
     const names = response.json.tools.map((t: { name: string }) => t.name);
-    expect(names).toEqual(expect.arrayContaining(['everything__echo', 'everything__get-tiny-image', 'own__echo', 'own__whoami', 'own__fail']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'everything__echo',
+        'everything__get-tiny-image',
+        'own__echo',
+        'own__whoami',
+        'own__fail',
+      ]),
+    );
     expect(response.json.errors).toEqual({ toolAuthErrors: [], errors: [] });
   });
 
   it('calls the reference server’s echo', async () => {
     const response = await callTool(world().alice, 'everything__echo', { message: 'hello from Mattermost' });
     expect(response.status).toBe(200);
-    expect(response.json).toEqual(expect.objectContaining({ isError: false, text: expect.stringContaining('hello from Mattermost') }));
+    expect(response.json).toEqual(
+      expect.objectContaining({ isError: false, text: expect.stringContaining('hello from Mattermost') }),
+    );
   });
 
   it('returns an image a tool made', async () => {
@@ -85,9 +105,17 @@ describe('tools through Mattermost', () => {
   });
 
   it('gives up on a tool that runs past the call’s timeout, saying so', async () => {
-    const response = await callTool(world().alice, 'everything__trigger-long-running-operation', { duration: 30, steps: 30 }, { timeoutMs: 500 });
+    const response = await callTool(
+      world().alice,
+      'everything__trigger-long-running-operation',
+      { duration: 30, steps: 30 },
+      { timeoutMs: 500 },
+    );
     expect(response.status).toBe(502);
-    expect(response.json).toEqual({ code: 'ERR_MCP_TOOL_CALL', error: expect.stringContaining('no answer within 0.5 s') });
+    expect(response.json).toEqual({
+      code: 'ERR_MCP_TOOL_CALL',
+      error: expect.stringContaining('no answer within 0.5 s'),
+    });
   });
 
   it('hands each user’s own Mattermost id to the MCP server', async () => {
@@ -111,18 +139,27 @@ describe('request bodies through the plugin RPC', () => {
   });
 
   it('delivers a chunked body', async () => {
-    const response = await rawCall(JSON.stringify({ name: 'own__echo', arguments: { message: 'in seven chunks' } }), 'chunked');
+    const response = await rawCall(
+      JSON.stringify({ name: 'own__echo', arguments: { message: 'in seven chunks' } }),
+      'chunked',
+    );
     expect(response.status).toBe(200);
     expect(response.json.text).toBe('echo: in seven chunks');
   });
 
   it('delivers a 16 MiB body intact to the MCP server, chunked and with a length', async () => {
-    const message = Array.from({ length: SIDECAR_BODY_LIMIT - 4096 }, (_, i) => String.fromCharCode(97 + (i * 7919 % 26))).join('');
+    const message = Array.from({ length: SIDECAR_BODY_LIMIT - 4096 }, (_, i) =>
+      String.fromCharCode(97 + ((i * 7919) % 26)),
+    ).join('');
     const body = JSON.stringify({ name: 'own__digest', arguments: { message } });
     expect(body.length).toBeGreaterThan(SIDECAR_BODY_LIMIT - 8192);
     for (const framing of ['length', 'chunked'] as const) {
       const response = await rawCall(body, framing);
-      expect({ framing, status: response.status, text: response.json.text }).toEqual({ framing, status: 200, text: `${sha256(message)} ${message.length}` });
+      expect({ framing, status: response.status, text: response.json.text }).toEqual({
+        framing,
+        status: 200,
+        text: `${sha256(message)} ${message.length}`,
+      });
     }
   });
 

@@ -89,24 +89,36 @@ describe('an authorization server that is down or slow', () => {
   it.each([
     ['down', 'drop', /Could not reach http:\/\/127\.0\.0\.1:\d+\/\.well-known\//],
     ['slow', 'hang', /No answer from http:\/\/127\.0\.0\.1:\d+\/\.well-known\/[^ ]+ in time/],
-  ] as const)('during discovery (%s): the user gets a clear error, the other servers work, and a later attempt asks to connect', async (_name, fault, message) => {
-    host.set(fault);
-    const { tools, errors } = await manager.getToolsForUser('alice');
-    expect(tools.map((t) => t.name)).toEqual(['open__echo']);
-    expect(errors.toolAuthErrors).toEqual([]);
-    expect(errors.errors).toEqual([{ serverName: 'secure', code: 'ERR_OAUTH_SETUP', message: expect.stringMatching(message) }]);
-    expect(errors.errors[0]!.message).toMatch(/^Server secure: the server requires authorization, but it cannot be started: /);
+  ] as const)(
+    'during discovery (%s): the user gets a clear error, the other servers work, and a later attempt asks to connect',
+    async (_name, fault, message) => {
+      host.set(fault);
+      const { tools, errors } = await manager.getToolsForUser('alice');
+      expect(tools.map((t) => t.name)).toEqual(['open__echo']);
+      expect(errors.toolAuthErrors).toEqual([]);
+      expect(errors.errors).toEqual([
+        { serverName: 'secure', code: 'ERR_OAUTH_SETUP', message: expect.stringMatching(message) },
+      ]);
+      expect(errors.errors[0]!.message).toMatch(
+        /^Server secure: the server requires authorization, but it cannot be started: /,
+      );
 
-    host.set('up');
-    clock += 61_000; // past the user's own backoff and the authorization server's cooldown
-    const later = await manager.getToolsForUser('alice');
-    expect(later.errors.errors).toEqual([]);
-    expect(later.errors.toolAuthErrors.map((e) => e.serverName)).toEqual(['secure']);
-  });
+      host.set('up');
+      clock += 61_000; // past the user's own backoff and the authorization server's cooldown
+      const later = await manager.getToolsForUser('alice');
+      expect(later.errors.errors).toEqual([]);
+      expect(later.errors.toolAuthErrors.map((e) => e.serverName)).toEqual(['secure']);
+    },
+  );
 
   it('during client registration: a clear error, and registration succeeds later', async () => {
     host.set('drop', path('/reg'));
-    expect(await secureError('bob')).toEqual(expect.objectContaining({ code: 'ERR_OAUTH_SETUP', message: expect.stringMatching(/Could not reach http:\/\/127\.0\.0\.1:\d+\/reg/) }));
+    expect(await secureError('bob')).toEqual(
+      expect.objectContaining({
+        code: 'ERR_OAUTH_SETUP',
+        message: expect.stringMatching(/Could not reach http:\/\/127\.0\.0\.1:\d+\/reg/),
+      }),
+    );
     host.set('up');
     clock += 61_000;
     await connect('bob');
@@ -117,9 +129,13 @@ describe('an authorization server that is down or slow', () => {
     const { errors } = await manager.getToolsForUser('carol');
     const callback = await new BrowserUser({ login: 'carol' }).authorize(errors.toolAuthErrors[0]!.authURL, CALLBACK);
     host.set('hang', path('/token'));
-    const failure = await oauth.completeAuthorization('carol', callback.searchParams, serverNamed).catch((error: unknown) => error);
+    const failure = await oauth
+      .completeAuthorization('carol', callback.searchParams, serverNamed)
+      .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(OAuthNetworkError);
-    expect((failure as OAuthNetworkError).message).toMatch(/^No answer from http:\/\/127\.0\.0\.1:\d+\/token in time; try again later\.$/);
+    expect((failure as OAuthNetworkError).message).toMatch(
+      /^No answer from http:\/\/127\.0\.0\.1:\d+\/token in time; try again later\.$/,
+    );
     expect(await oauth.hasTokens('carol', 'secure')).toBe(false);
 
     host.set('up');
@@ -137,8 +153,13 @@ describe('an authorization server that is down or slow', () => {
 
       const failure = await manager.callTool('dave', 'secure__whoami', {}).catch((error: unknown) => error);
       expect(failure).toBeInstanceOf(TokenUnavailableError);
-      expect((failure as Error).message).toMatch(/^Server secure: your connection could not be renewed because the authorization server did not answer \(.*\)\. You stay connected; try again in a minute\.$/);
-      expect(toErrorResponse(failure)).toEqual({ status: 503, body: { error: (failure as Error).message, code: 'ERR_OAUTH_TOKEN_UNAVAILABLE' } });
+      expect((failure as Error).message).toMatch(
+        /^Server secure: your connection could not be renewed because the authorization server did not answer \(.*\)\. You stay connected; try again in a minute\.$/,
+      );
+      expect(toErrorResponse(failure)).toEqual({
+        status: 503,
+        body: { error: (failure as Error).message, code: 'ERR_OAUTH_TOKEN_UNAVAILABLE' },
+      });
       expect(await store.records('tokens').get('dave:secure')).toEqual(before);
       const listed = await manager.getToolsForUser('dave');
       expect(listed.errors.toolAuthErrors).toEqual([]); // not asked to connect again
@@ -172,14 +193,15 @@ describe('an authorization server that is down or slow', () => {
       const rounds = 10;
       for (let round = 0; round < rounds; round++) {
         const calls = await Promise.allSettled(users.map((u) => manager.callTool(u, 'secure__whoami', {})));
-        for (const call of calls) expect(call).toMatchObject({ status: 'rejected', reason: expect.any(TokenUnavailableError) });
+        for (const call of calls)
+          expect(call).toMatchObject({ status: 'rejected', reason: expect.any(TokenUnavailableError) });
         clock += 3_000; // past each user's own backoff; the breaker's cooldown (5 s, doubling) is longer
       }
       // One wave while the server died (the refreshes already under way), then a probe per cooldown at most,
       // instead of a refresh per user and round (200).
       const sent = tokenRequests() - before;
       expect(sent).toBeLessThanOrEqual(users.length + DEFAULT_FAILURE_THRESHOLD + rounds / 2);
-      expect(sent).toBeLessThan(users.length * rounds / 4);
+      expect(sent).toBeLessThan((users.length * rounds) / 4);
 
       host.set('up');
       clock += 10 * 60_000;

@@ -61,7 +61,8 @@ function manager(config: ConfigInput): { m: ClientManager; breakers: ServerBreak
 const dialsTo = (dials: readonly Dial[], server: string, state?: BreakerState): number =>
   dials.filter((d) => d.server === server && (state === undefined || d.state === state)).length;
 
-const users = (count: number, prefix = 'user'): string[] => Array.from({ length: count }, (_, i) => `${prefix}${String(i).padStart(4, '0')}`);
+const users = (count: number, prefix = 'user'): string[] =>
+  Array.from({ length: count }, (_, i) => `${prefix}${String(i).padStart(4, '0')}`);
 
 /** Every user lists tools once, concurrently; returns each user's error for `serverName` (undefined: none). */
 async function listRound(m: ClientManager, who: readonly string[], serverName: string) {
@@ -83,12 +84,15 @@ async function connectAll(m: ClientManager, who: readonly string[], serverName: 
 describe('a circuit breaker per MCP server, shared by all users', () => {
   it('dials a dead server a bounded number of times however many users ask, and tells each user why', async () => {
     const down = await dead();
-    const { m, breakers, dials } = manager({ servers: [{ name: 'down', baseURL: `http://127.0.0.1:${down.port}/mcp`, connectTimeoutSeconds: 1 }] });
+    const { m, breakers, dials } = manager({
+      servers: [{ name: 'down', baseURL: `http://127.0.0.1:${down.port}/mcp`, connectTimeoutSeconds: 1 }],
+    });
     const thousand = users(1000);
     for (let round = 0; round < 5; round++) {
       const errors = await listRound(m, thousand, 'down');
       // The first connection to a server that drops it may instead hang until the connect timeout.
-      for (const error of errors) expect(error?.message).toMatch(/^Server down: (could not connect \(|no answer to connect)/);
+      for (const error of errors)
+        expect(error?.message).toMatch(/^Server down: (could not connect \(|no answer to connect)/);
     }
     // Without the breaker: 1,000 dials in the first round and one per user whenever its backoff ends.
     expect(dialsTo(dials, 'down')).toBeLessThanOrEqual(DEFAULT_FAILURE_THRESHOLD);
@@ -107,7 +111,8 @@ describe('a circuit breaker per MCP server, shared by all users', () => {
     const down = await dead(portOf(s.url));
 
     const first = await Promise.allSettled(connected.map((u) => m.callTool(u, 's__echo', { message: 'x' })));
-    for (const result of first) expect(result).toMatchObject({ status: 'rejected', reason: { message: expect.stringMatching(/^Server s: /) } });
+    for (const result of first)
+      expect(result).toMatchObject({ status: 'rejected', reason: { message: expect.stringMatching(/^Server s: /) } });
     expect(breakers.breaker({ name: 's', baseURL: s.url }).state).toBe('open');
     // The clock stands still: the breaker stays open through the rounds below, however long they take. Dials
     // that went before it opened (calls, server streams reconnecting on their own timers) may still be
@@ -116,7 +121,8 @@ describe('a circuit breaker per MCP server, shared by all users', () => {
 
     for (let round = 0; round < 3; round++) {
       const calls = await Promise.allSettled(connected.map((u) => m.callTool(u, 's__echo', { message: 'x' })));
-      for (const call of calls) expect(call).toMatchObject({ status: 'rejected', reason: expect.any(ServerUnavailableError) });
+      for (const call of calls)
+        expect(call).toMatchObject({ status: 'rejected', reason: expect.any(ServerUnavailableError) });
     }
     expect(dials.length).toBe(whenOpened);
     expect(dialsTo(dials, 's', 'open')).toBe(0);
@@ -154,7 +160,12 @@ describe('a circuit breaker per MCP server, shared by all users', () => {
   it('leaves other servers and their users alone', async () => {
     const down = await dead();
     const good = await server();
-    const { m, breakers } = manager({ servers: [{ name: 'down', baseURL: `http://127.0.0.1:${down.port}/mcp` }, { name: 'good', baseURL: good.url }] });
+    const { m, breakers } = manager({
+      servers: [
+        { name: 'down', baseURL: `http://127.0.0.1:${down.port}/mcp` },
+        { name: 'good', baseURL: good.url },
+      ],
+    });
     const fifty = users(50);
     await connectAll(m, fifty, 'good');
     for (let round = 0; round < 4; round++) {

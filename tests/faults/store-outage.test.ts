@@ -3,7 +3,13 @@ import { ClientManager } from '../../server/mcp/client-manager.js';
 import type { Config, ServerConfig } from '../../server/config/schema.js';
 import { OAuthManager } from '../../server/oauth/oauth-manager.js';
 import { TokenUnavailableError } from '../../server/oauth/errors.js';
-import { createStore, generateKeyringEntry, StoreUnavailableError, type Store, type StoreOptions } from '../../server/store/index.js';
+import {
+  createStore,
+  generateKeyringEntry,
+  StoreUnavailableError,
+  type Store,
+  type StoreOptions,
+} from '../../server/store/index.js';
 import type { TestAuthorizationServer } from '../support/authorization-server.js';
 import type { ProtectedMcpServer } from '../support/protected-mcp-server.js';
 import { BrowserUser } from '../support/browser-user.js';
@@ -38,7 +44,10 @@ afterAll(async () => {
 
 const serverNamed = (name: string): ServerConfig | undefined => config.servers.find((s) => s.name === name);
 
-describe.each([['redis', privateRedis], ['postgres', privatePostgres]] as const)('a %s store that goes away under load', (_backend, startStoreServer) => {
+describe.each([
+  ['redis', privateRedis],
+  ['postgres', privatePostgres],
+] as const)('a %s store that goes away under load', (_backend, startStoreServer) => {
   let storeServer: StoreServer;
   let options: StoreOptions;
   const stores: Store[] = [];
@@ -96,16 +105,26 @@ describe.each([['redis', privateRedis], ['postgres', privatePostgres]] as const)
     // Load while the store is down: connected users are served from memory; what needs the store fails at once.
     let served = 0;
     for (let round = 0; round < 5; round++) {
-      const calls = await Promise.all(USERS.flatMap((u) => [
-        manager.callTool(u, 'secure__whoami', {}).then((r) => r.text),
-        manager.callTool(u, 'open__echo', { message: u }).then((r) => r.text),
-      ]));
+      const calls = await Promise.all(
+        USERS.flatMap((u) => [
+          manager.callTool(u, 'secure__whoami', {}).then((r) => r.text),
+          manager.callTool(u, 'open__echo', { message: u }).then((r) => r.text),
+        ]),
+      );
       expect(calls).toEqual(USERS.flatMap((u) => [u, `echo: ${u}`]));
       served += calls.length;
       const newcomer = await manager.getToolsForUser(`newcomer${round}`);
       expect(newcomer.tools.map((t) => t.name)).toEqual(['open__echo']);
-      expect(newcomer.errors.errors).toEqual([expect.objectContaining({ serverName: 'secure', code: 'ERR_OAUTH_TOKEN_UNAVAILABLE', message: expect.stringContaining('storage is unavailable') })]);
-      await expect(oauth.beginAuthorization(`newcomer${round}`, serverNamed('secure')!)).rejects.toBeInstanceOf(StoreUnavailableError);
+      expect(newcomer.errors.errors).toEqual([
+        expect.objectContaining({
+          serverName: 'secure',
+          code: 'ERR_OAUTH_TOKEN_UNAVAILABLE',
+          message: expect.stringContaining('storage is unavailable'),
+        }),
+      ]);
+      await expect(oauth.beginAuthorization(`newcomer${round}`, serverNamed('secure')!)).rejects.toBeInstanceOf(
+        StoreUnavailableError,
+      );
     }
     expect(served).toBe(100);
     const stuck = manager.callTool('newcomer0', 'secure__whoami', {});
@@ -113,19 +132,29 @@ describe.each([['redis', privateRedis], ['postgres', privatePostgres]] as const)
 
     // The store comes back: new users can connect again, and what was kept in memory is written.
     await storeServer.start();
-    await eventually(async () => {
-      clock += 61_000; // past the newcomer's own backoff
-      const { errors } = await manager.getToolsForUser('newcomer0');
-      expect(errors.toolAuthErrors.map((e) => e.serverName)).toEqual(['secure']);
-    }, 20_000, 200);
+    await eventually(
+      async () => {
+        clock += 61_000; // past the newcomer's own backoff
+        const { errors } = await manager.getToolsForUser('newcomer0');
+        expect(errors.toolAuthErrors.map((e) => e.serverName)).toEqual(['secure']);
+      },
+      20_000,
+      200,
+    );
     clock += 10_000;
-    expect((await Promise.all(USERS.map((u) => manager.callTool(u, 'secure__whoami', {})))).map((r) => r.text)).toEqual(USERS);
+    expect((await Promise.all(USERS.map((u) => manager.callTool(u, 'secure__whoami', {})))).map((r) => r.text)).toEqual(
+      USERS,
+    );
 
     // Nothing lost: a replica that knows only what is in the store serves every user, refreshing with the stored tokens.
     const other = await replica();
     clock += 60 * 60_000;
     const results = await Promise.allSettled(USERS.map((u) => other.manager.callTool(u, 'secure__whoami', {})));
-    const lost = USERS.filter((_u, i) => results[i]!.status !== 'fulfilled' || (results[i] as PromiseFulfilledResult<{ text: string }>).value.text !== USERS[i]);
+    const lost = USERS.filter(
+      (_u, i) =>
+        results[i]!.status !== 'fulfilled' ||
+        (results[i] as PromiseFulfilledResult<{ text: string }>).value.text !== USERS[i],
+    );
     expect(lost).toEqual([]);
   }, 90_000);
 });

@@ -21,13 +21,23 @@ describe('sidecar HTTP API', () => {
   const logs = captureLogger('debug');
 
   const settings = () => ({
-    config: { servers: [{ name: 'tools', baseURL: mcp.url, headers: { 'X-Api-Key': ADMIN_HEADER_VALUE } }, { name: 'dead', baseURL: dead.url }] },
+    config: {
+      servers: [
+        { name: 'tools', baseURL: mcp.url, headers: { 'X-Api-Key': ADMIN_HEADER_VALUE } },
+        { name: 'dead', baseURL: dead.url },
+      ],
+    },
   });
 
   beforeAll(async () => {
     mcp = await startMcpServer({ tools: [echoTool, whoamiTool] });
     dead = await startDeadServer();
-    sidecar = await startSidecar({ config: parseConfig(settings().config), secret: SECRET, logger: logs.logger, listen: '127.0.0.1:0' });
+    sidecar = await startSidecar({
+      config: parseConfig(settings().config),
+      secret: SECRET,
+      logger: logs.logger,
+      listen: '127.0.0.1:0',
+    });
   });
 
   afterAll(async () => {
@@ -36,14 +46,18 @@ describe('sidecar HTTP API', () => {
     await dead.close();
   });
 
-  const call = (path: string, options: Parameters<typeof sidecarRequest>[2] = {}) => sidecarRequest(sidecar.address, path, { secret: SECRET, userId: USER, ...options });
+  const call = (path: string, options: Parameters<typeof sidecarRequest>[2] = {}) =>
+    sidecarRequest(sidecar.address, path, { secret: SECRET, userId: USER, ...options });
 
   describe('trust', () => {
-    it.each(['/healthz', '/api/v1/tools', '/mcp/tools', '/hooks/OnConfigurationChange'])('answers 401 to %s without the sidecar secret', async (path) => {
-      const response = await sidecarRequest(sidecar.address, path, { userId: USER });
-      expect(response.status).toBe(401);
-      expect(response.body.code).toBe('ERR_SIDECAR_SECRET');
-    });
+    it.each(['/healthz', '/api/v1/tools', '/mcp/tools', '/hooks/OnConfigurationChange'])(
+      'answers 401 to %s without the sidecar secret',
+      async (path) => {
+        const response = await sidecarRequest(sidecar.address, path, { userId: USER });
+        expect(response.status).toBe(401);
+        expect(response.body.code).toBe('ERR_SIDECAR_SECRET');
+      },
+    );
 
     it('answers 401 to a wrong secret, even one that shares a prefix', async () => {
       const response = await sidecarRequest(sidecar.address, '/api/v1/tools', { secret: `${SECRET}x`, userId: USER });
@@ -63,12 +77,19 @@ describe('sidecar HTTP API', () => {
     });
 
     it('refuses to listen on a non-loopback address by default', async () => {
-      await expect(startSidecar({ config: parseConfig({}), secret: SECRET, logger: silentLogger(), listen: '0.0.0.0:0' })).rejects.toThrow(/refusing to listen on 0.0.0.0/);
+      await expect(
+        startSidecar({ config: parseConfig({}), secret: SECRET, logger: silentLogger(), listen: '0.0.0.0:0' }),
+      ).rejects.toThrow(/refusing to listen on 0.0.0.0/);
     });
 
     it('can listen on a unix socket only its own OS user can open', async () => {
       const path = join(mkdtempSync(join(tmpdir(), 'sidecar-')), 'sidecar.sock');
-      const onSocket = await startSidecar({ config: parseConfig({}), secret: SECRET, logger: silentLogger(), listen: `unix:${path}` });
+      const onSocket = await startSidecar({
+        config: parseConfig({}),
+        secret: SECRET,
+        logger: silentLogger(),
+        listen: `unix:${path}`,
+      });
       try {
         expect(statSync(path).mode & 0o777).toBe(0o600);
         expect((await sidecarRequest(onSocket.address, '/healthz', { secret: SECRET })).status).toBe(200);
@@ -83,8 +104,16 @@ describe('sidecar HTTP API', () => {
       const response = await call('/api/v1/tools');
       expect(response.status).toBe(200);
       expect(response.body.tools.map((t: { name: string }) => t.name)).toEqual(['tools__echo', 'tools__whoami']);
-      expect(response.body.tools[0]).toEqual(expect.objectContaining({ serverName: 'tools', toolName: 'echo', inputSchema: expect.objectContaining({ type: 'object' }) }));
-      expect(response.body.errors.errors).toEqual([expect.objectContaining({ serverName: 'dead', code: 'ERR_MCP_CONNECT' })]);
+      expect(response.body.tools[0]).toEqual(
+        expect.objectContaining({
+          serverName: 'tools',
+          toolName: 'echo',
+          inputSchema: expect.objectContaining({ type: 'object' }),
+        }),
+      );
+      expect(response.body.errors.errors).toEqual([
+        expect.objectContaining({ serverName: 'dead', code: 'ERR_MCP_CONNECT' }),
+      ]);
     });
 
     it('calls a tool for the user', async () => {
@@ -94,7 +123,10 @@ describe('sidecar HTTP API', () => {
     });
 
     it('answers without an ETag: the shim sends no conditional requests, so hashing every answer would be wasted', async () => {
-      for (const response of [await call('/api/v1/tools'), await call('/api/v1/tools/call', { body: { name: 'tools__whoami', arguments: {} } })]) {
+      for (const response of [
+        await call('/api/v1/tools'),
+        await call('/api/v1/tools/call', { body: { name: 'tools__whoami', arguments: {} } }),
+      ]) {
         expect(response.status).toBe(200);
         expect(response.headers.etag).toBeUndefined();
       }
@@ -128,8 +160,24 @@ describe('sidecar HTTP API', () => {
       const response = await call('/mcp/tools');
       expect(response.status).toBe(200);
       expect(response.body.servers).toEqual([
-        expect.objectContaining({ name: 'tools', status: 'connected', authenticated: true, needsOAuth: false, tools: [expect.objectContaining({ name: 'echo', exposedName: 'tools__echo' }), expect.objectContaining({ name: 'whoami' })] }),
-        expect.objectContaining({ name: 'dead', status: 'error', authenticated: false, needsOAuth: false, error: expect.stringContaining('could not connect'), tools: [] }),
+        expect.objectContaining({
+          name: 'tools',
+          status: 'connected',
+          authenticated: true,
+          needsOAuth: false,
+          tools: [
+            expect.objectContaining({ name: 'echo', exposedName: 'tools__echo' }),
+            expect.objectContaining({ name: 'whoami' }),
+          ],
+        }),
+        expect.objectContaining({
+          name: 'dead',
+          status: 'error',
+          authenticated: false,
+          needsOAuth: false,
+          error: expect.stringContaining('could not connect'),
+          tools: [],
+        }),
       ]);
     });
   });
@@ -145,14 +193,20 @@ describe('sidecar HTTP API', () => {
     });
 
     it('validates a config before Mattermost saves it', async () => {
-      const response = await call('/hooks/ConfigurationWillBeSaved', { body: { settings: { config: '{"servers": [{"name": "x"}]}' } }, userId: undefined });
+      const response = await call('/hooks/ConfigurationWillBeSaved', {
+        body: { settings: { config: '{"servers": [{"name": "x"}]}' } },
+        userId: undefined,
+      });
       expect(response.status).toBe(400);
       expect(response.body.error).toContain('servers[0].baseURL');
     });
 
     it('applies a valid config (a JSON string, as the console may store it)', async () => {
       const next = { servers: [{ name: 'renamed', baseURL: mcp.url }] };
-      const response = await call('/hooks/OnConfigurationChange', { body: { settings: { config: JSON.stringify(next), idletimeoutminutes: 10 } }, userId: undefined });
+      const response = await call('/hooks/OnConfigurationChange', {
+        body: { settings: { config: JSON.stringify(next), idletimeoutminutes: 10 } },
+        userId: undefined,
+      });
       expect(response.status).toBe(200);
       const tools = await call('/api/v1/tools');
       expect(tools.body.tools.map((t: { name: string }) => t.name)).toEqual(['renamed__echo', 'renamed__whoami']);

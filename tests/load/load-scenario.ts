@@ -60,7 +60,15 @@ function tools(server: number): TestTool[] {
   const extra = Array.from({ length: 8 }, (_, i): TestTool => ({
     name: `search_${i}`,
     description: `Searches collection ${i} of server ${server} for documents matching a query, with paging and filters.`,
-    inputSchema: { type: 'object', properties: { query: { type: 'string' }, page: { type: 'integer', minimum: 1 }, filters: { type: 'object', additionalProperties: { type: 'string' } } }, required: ['query'] },
+    inputSchema: {
+      type: 'object',
+      properties: {
+        query: { type: 'string' },
+        page: { type: 'integer', minimum: 1 },
+        filters: { type: 'object', additionalProperties: { type: 'string' } },
+      },
+      required: ['query'],
+    },
     run: (args) => ({ content: [{ type: 'text', text: `results for ${String(args.query)}` }] }),
   }));
   return [echoTool, whoamiTool, ...extra];
@@ -114,59 +122,72 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   try {
     const handlesBefore = handleCounts();
     let clock = Date.now();
-    const manager = new ClientManager(parseConfig({ servers: servers.map((s, i) => ({ name: `s${i}`, baseURL: s.url })) }), {
-      logger: silentLogger(),
-      now: () => clock,
-      connectLimiter: new ConnectLimiter(CONCURRENT_HANDSHAKES),
-    });
+    const manager = new ClientManager(
+      parseConfig({ servers: servers.map((s, i) => ({ name: `s${i}`, baseURL: s.url })) }),
+      {
+        logger: silentLogger(),
+        now: () => clock,
+        connectLimiter: new ConnectLimiter(CONCURRENT_HANDSHAKES),
+      },
+    );
     // Everyone is idle past the timeout at once: the sweep evicts them all, and their sessions end on the servers.
     const evictEveryone = async () => {
       clock += 31 * 60_000;
       manager.sweepIdle();
       await untilDone(() => manager.stats().users + liveSessions());
     };
-    const socketsBeyond = (before: Map<string, number>) => Math.max(0, (handleCounts().get('TCPSocketWrap') ?? 0) - (before.get('TCPSocketWrap') ?? 0));
+    const socketsBeyond = (before: Map<string, number>) =>
+      Math.max(0, (handleCounts().get('TCPSocketWrap') ?? 0) - (before.get('TCPSocketWrap') ?? 0));
     // A few users come and go first, so what stays for good (compiled code, shared schemas, pools) is in the baseline.
-    await Promise.all(['warmup1', 'warmup2', 'warmup3'].map(async (user) => {
-      await manager.getToolsForUser(user);
-      await manager.callTool(user, 's0__echo', { message: 'warm' });
-    }));
+    await Promise.all(
+      ['warmup1', 'warmup2', 'warmup3'].map(async (user) => {
+        await manager.getToolsForUser(user);
+        await manager.callTool(user, 's0__echo', { message: 'warm' });
+      }),
+    );
     await evictEveryone();
     const baseline = await settledHeapMiB();
     const users = Array.from({ length: options.users }, (_, i) => `user${String(i).padStart(5, '0')}`);
 
     // Everyone connects at once (the manager queues handshakes beyond its limit).
     const connectStart = Date.now();
-    await Promise.all(users.map(async (user) => {
-      const { tools: listed, errors: failed } = await manager.getToolsForUser(user);
-      for (const error of [...failed.errors, ...failed.toolAuthErrors]) errors.push(`connect ${user} ${error.serverName}: ${error.message}`);
-      if (listed.length !== serverCount * 10) errors.push(`connect ${user}: ${listed.length} tools`);
-    }));
+    await Promise.all(
+      users.map(async (user) => {
+        const { tools: listed, errors: failed } = await manager.getToolsForUser(user);
+        for (const error of [...failed.errors, ...failed.toolAuthErrors])
+          errors.push(`connect ${user} ${error.serverName}: ${error.message}`);
+        if (listed.length !== serverCount * 10) errors.push(`connect ${user}: ${listed.length} tools`);
+      }),
+    );
     const connectSeconds = (Date.now() - connectStart) / 1000;
 
     // Then each user lists and calls, the same requests however long they take; every answer must be its own.
     const loadStart = Date.now();
-    await Promise.all(users.map(async (user, u) => {
-      for (let n = 0; n < options.requestsPerUser; n++) {
-        try {
-          if (n % 3 === 0) {
-            const { tools: listed, errors: failed } = await manager.getToolsForUser(user);
-            listings++;
-            if (failed.errors.length > 0 || listed.length !== serverCount * 10) errors.push(`list ${user}: ${JSON.stringify(failed.errors)}`);
-          } else {
-            const server = `s${(u + n) % serverCount}`;
-            const message = `${user}#${n}`;
-            const answer = n % 3 === 1
-              ? await manager.callTool(user, `${server}__echo`, { message })
-              : await manager.callTool(user, `${server}__whoami`, {});
-            calls++;
-            if (answer.text !== (n % 3 === 1 ? `echo: ${message}` : user)) misdelivered++;
+    await Promise.all(
+      users.map(async (user, u) => {
+        for (let n = 0; n < options.requestsPerUser; n++) {
+          try {
+            if (n % 3 === 0) {
+              const { tools: listed, errors: failed } = await manager.getToolsForUser(user);
+              listings++;
+              if (failed.errors.length > 0 || listed.length !== serverCount * 10)
+                errors.push(`list ${user}: ${JSON.stringify(failed.errors)}`);
+            } else {
+              const server = `s${(u + n) % serverCount}`;
+              const message = `${user}#${n}`;
+              const answer =
+                n % 3 === 1
+                  ? await manager.callTool(user, `${server}__echo`, { message })
+                  : await manager.callTool(user, `${server}__whoami`, {});
+              calls++;
+              if (answer.text !== (n % 3 === 1 ? `echo: ${message}` : user)) misdelivered++;
+            }
+          } catch (error) {
+            errors.push(`${user} #${n}: ${error instanceof Error ? error.message : String(error)}`);
           }
-        } catch (error) {
-          errors.push(`${user} #${n}: ${error instanceof Error ? error.message : String(error)}`);
         }
-      }
-    }));
+      }),
+    );
     const loadSeconds = (Date.now() - loadStart) / 1000;
     const sessionsAtPeak = liveSessions();
     const peak = await settledHeapMiB();

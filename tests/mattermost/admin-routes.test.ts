@@ -45,7 +45,8 @@ describe('admin routes', () => {
   }
 
   let main: Sidecar;
-  const call = (path: string, userId: string, body?: unknown, on: Sidecar = main) => sidecarRequest(on.address, path, { secret: SECRET, userId, ...(body === undefined ? {} : { body }) });
+  const call = (path: string, userId: string, body?: unknown, on: Sidecar = main) =>
+    sidecarRequest(on.address, path, { secret: SECRET, userId, ...(body === undefined ? {} : { body }) });
 
   beforeAll(async () => {
     mattermost = await startFakeMattermost({
@@ -75,17 +76,48 @@ describe('admin routes', () => {
       expect(response.body).toEqual({
         servers: [
           {
-            name: 'wiki', url: wiki.url, enabled: true, needsOAuth: false, error: null,
+            name: 'wiki',
+            url: wiki.url,
+            enabled: true,
+            needsOAuth: false,
+            error: null,
             tools: [
               { name: 'echo', description: 'Echoes its message', inputSchema: echoTool.inputSchema, enabled: true },
-              { name: 'whoami', description: 'Returns the X-Mattermost-UserID the server received', inputSchema: { type: 'object', properties: {} }, enabled: true },
+              {
+                name: 'whoami',
+                description: 'Returns the X-Mattermost-UserID the server received',
+                inputSchema: { type: 'object', properties: {} },
+                enabled: true,
+              },
             ],
             reachingBot: { tools: 2, estimatedTokens: expect.any(Number) },
             warnings: [],
           },
-          { name: 'locked', url: locked.url, enabled: true, tools: [], needsOAuth: true, oauthURL: startPath('locked'), error: null },
-          { name: 'dead', url: dead.url, enabled: true, tools: [], needsOAuth: false, error: expect.stringContaining('Server dead: could not connect') },
-          { name: 'slow', url: slow.url, enabled: true, tools: [], needsOAuth: false, error: expect.stringMatching(/^Server slow: no answer to .+ within 0\.3 s\.$/) },
+          {
+            name: 'locked',
+            url: locked.url,
+            enabled: true,
+            tools: [],
+            needsOAuth: true,
+            oauthURL: startPath('locked'),
+            error: null,
+          },
+          {
+            name: 'dead',
+            url: dead.url,
+            enabled: true,
+            tools: [],
+            needsOAuth: false,
+            error: expect.stringContaining('Server dead: could not connect'),
+          },
+          {
+            name: 'slow',
+            url: slow.url,
+            enabled: true,
+            tools: [],
+            needsOAuth: false,
+            error: expect.stringMatching(/^Server slow: no answer to .+ within 0\.3 s\.$/),
+          },
         ],
       });
       expect(wiki.requests.at(-1)?.headers['x-mattermost-userid']).toBe(ADMIN);
@@ -96,16 +128,23 @@ describe('admin routes', () => {
       // Asked once here, or by a spec before (the answer is kept for a while): every time the same way.
       const lookups = mattermost.requests.filter((r) => r.path === `/api/v4/users/${ADMIN}`);
       expect(lookups.length).toBeGreaterThan(0);
-      for (const lookup of lookups) expect(lookup).toEqual({ method: 'GET', path: `/api/v4/users/${ADMIN}`, authorized: true });
+      for (const lookup of lookups)
+        expect(lookup).toEqual({ method: 'GET', path: `/api/v4/users/${ADMIN}`, authorized: true });
     });
 
     it('answers 403 to a user who is not a system admin', async () => {
       const response = await call('/admin/mcp/tools', ALICE);
       expect(response.status).toBe(403);
-      expect(response.body).toEqual({ code: 'ERR_NOT_SYSTEM_ADMIN', error: 'You must be a system admin to use this route.' });
+      expect(response.body).toEqual({
+        code: 'ERR_NOT_SYSTEM_ADMIN',
+        error: 'You must be a system admin to use this route.',
+      });
     });
 
-    it.each([['a deactivated admin', FORMER_ADMIN], ['a user Mattermost does not know', 'ghostaaaaaaaaaaaaaaaaaaaaa']])('answers 403 to %s', async (_who, userId) => {
+    it.each([
+      ['a deactivated admin', FORMER_ADMIN],
+      ['a user Mattermost does not know', 'ghostaaaaaaaaaaaaaaaaaaaaa'],
+    ])('answers 403 to %s', async (_who, userId) => {
       expect((await call('/admin/mcp/tools', userId)).status).toBe(403);
     });
 
@@ -125,25 +164,48 @@ describe('admin routes', () => {
 
   describe('POST /admin/mcp/discover', () => {
     it('discovers an unsaved server config', async () => {
-      const response = await call('/admin/mcp/discover', ADMIN, { name: 'trial', baseURL: wiki.url, headers: { 'X-Api-Key': 'k' } });
+      const response = await call('/admin/mcp/discover', ADMIN, {
+        name: 'trial',
+        baseURL: wiki.url,
+        headers: { 'X-Api-Key': 'k' },
+      });
       expect(response.status).toBe(200);
       expect(response.body).toEqual({
-        name: 'trial', url: wiki.url, enabled: true, needsOAuth: false, error: null, tools: [expect.objectContaining({ name: 'echo' }), expect.objectContaining({ name: 'whoami' })],
-        reachingBot: { tools: 2, estimatedTokens: expect.any(Number) }, warnings: [],
+        name: 'trial',
+        url: wiki.url,
+        enabled: true,
+        needsOAuth: false,
+        error: null,
+        tools: [expect.objectContaining({ name: 'echo' }), expect.objectContaining({ name: 'whoami' })],
+        reachingBot: { tools: 2, estimatedTokens: expect.any(Number) },
+        warnings: [],
       });
       expect(wiki.requests.at(-1)?.headers['x-api-key']).toBe('k');
     });
 
     it('shows what the unsaved rules hide and why, what reaches the bot with its token estimate, and patterns that match nothing', async () => {
       const response = await call('/admin/mcp/discover', ADMIN, {
-        name: 'trial', baseURL: wiki.url, deny: ['who*', 'drop_*'], tools: { echo: { policy: 'ask' }, search: { enabled: false } },
+        name: 'trial',
+        baseURL: wiki.url,
+        deny: ['who*', 'drop_*'],
+        tools: { echo: { policy: 'ask' }, search: { enabled: false } },
       });
       expect(response.status).toBe(200);
       expect(response.body.tools).toEqual([
-        { name: 'echo', description: 'Echoes its message', inputSchema: echoTool.inputSchema, enabled: true, policy: 'ask' },
+        {
+          name: 'echo',
+          description: 'Echoes its message',
+          inputSchema: echoTool.inputSchema,
+          enabled: true,
+          policy: 'ask',
+        },
         expect.objectContaining({ name: 'whoami', enabled: false, hiddenBy: { kind: 'denied', pattern: 'who*' } }),
       ]);
-      const echoDefinition = JSON.stringify({ name: 'trial__echo', description: 'Echoes its message', input_schema: echoTool.inputSchema });
+      const echoDefinition = JSON.stringify({
+        name: 'trial__echo',
+        description: 'Echoes its message',
+        input_schema: echoTool.inputSchema,
+      });
       expect(response.body.reachingBot).toEqual({ tools: 1, estimatedTokens: Math.ceil(echoDefinition.length / 4) });
       expect(response.body.warnings).toEqual([
         'Server trial: deny[1] "drop_*" matches none of the server\'s tools (a typo, or a tool it no longer has).',
@@ -160,14 +222,27 @@ describe('admin routes', () => {
     it('returns the row with the error for a server that is down', async () => {
       const response = await call('/admin/mcp/discover', ADMIN, { name: 'trial', baseURL: dead.url, enabled: false });
       expect(response.status).toBe(200);
-      expect(response.body).toEqual({ name: 'trial', url: dead.url, enabled: false, tools: [], needsOAuth: false, error: expect.stringContaining('Server trial: could not connect') });
+      expect(response.body).toEqual({
+        name: 'trial',
+        url: dead.url,
+        enabled: false,
+        tools: [],
+        needsOAuth: false,
+        error: expect.stringContaining('Server trial: could not connect'),
+      });
     });
 
     it.each([
       [{ name: 'trial', baseURL: 'ftp://files.example.com' }, 'baseURL: must be an http(s) URL'],
       [{ baseURL: 'https://mcp.example.com' }, 'name: '],
-      [{ name: 'trial', baseURL: 'https://mcp.example.com', connectTimeoutSeconds: -1 }, 'connectTimeoutSeconds: must be positive'],
-      [{ name: 'trial', baseURL: 'https://mcp.example.com', headers: { 'X-Mattermost-UserID': 'x' } }, 'headers.X-Mattermost-UserID'],
+      [
+        { name: 'trial', baseURL: 'https://mcp.example.com', connectTimeoutSeconds: -1 },
+        'connectTimeoutSeconds: must be positive',
+      ],
+      [
+        { name: 'trial', baseURL: 'https://mcp.example.com', headers: { 'X-Mattermost-UserID': 'x' } },
+        'headers.X-Mattermost-UserID',
+      ],
       [{ name: 'trial', baseURL: 'https://mcp.example.com', bogus: true }, 'bogus'],
     ])('answers 400 naming the field for %j', async (body, field) => {
       const response = await call('/admin/mcp/discover', ADMIN, body);
@@ -188,12 +263,17 @@ describe('admin routes', () => {
       const response = await call('/admin/mcp/tools', ADMIN, undefined, s).finally(() => gone.close());
       expect(response.status).toBe(503);
       expect(response.body.code).toBe('ERR_MATTERMOST_UNAVAILABLE');
-      expect(response.body.error).toMatch(/^Could not check your permissions with Mattermost \(Mattermost is unreachable/);
+      expect(response.body.error).toMatch(
+        /^Could not check your permissions with Mattermost \(Mattermost is unreachable/,
+      );
     });
 
     it('answers 503 when Mattermost refuses the bot token, without revealing it', async () => {
       const logs = captureLogger('debug');
-      const s = await sidecar({ logger: logs.logger, mattermost: { restURL: mattermost.url, restToken: 'revoked-token-never-shown' } });
+      const s = await sidecar({
+        logger: logs.logger,
+        mattermost: { restURL: mattermost.url, restToken: 'revoked-token-never-shown' },
+      });
       const response = await call('/admin/mcp/tools', ADMIN, undefined, s);
       expect(response.status).toBe(503);
       expect(response.body.error).toContain('HTTP 401: Invalid or expired session, please login again.');

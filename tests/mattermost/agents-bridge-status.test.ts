@@ -38,8 +38,17 @@ async function statusWith(agentsBridge: FakeShimOptions['agentsBridge'] | undefi
     mattermost: { siteURL: 'https://chat.example.com', ...(shimURL ? { shimURL } : {}) },
   });
   open.push(sidecar);
-  const args = { user_id: ALICE, channel_id: 'channelaaaaaaaaaaaaaaaaaaa', team_id: 'teamaaaaaaaaaaaaaaaaaaaaaa', command: '/mcp status' };
-  const response = await sidecarRequest(sidecar.address, '/hooks/ExecuteCommand', { secret: SECRET, userId: ALICE, body: args });
+  const args = {
+    user_id: ALICE,
+    channel_id: 'channelaaaaaaaaaaaaaaaaaaa',
+    team_id: 'teamaaaaaaaaaaaaaaaaaaaaaa',
+    command: '/mcp status',
+  };
+  const response = await sidecarRequest(sidecar.address, '/hooks/ExecuteCommand', {
+    secret: SECRET,
+    userId: ALICE,
+    body: args,
+  });
   expect(response.status).toBe(200);
   // What the user reads: the invisible joiners that stop autolinks left out.
   return (response.body.text as string).replaceAll('\u2060', '').split('\n');
@@ -53,7 +62,8 @@ describe('/mcp status: the AI bot bridge line', () => {
   });
 
   it('gives the Agents plugin’s reason for a refusal, escaped', async () => {
-    const detail = 'Remote and external MCP servers requires a Mattermost Enterprise license or higher; the current license level is Free';
+    const detail =
+      'Remote and external MCP servers requires a Mattermost Enterprise license or higher; the current license level is Free';
     const lines = await statusWith({ state: 'refused', detail });
     expect(lines.at(-1)).toBe(`**AI bot bridge:** ⚠️ the Agents plugin refused the registration: ${detail}.`);
   });
@@ -68,11 +78,16 @@ describe('/mcp status: the AI bot bridge line', () => {
   });
 
   it('says when an admin turned the bridge off', async () => {
-    expect((await statusWith({ state: 'disabled' })).at(-1)).toBe('**AI bot bridge:** off: a system admin turned off “Offer the tools to the AI bot”.');
+    expect((await statusWith({ state: 'disabled' })).at(-1)).toBe(
+      '**AI bot bridge:** off: a system admin turned off “Offer the tools to the AI bot”.',
+    );
   });
 
   it('keeps Markdown and links in a detail from rendering', async () => {
-    const lines = await statusWith({ state: 'unreachable', detail: 'status 502: [click](https://evil.example) **now**' });
+    const lines = await statusWith({
+      state: 'unreachable',
+      detail: 'status 502: [click](https://evil.example) **now**',
+    });
     expect(lines.at(-1)).toContain('\\[click\\]');
     expect(lines.at(-1)).not.toContain('[click](');
     expect(lines.at(-1)).toContain('tried again when the Agents plugin restarts');
@@ -80,7 +95,9 @@ describe('/mcp status: the AI bot bridge line', () => {
 
   it('says the bridge state is unknown when the shim cannot say, and still shows the servers', async () => {
     const lines = await statusWith(500);
-    expect(lines.at(-1)).toBe('**AI bot bridge:** unknown (The plugin shim did not accept GET /api/v1/agents-bridge (HTTP 500): the shim failed).');
+    expect(lines.at(-1)).toBe(
+      '**AI bot bridge:** unknown (The plugin shim did not accept GET /api/v1/agents-bridge (HTTP 500): the shim failed).',
+    );
     expect(lines[0]).toBe('#### MCP servers');
   });
 

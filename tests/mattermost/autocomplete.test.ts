@@ -43,12 +43,24 @@ describe('GET /autocomplete/servers', () => {
 
   it('lists the enabled servers as Mattermost AutocompleteListItems with the user’s status as help text', async () => {
     // Mattermost calls the FetchURL with the typed text; it filters the list by prefix itself.
-    const response = await sidecarRequest(sidecar.address, '/autocomplete/servers?user_input=w&parsed=%2Fmcp+connect+', { secret: SECRET, userId: ALICE });
+    const response = await sidecarRequest(
+      sidecar.address,
+      '/autocomplete/servers?user_input=w&parsed=%2Fmcp+connect+',
+      { secret: SECRET, userId: ALICE },
+    );
     expect(response.status).toBe(200);
     expect(response.body).toEqual([
       { Item: 'wiki', Hint: new URL(wiki.url).origin, HelpText: '✅ Connected, 2 tools' },
-      { Item: '"Team Wiki"', Hint: new URL(locked.url).origin, HelpText: '🔑 Not connected: connect your account to use it' },
-      { Item: 'dead', Hint: new URL(dead.url).origin, HelpText: expect.stringMatching(/^⚠️ Error: could not connect \(.*fetch failed\)/) },
+      {
+        Item: '"Team Wiki"',
+        Hint: new URL(locked.url).origin,
+        HelpText: '🔑 Not connected: connect your account to use it',
+      },
+      {
+        Item: 'dead',
+        Hint: new URL(dead.url).origin,
+        HelpText: expect.stringMatching(/^⚠️ Error: could not connect \(.*fetch failed\)/),
+      },
     ]);
   });
 
@@ -58,7 +70,12 @@ describe('GET /autocomplete/servers', () => {
   });
 
   it('offers nothing while MCP is disabled', async () => {
-    const off = await startSidecar({ config: parseConfig({ enabled: false, servers: [{ name: 'wiki', baseURL: wiki.url }] }), secret: SECRET, logger: silentLogger(), listen: '127.0.0.1:0' });
+    const off = await startSidecar({
+      config: parseConfig({ enabled: false, servers: [{ name: 'wiki', baseURL: wiki.url }] }),
+      secret: SECRET,
+      logger: silentLogger(),
+      listen: '127.0.0.1:0',
+    });
     try {
       const response = await sidecarRequest(off.address, '/autocomplete/servers', { secret: SECRET, userId: ALICE });
       expect(response.body).toEqual([]);

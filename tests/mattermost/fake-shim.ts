@@ -50,7 +50,11 @@ export async function startFakeShim(options: FakeShimOptions): Promise<FakeShim>
         }
         break;
       case 'POST /api/v1/ephemeral-post':
-        if (typeof body?.userId !== 'string' || typeof body?.post?.channel_id !== 'string' || typeof body?.post?.message !== 'string') {
+        if (
+          typeof body?.userId !== 'string' ||
+          typeof body?.post?.channel_id !== 'string' ||
+          typeof body?.post?.message !== 'string'
+        ) {
           json(res, 400, { error: 'userId, post.channel_id and post.message are required' });
           return;
         }

@@ -22,12 +22,16 @@ describe('the server list the System Console reads (GET /admin/mcp/config)', () 
   let mattermost: FakeMattermost;
   let wiki: TestMcpServer;
   let sidecar: Sidecar;
-  const call = (path: string, userId: string, body?: unknown) => sidecarRequest(sidecar.address, path, { secret: SECRET, userId, ...(body === undefined ? {} : { body }) });
+  const call = (path: string, userId: string, body?: unknown) =>
+    sidecarRequest(sidecar.address, path, { secret: SECRET, userId, ...(body === undefined ? {} : { body }) });
 
   beforeAll(async () => {
     mattermost = await startFakeMattermost({
       token: BOT_TOKEN,
-      users: [{ id: ADMIN, username: 'sysadmin', roles: 'system_user system_admin' }, { id: ALICE, username: 'alice', roles: 'system_user' }],
+      users: [
+        { id: ADMIN, username: 'sysadmin', roles: 'system_user system_admin' },
+        { id: ALICE, username: 'alice', roles: 'system_user' },
+      ],
     });
     wiki = await startMcpServer({ tools: [echoTool] });
     sidecar = await startSidecar({
@@ -35,7 +39,17 @@ describe('the server list the System Console reads (GET /admin/mcp/config)', () 
         idleTimeoutMinutes: 20,
         servers: [
           { name: 'wiki', baseURL: wiki.url, headers: { 'X-Api-Key': API_KEY, 'X-Team': 'blue' } },
-          { name: 'entra', baseURL: 'https://tools.example.com/mcp', enabled: false, oauth: { clientId: 'mm', clientSecret: CLIENT_SECRET, issuer: 'https://login.example.com', scopes: ['tools'] } },
+          {
+            name: 'entra',
+            baseURL: 'https://tools.example.com/mcp',
+            enabled: false,
+            oauth: {
+              clientId: 'mm',
+              clientSecret: CLIENT_SECRET,
+              issuer: 'https://login.example.com',
+              scopes: ['tools'],
+            },
+          },
         ],
       }),
       secret: SECRET,
@@ -58,8 +72,17 @@ describe('the server list the System Console reads (GET /admin/mcp/config)', () 
       enabled: true,
       idleTimeoutMinutes: 20,
       servers: [
-        { name: 'wiki', enabled: true, baseURL: wiki.url, headers: { 'X-Api-Key': SECRET_MASK, 'X-Team': SECRET_MASK } },
-        { name: 'entra', enabled: false, oauth: { clientId: 'mm', clientSecret: SECRET_MASK, issuer: 'https://login.example.com', scopes: ['tools'] } },
+        {
+          name: 'wiki',
+          enabled: true,
+          baseURL: wiki.url,
+          headers: { 'X-Api-Key': SECRET_MASK, 'X-Team': SECRET_MASK },
+        },
+        {
+          name: 'entra',
+          enabled: false,
+          oauth: { clientId: 'mm', clientSecret: SECRET_MASK, issuer: 'https://login.example.com', scopes: ['tools'] },
+        },
       ],
     });
   });
@@ -71,15 +94,27 @@ describe('the server list the System Console reads (GET /admin/mcp/config)', () 
   });
 
   it('discovers a server the console sent with masked header values, using the saved values', async () => {
-    const response = await call('/admin/mcp/discover', ADMIN, { name: 'wiki', baseURL: wiki.url, headers: { 'x-api-key': SECRET_MASK, 'X-Team': 'green' } });
+    const response = await call('/admin/mcp/discover', ADMIN, {
+      name: 'wiki',
+      baseURL: wiki.url,
+      headers: { 'x-api-key': SECRET_MASK, 'X-Team': 'green' },
+    });
     expect(response.status).toBe(200);
-    expect(response.body).toMatchObject({ name: 'wiki', error: null, tools: [expect.objectContaining({ name: 'echo' })] });
+    expect(response.body).toMatchObject({
+      name: 'wiki',
+      error: null,
+      tools: [expect.objectContaining({ name: 'echo' })],
+    });
     const sent = wiki.requests.filter((r) => r.method === 'POST').at(-1)!.headers;
     expect({ key: sent['x-api-key'], team: sent['x-team'] }).toEqual({ key: API_KEY, team: 'green' });
   });
 
   it('refuses to discover with a mask it has no saved value for, naming the field', async () => {
-    const response = await call('/admin/mcp/discover', ADMIN, { name: 'new-wiki', baseURL: wiki.url, headers: { 'X-Api-Key': SECRET_MASK } });
+    const response = await call('/admin/mcp/discover', ADMIN, {
+      name: 'new-wiki',
+      baseURL: wiki.url,
+      headers: { 'X-Api-Key': SECRET_MASK },
+    });
     expect(response.status).toBe(400);
     expect(response.body.error).toMatch(/Server new-wiki: header X-Api-Key is masked but has no saved value/);
   });

@@ -12,7 +12,10 @@ import type { AuthNeeded, ClientAuthHooks } from '../../server/mcp/types.js';
 import type { UserClientsDeps } from '../../server/mcp/user-clients.js';
 
 export class ConnectNeeded extends Error implements AuthNeeded {
-  constructor(readonly serverName: string, readonly authURL: string) {
+  constructor(
+    readonly serverName: string,
+    readonly authURL: string,
+  ) {
     super(`Connect your account to ${serverName}`);
     this.name = 'ConnectNeeded';
   }
@@ -27,7 +30,10 @@ export function startPath(serverName: string): string {
 export async function startProtectedServer(): Promise<{ url: string; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     const origin = `http://${req.headers.host}`;
-    res.writeHead(401, { 'www-authenticate': `Bearer resource_metadata="${origin}/.well-known/oauth-protected-resource/mcp"`, 'content-type': 'application/json' });
+    res.writeHead(401, {
+      'www-authenticate': `Bearer resource_metadata="${origin}/.well-known/oauth-protected-resource/mcp"`,
+      'content-type': 'application/json',
+    });
     res.end(JSON.stringify({ error: 'invalid_token', error_description: 'No access token was provided' }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -43,7 +49,10 @@ export async function startProtectedServer(): Promise<{ url: string; close(): Pr
 
 /** `UserClientsDeps.connect` with the `onUnauthorized` hook set, as the OAuth layer will. */
 export const connectAskingForOAuth: NonNullable<UserClientsDeps['connect']> = (options, signal) =>
-  Client.connect({ ...options, onUnauthorized: () => new ConnectNeeded(options.server.name, startPath(options.server.name)) }, signal);
+  Client.connect(
+    { ...options, onUnauthorized: () => new ConnectNeeded(options.server.name, startPath(options.server.name)) },
+    signal,
+  );
 
 /** `ClientAuthHooks` whose fetch turns a 401 into `ConnectNeeded` (what discovery for the admin sees). */
 export const authAskingForOAuth: ClientAuthHooks = {

@@ -32,10 +32,21 @@ describe('ShimChannel (the reverse channel to the shim)', () => {
   });
 
   it('sends an ephemeral post in a thread', async () => {
-    await channel.sendEphemeralPost(ALICE, { channel_id: 'channelaaaaaaaaaaaaaaaaaaa', root_id: 'rootaaaaaaaaaaaaaaaaaaaaaa', message: 'Connect your account to **wiki**' });
+    await channel.sendEphemeralPost(ALICE, {
+      channel_id: 'channelaaaaaaaaaaaaaaaaaaa',
+      root_id: 'rootaaaaaaaaaaaaaaaaaaaaaa',
+      message: 'Connect your account to **wiki**',
+    });
     expect(shim.calls.at(-1)).toEqual({
       route: 'POST /api/v1/ephemeral-post',
-      body: { userId: ALICE, post: { channel_id: 'channelaaaaaaaaaaaaaaaaaaa', root_id: 'rootaaaaaaaaaaaaaaaaaaaaaa', message: 'Connect your account to **wiki**' } },
+      body: {
+        userId: ALICE,
+        post: {
+          channel_id: 'channelaaaaaaaaaaaaaaaaaaa',
+          root_id: 'rootaaaaaaaaaaaaaaaaaaaaaa',
+          message: 'Connect your account to **wiki**',
+        },
+      },
     });
   });
 
@@ -44,9 +55,16 @@ describe('ShimChannel (the reverse channel to the shim)', () => {
   });
 
   it('surfaces what the shim refused, with its status and reason', async () => {
-    const error = await channel.sendEphemeralPost(ALICE, { channel_id: '', message: 42 as unknown as string }).catch((e: unknown) => e);
+    const error = await channel
+      .sendEphemeralPost(ALICE, { channel_id: '', message: 42 as unknown as string })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ShimChannelError);
-    expect(error).toMatchObject({ code: 'ERR_SHIM_CHANNEL', status: 400, message: 'The plugin shim did not accept POST /api/v1/ephemeral-post (HTTP 400): userId, post.channel_id and post.message are required' });
+    expect(error).toMatchObject({
+      code: 'ERR_SHIM_CHANNEL',
+      status: 400,
+      message:
+        'The plugin shim did not accept POST /api/v1/ephemeral-post (HTTP 400): userId, post.channel_id and post.message are required',
+    });
   });
 
   it('is refused with another secret, and never puts the secret in its error', async () => {
@@ -62,19 +80,30 @@ describe('ShimChannel (the reverse channel to the shim)', () => {
     const gone = new ShimChannel({ url: `unix:${shim.url.slice(5)}.missing`, secret: SECRET });
     const error = await gone.getBotUserId().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ShimChannelError);
-    expect(error).toMatchObject({ status: undefined, message: expect.stringMatching(/^The plugin shim did not accept GET \/api\/v1\/bot: .*ENOENT/) });
+    expect(error).toMatchObject({
+      status: undefined,
+      message: expect.stringMatching(/^The plugin shim did not accept GET \/api\/v1\/bot: .*ENOENT/),
+    });
   });
 
   it('tells a user’s clients that a connection changed, and only logs when the shim is gone', async () => {
     const logs = captureLogger('warn');
     publishConnectionChanges(channel, logs.logger)(ALICE, 'wiki', 'disconnected');
-    await eventually(() => expect(shim.calls.at(-1)).toEqual({
-      route: 'POST /api/v1/websocket-event',
-      body: { event: 'mcp_connection_updated', payload: { status: 'disconnected', serverName: 'wiki' }, userId: ALICE },
-    }));
+    await eventually(() =>
+      expect(shim.calls.at(-1)).toEqual({
+        route: 'POST /api/v1/websocket-event',
+        body: {
+          event: 'mcp_connection_updated',
+          payload: { status: 'disconnected', serverName: 'wiki' },
+          userId: ALICE,
+        },
+      }),
+    );
     const gone = new ShimChannel({ url: `${shim.url}.missing`, secret: SECRET });
     publishConnectionChanges(gone, logs.logger)(ALICE, 'wiki', 'connected');
-    await eventually(() => expect(logs.output()).toContain('could not tell the user’s clients about the connection change'));
+    await eventually(() =>
+      expect(logs.output()).toContain('could not tell the user’s clients about the connection change'),
+    );
     expect(logs.output()).not.toContain(SECRET);
   });
 

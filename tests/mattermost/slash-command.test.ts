@@ -31,7 +31,14 @@ async function sidecar(config: ConfigInput, extra: Partial<SidecarOptions> = {})
 
 /** Sends `command` as Mattermost's CommandArgs through the ExecuteCommand hook; returns the reply text. */
 async function run(on: Sidecar, command: string, userId = ALICE): Promise<string> {
-  const args = { user_id: userId, channel_id: 'channelaaaaaaaaaaaaaaaaaaa', team_id: 'teamaaaaaaaaaaaaaaaaaaaaaa', root_id: '', parent_id: '', command };
+  const args = {
+    user_id: userId,
+    channel_id: 'channelaaaaaaaaaaaaaaaaaaa',
+    team_id: 'teamaaaaaaaaaaaaaaaaaaaaaa',
+    root_id: '',
+    parent_id: '',
+    command,
+  };
   const response = await sidecarRequest(on.address, '/hooks/ExecuteCommand', { secret: SECRET, userId, body: args });
   expect(response.status).toBe(200);
   expect(response.body).toEqual({ response_type: 'ephemeral', text: expect.any(String) });
@@ -47,7 +54,9 @@ describe('/mcp', () => {
 
   beforeAll(async () => {
     wiki = await startMcpServer({ tools: [echoTool, whoamiTool] });
-    team = await startMcpServer({ tools: [{ ...echoTool, description: 'Echoes [click here](https://evil.example) **now**' }] });
+    team = await startMcpServer({
+      tools: [{ ...echoTool, description: 'Echoes [click here](https://evil.example) **now**' }],
+    });
     dead = await startDeadServer();
     locked = await startProtectedServer();
     main = await sidecar({
@@ -75,10 +84,14 @@ describe('/mcp', () => {
         '|:--|:--|:--|',
         expect.stringMatching(/^\| ✅ \| \*\*wiki\*\* \| Connected, 2 tools \(~\d+ tokens\) \|$/),
         `| 🔑 | **locked** | Not connected: [Connect your account](${LOCKED_LINK}) |`,
-        expect.stringMatching(/^\| ⚠️ \| \*\*dead\*\* \| Error: could not connect \(.*fetch failed\)\. Check that the server is running and its URL is right\. \|$/),
+        expect.stringMatching(
+          /^\| ⚠️ \| \*\*dead\*\* \| Error: could not connect \(.*fetch failed\)\. Check that the server is running and its URL is right\. \|$/,
+        ),
         expect.stringMatching(/^\| ✅ \| \*\*Team Wiki\*\* \| Connected, 1 tool \(~\d+ tokens\) \|$/),
         '',
-        expect.stringMatching(/^\*\*2\*\* of 4 servers connected, 3 tools reach the AI bot for you, about \d+ tokens \(an estimate: JSON length \/ 4\); 1 needs you to connect; 1 has an error\.$/),
+        expect.stringMatching(
+          /^\*\*2\*\* of 4 servers connected, 3 tools reach the AI bot for you, about \d+ tokens \(an estimate: JSON length \/ 4\); 1 needs you to connect; 1 has an error\.$/,
+        ),
       ]);
     });
 
@@ -97,7 +110,9 @@ describe('/mcp', () => {
   describe('tools', () => {
     it('lists the user’s tools by server under the names the bot uses, and what keeps the others away', async () => {
       const text = await run(main, '/mcp tools');
-      expect(text).toContain('**wiki** (2 tools)\n- `wiki__echo`: Echoes its message\n- `wiki__whoami`: Returns the X-Mattermost-UserID the server received');
+      expect(text).toContain(
+        '**wiki** (2 tools)\n- `wiki__echo`: Echoes its message\n- `wiki__whoami`: Returns the X-Mattermost-UserID the server received',
+      );
       expect(text).toContain(`**locked**: 🔑 [Connect your account](${LOCKED_LINK}) to use its tools.`);
       expect(text).toMatch(/\*\*dead\*\*: ⚠️ unavailable \(could not connect \(.*fetch failed\)\./);
       expect(text).toMatch(/\*\*Team Wiki\*\* \(1 tool\)\n- `Team_Wiki__echo\w*`: Echoes/);
@@ -105,7 +120,9 @@ describe('/mcp', () => {
     });
 
     it('cuts a list too long for one Mattermost post at a line', async () => {
-      const many = await startMcpServer({ tools: Array.from({ length: 150 }, (_, i) => ({ ...echoTool, name: `tool${i}`, description: 'd'.repeat(200) })) });
+      const many = await startMcpServer({
+        tools: Array.from({ length: 150 }, (_, i) => ({ ...echoTool, name: `tool${i}`, description: 'd'.repeat(200) })),
+      });
       try {
         const text = await run(await sidecar({ servers: [{ name: 'many', baseURL: many.url }] }), '/mcp tools');
         expect(text.length).toBeLessThanOrEqual(16_383);
@@ -124,15 +141,21 @@ describe('/mcp', () => {
   describe('connect', () => {
     it('gives the Connect link of a server that needs the user’s account', async () => {
       const text = await run(main, '/mcp connect locked');
-      expect(text).toMatch(new RegExp(`^🔑 \\[Connect your account to locked\\]\\(${LOCKED_LINK.replace(/[.]/g, '\\.')}\\)\n`));
+      expect(text).toMatch(
+        new RegExp(`^🔑 \\[Connect your account to locked\\]\\(${LOCKED_LINK.replace(/[.]/g, '\\.')}\\)\n`),
+      );
     });
 
     it('says so when the server needs no connection', async () => {
-      expect(await run(main, '/mcp connect wiki')).toBe('✅ **wiki** needs no connection: it works without signing in, and its 2 tools are ready for you.');
+      expect(await run(main, '/mcp connect wiki')).toBe(
+        '✅ **wiki** needs no connection: it works without signing in, and its 2 tools are ready for you.',
+      );
     });
 
     it('accepts a quoted server name with spaces, in any case', async () => {
-      expect(await run(main, '/mcp connect "team wiki"')).toBe('✅ **Team Wiki** needs no connection: it works without signing in, and its 1 tool is ready for you.');
+      expect(await run(main, '/mcp connect "team wiki"')).toBe(
+        '✅ **Team Wiki** needs no connection: it works without signing in, and its 1 tool is ready for you.',
+      );
       expect(await run(main, '/mcp connect Team Wiki')).toContain('**Team Wiki** needs no connection');
     });
 
@@ -143,7 +166,9 @@ describe('/mcp', () => {
     });
 
     it('lists the valid names for an unknown server', async () => {
-      expect(await run(main, '/mcp connect nope')).toBe('There is no MCP server named **nope**. Servers: `wiki`, `locked`, `dead`, `Team Wiki`.');
+      expect(await run(main, '/mcp connect nope')).toBe(
+        'There is no MCP server named **nope**. Servers: `wiki`, `locked`, `dead`, `Team Wiki`.',
+      );
     });
 
     it('says a server is disabled rather than unknown', async () => {
@@ -151,18 +176,24 @@ describe('/mcp', () => {
     });
 
     it('shows the usage without a server name', async () => {
-      expect(await run(main, '/mcp connect')).toBe('Usage: `/mcp connect <server>`. Servers: `wiki`, `locked`, `dead`, `Team Wiki`.');
+      expect(await run(main, '/mcp connect')).toBe(
+        'Usage: `/mcp connect <server>`. Servers: `wiki`, `locked`, `dead`, `Team Wiki`.',
+      );
     });
   });
 
   describe('disconnect without stored connections', () => {
     it('says there is no stored connection to remove instead of pretending', async () => {
       const text = await run(main, '/mcp disconnect wiki');
-      expect(text).toBe('There is no stored connection to **wiki** to remove: the plugin keeps no sign-in of yours for it, and uses it with the settings a system admin configured.');
+      expect(text).toBe(
+        'There is no stored connection to **wiki** to remove: the plugin keeps no sign-in of yours for it, and uses it with the settings a system admin configured.',
+      );
     });
 
     it('lists the valid names for an unknown server', async () => {
-      expect(await run(main, '/mcp disconnect nope')).toContain('There is no MCP server named **nope**. Servers: `wiki`');
+      expect(await run(main, '/mcp disconnect nope')).toContain(
+        'There is no MCP server named **nope**. Servers: `wiki`',
+      );
     });
   });
 
@@ -183,14 +214,24 @@ describe('/mcp', () => {
     let withStore: Sidecar;
 
     beforeAll(async () => {
-      withStore = await sidecar({ servers: [{ name: 'locked', baseURL: locked.url }, { name: 'Team Wiki', baseURL: team.url }] }, { mattermost: { siteURL: SITE, connections } });
+      withStore = await sidecar(
+        {
+          servers: [
+            { name: 'locked', baseURL: locked.url },
+            { name: 'Team Wiki', baseURL: team.url },
+          ],
+        },
+        { mattermost: { siteURL: SITE, connections } },
+      );
     });
 
     it('removes the stored connection for the user who typed the command', async () => {
       calls.length = 0; // the other specs here disconnect too
       const text = await run(withStore, '/mcp disconnect "Team Wiki"');
       expect(calls).toEqual([[ALICE, 'Team Wiki']]);
-      expect(text).toBe('Removed your stored connection to **Team Wiki**. Run `/mcp connect "Team Wiki"` to connect again.');
+      expect(text).toBe(
+        'Removed your stored connection to **Team Wiki**. Run `/mcp connect "Team Wiki"` to connect again.',
+      );
     });
 
     it('reports a failure to remove it instead of claiming success', async () => {
@@ -203,7 +244,8 @@ describe('/mcp', () => {
   describe('help', () => {
     it.each(['/mcp help', '/mcp', '/mcp   HELP  '])('lists the subcommands for %j', async (command) => {
       const text = await run(main, command);
-      for (const sub of ['status', 'tools', 'connect <server>', 'disconnect <server>', 'help']) expect(text).toContain(`\`/mcp ${sub}\``);
+      for (const sub of ['status', 'tools', 'connect <server>', 'disconnect <server>', 'help'])
+        expect(text).toContain(`\`/mcp ${sub}\``);
       expect(text).toContain('`/mcp connect "Team Wiki"`');
     });
 
@@ -215,21 +257,33 @@ describe('/mcp', () => {
 
   describe('the hook', () => {
     it('answers 400 naming the field when CommandArgs has no user_id', async () => {
-      const response = await sidecarRequest(main.address, '/hooks/ExecuteCommand', { secret: SECRET, userId: ALICE, body: { command: '/mcp status' } });
+      const response = await sidecarRequest(main.address, '/hooks/ExecuteCommand', {
+        secret: SECRET,
+        userId: ALICE,
+        body: { command: '/mcp status' },
+      });
       expect(response.status).toBe(400);
       expect(response.body.error).toContain('CommandArgs field user_id');
     });
 
     it('refuses CommandArgs for another user than the shim’s X-Mattermost-UserID', async () => {
-      const response = await sidecarRequest(main.address, '/hooks/ExecuteCommand', { secret: SECRET, userId: ALICE, body: { user_id: 'malloryaaaaaaaaaaaaaaaaaaa', command: '/mcp status' } });
+      const response = await sidecarRequest(main.address, '/hooks/ExecuteCommand', {
+        secret: SECRET,
+        userId: ALICE,
+        body: { user_id: 'malloryaaaaaaaaaaaaaaaaaaa', command: '/mcp status' },
+      });
       expect(response.status).toBe(400);
       expect(response.body.error).toBe('CommandArgs field user_id does not match X-Mattermost-UserID.');
     });
 
     it('needs the sidecar secret and the user header', async () => {
       const args = { user_id: ALICE, command: '/mcp status' };
-      expect((await sidecarRequest(main.address, '/hooks/ExecuteCommand', { userId: ALICE, body: args })).status).toBe(401);
-      expect((await sidecarRequest(main.address, '/hooks/ExecuteCommand', { secret: SECRET, body: args })).status).toBe(401);
+      expect((await sidecarRequest(main.address, '/hooks/ExecuteCommand', { userId: ALICE, body: args })).status).toBe(
+        401,
+      );
+      expect((await sidecarRequest(main.address, '/hooks/ExecuteCommand', { secret: SECRET, body: args })).status).toBe(
+        401,
+      );
     });
   });
 });

@@ -9,7 +9,8 @@ describe('SystemAdminCheck', () => {
   let mattermost: FakeMattermost;
   let clock = 0;
   const lookups = (id: string) => mattermost.requests.filter((r) => r.path === `/api/v4/users/${id}`).length;
-  const check = (options: { cacheSize?: number } = {}) => new SystemAdminCheck({ url: `${mattermost.url}/`, token: TOKEN, cacheTtlMs: 60_000, now: () => clock, ...options });
+  const check = (options: { cacheSize?: number } = {}) =>
+    new SystemAdminCheck({ url: `${mattermost.url}/`, token: TOKEN, cacheTtlMs: 60_000, now: () => clock, ...options });
 
   beforeAll(async () => {
     mattermost = await startFakeMattermost({
@@ -49,7 +50,9 @@ describe('SystemAdminCheck', () => {
   it('shares one request among concurrent questions about one user', async () => {
     const admins = check();
     const before = lookups('user2');
-    expect(await Promise.all([admins.isSystemAdmin('user2'), admins.isSystemAdmin('user2'), admins.isSystemAdmin('user2')])).toEqual([false, false, false]);
+    expect(
+      await Promise.all([admins.isSystemAdmin('user2'), admins.isSystemAdmin('user2'), admins.isSystemAdmin('user2')]),
+    ).toEqual([false, false, false]);
     expect(lookups('user2')).toBe(before + 1);
   });
 

@@ -21,7 +21,12 @@ function requestsOf(server: TestMcpServer, userId: string): number {
 }
 
 async function run(on: Sidecar, command: string, userId = ALICE): Promise<string> {
-  const body = { user_id: userId, channel_id: 'channelaaaaaaaaaaaaaaaaaaa', team_id: 'teamaaaaaaaaaaaaaaaaaaaaaa', command };
+  const body = {
+    user_id: userId,
+    channel_id: 'channelaaaaaaaaaaaaaaaaaaa',
+    team_id: 'teamaaaaaaaaaaaaaaaaaaaaaa',
+    command,
+  };
   const response = await sidecarRequest(on.address, '/hooks/ExecuteCommand', { secret: SECRET, userId, body });
   expect(response.status).toBe(200);
   return response.body.text as string;
@@ -37,8 +42,19 @@ describe('a user switches a server off for themselves', () => {
     target = await storeTarget('sqlite');
     wiki = await startMcpServer({ tools: [echoTool, whoamiTool] });
     team = await startMcpServer({ tools: [echoTool] });
-    const config = parseConfig({ servers: [{ name: 'wiki', baseURL: wiki.url }, { name: 'Team Wiki', baseURL: team.url }] });
-    sidecar = await startSidecar({ config, secret: SECRET, logger: silentLogger(), listen: '127.0.0.1:0', store: await target.open() });
+    const config = parseConfig({
+      servers: [
+        { name: 'wiki', baseURL: wiki.url },
+        { name: 'Team Wiki', baseURL: team.url },
+      ],
+    });
+    sidecar = await startSidecar({
+      config,
+      secret: SECRET,
+      logger: silentLogger(),
+      listen: '127.0.0.1:0',
+      store: await target.open(),
+    });
   });
 
   afterAll(async () => {
@@ -59,47 +75,96 @@ describe('a user switches a server off for themselves', () => {
     expect(status).toContain('1 switched off by you');
     const listed = await sidecarRequest(sidecar.address, '/api/v1/tools', { secret: SECRET, userId: ALICE });
     expect(listed.body.tools.map((t: { serverName: string }) => t.serverName)).toEqual(['Team Wiki']);
-    const call = await sidecarRequest(sidecar.address, '/api/v1/tools/call', { secret: SECRET, userId: ALICE, body: { name: 'wiki__echo', arguments: { message: 'x' } } });
+    const call = await sidecarRequest(sidecar.address, '/api/v1/tools/call', {
+      secret: SECRET,
+      userId: ALICE,
+      body: { name: 'wiki__echo', arguments: { message: 'x' } },
+    });
     expect(call.status).toBe(403);
-    expect(call.body).toMatchObject({ code: 'ERR_MCP_SERVER_SWITCHED_OFF', error: expect.stringContaining('/mcp enable wiki') });
+    expect(call.body).toMatchObject({
+      code: 'ERR_MCP_SERVER_SWITCHED_OFF',
+      error: expect.stringContaining('/mcp enable wiki'),
+    });
     const view = await sidecarRequest(sidecar.address, '/mcp/tools', { secret: SECRET, userId: ALICE });
-    expect(view.body.servers.find((s: { name: string }) => s.name === 'wiki')).toMatchObject({ status: 'switched_off', switchedOff: true, tools: [] });
+    expect(view.body.servers.find((s: { name: string }) => s.name === 'wiki')).toMatchObject({
+      status: 'switched_off',
+      switchedOff: true,
+      tools: [],
+    });
     // The closed session's DELETE, if any, went out with the switch; nothing after it.
     expect(requestsOf(wiki, ALICE)).toBe(before);
 
-    expect((await sidecarRequest(sidecar.address, '/api/v1/tools', { secret: SECRET, userId: BOB })).body.tools).toHaveLength(3);
+    expect(
+      (await sidecarRequest(sidecar.address, '/api/v1/tools', { secret: SECRET, userId: BOB })).body.tools,
+    ).toHaveLength(3);
   });
 
-  it('is kept in the store as the user\'s record, and /mcp enable switches it back on', async () => {
+  it("is kept in the store as the user's record, and /mcp enable switches it back on", async () => {
     await run(sidecar, '/mcp disable wiki'); // whichever spec ran before
     const store = await target.open();
     expect(await store.records('user-choices').get(ALICE)).toEqual({ switchedOff: ['wiki'] });
-    expect(await run(sidecar, '/mcp disable WIKI')).toBe('**wiki** is already switched off for you. Run `/mcp enable wiki` to switch it back on.');
-    expect(await run(sidecar, '/mcp enable wiki')).toBe('▶️ Switched **wiki** back on for you. `/mcp status` shows whether it is connected.');
+    expect(await run(sidecar, '/mcp disable WIKI')).toBe(
+      '**wiki** is already switched off for you. Run `/mcp enable wiki` to switch it back on.',
+    );
+    expect(await run(sidecar, '/mcp enable wiki')).toBe(
+      '▶️ Switched **wiki** back on for you. `/mcp status` shows whether it is connected.',
+    );
     expect(await store.records('user-choices').get(ALICE)).toBeUndefined();
     expect(await run(sidecar, '/mcp status')).toContain('| ✅ | **wiki** | Connected, 2 tools');
     expect(await run(sidecar, '/mcp enable wiki')).toBe('**wiki** is already on for you.');
   });
 
-  it('switches from the webapp panel\'s route, and answers an unknown server with 404', async () => {
+  it("switches from the webapp panel's route, and answers an unknown server with 404", async () => {
     await run(sidecar, '/mcp enable wiki'); // whichever spec ran before
-    const off = await sidecarRequest(sidecar.address, '/mcp/servers/Team%20Wiki/enabled', { method: 'PUT', secret: SECRET, userId: ALICE, body: { enabled: false } });
+    const off = await sidecarRequest(sidecar.address, '/mcp/servers/Team%20Wiki/enabled', {
+      method: 'PUT',
+      secret: SECRET,
+      userId: ALICE,
+      body: { enabled: false },
+    });
     expect(off.status).toBe(200);
     expect(off.body).toEqual({ name: 'Team Wiki', enabled: false });
-    expect((await sidecarRequest(sidecar.address, '/api/v1/tools', { secret: SECRET, userId: ALICE })).body.tools.map((t: { serverName: string }) => t.serverName)).toEqual(['wiki', 'wiki']);
-    const on = await sidecarRequest(sidecar.address, '/mcp/servers/Team%20Wiki/enabled', { method: 'PUT', secret: SECRET, userId: ALICE, body: { enabled: true } });
+    expect(
+      (await sidecarRequest(sidecar.address, '/api/v1/tools', { secret: SECRET, userId: ALICE })).body.tools.map(
+        (t: { serverName: string }) => t.serverName,
+      ),
+    ).toEqual(['wiki', 'wiki']);
+    const on = await sidecarRequest(sidecar.address, '/mcp/servers/Team%20Wiki/enabled', {
+      method: 'PUT',
+      secret: SECRET,
+      userId: ALICE,
+      body: { enabled: true },
+    });
     expect(on.body).toEqual({ name: 'Team Wiki', enabled: true });
-    const unknown = await sidecarRequest(sidecar.address, '/mcp/servers/nope/enabled', { method: 'PUT', secret: SECRET, userId: ALICE, body: { enabled: false } });
+    const unknown = await sidecarRequest(sidecar.address, '/mcp/servers/nope/enabled', {
+      method: 'PUT',
+      secret: SECRET,
+      userId: ALICE,
+      body: { enabled: false },
+    });
     expect(unknown.status).toBe(404);
-    const bad = await sidecarRequest(sidecar.address, '/mcp/servers/wiki/enabled', { method: 'PUT', secret: SECRET, userId: ALICE, body: { enabled: 'no' } });
+    const bad = await sidecarRequest(sidecar.address, '/mcp/servers/wiki/enabled', {
+      method: 'PUT',
+      secret: SECRET,
+      userId: ALICE,
+      body: { enabled: 'no' },
+    });
     expect(bad.status).toBe(400);
   });
 
   it('counts the tools that reach the bot and estimates the tokens their definitions take', async () => {
-    const tools = (await sidecarRequest(sidecar.address, '/api/v1/tools', { secret: SECRET, userId: BOB })).body.tools as Array<{ name: string; description: string; inputSchema: Record<string, unknown> }>;
-    const tokens = tools.reduce((sum, t) => sum + Math.ceil(JSON.stringify({ name: t.name, description: t.description, input_schema: t.inputSchema }).length / 4), 0);
+    const tools = (await sidecarRequest(sidecar.address, '/api/v1/tools', { secret: SECRET, userId: BOB })).body
+      .tools as Array<{ name: string; description: string; inputSchema: Record<string, unknown> }>;
+    const tokens = tools.reduce(
+      (sum, t) =>
+        sum +
+        Math.ceil(JSON.stringify({ name: t.name, description: t.description, input_schema: t.inputSchema }).length / 4),
+      0,
+    );
     expect(tokens).toBe(tools.reduce((sum, t) => sum + estimateToolTokens(t), 0));
-    expect(await run(sidecar, '/mcp status', BOB)).toContain(`**2** of 2 servers connected, 3 tools reach the AI bot for you, about ${tokens} tokens (an estimate: JSON length / 4).`);
+    expect(await run(sidecar, '/mcp status', BOB)).toContain(
+      `**2** of 2 servers connected, 3 tools reach the AI bot for you, about ${tokens} tokens (an estimate: JSON length / 4).`,
+    );
   });
 });
 
@@ -145,7 +210,10 @@ describe.each(BACKENDS)('a switch made on one replica (%s)', (backend) => {
   function replica(store: Store): ClientManager {
     const logger = silentLogger();
     // refreshMs 0: each request reads the store, as a replica does once its copy is older than 5 s.
-    const m = new ClientManager(parseConfig({ servers: [{ name: 'wiki', baseURL: wiki.url }] }), { logger, choices: new StoredServerChoices({ store, logger, refreshMs: 0 }) });
+    const m = new ClientManager(parseConfig({ servers: [{ name: 'wiki', baseURL: wiki.url }] }), {
+      logger,
+      choices: new StoredServerChoices({ store, logger, refreshMs: 0 }),
+    });
     managers.push(m);
     return m;
   }

@@ -31,12 +31,21 @@ const pictureTool: TestTool = {
   name: 'picture',
   description: 'A picture with its size',
   annotations: { readOnlyHint: true, title: 'Picture' },
-  run: () => ({ content: [{ type: 'text', text: 'a red dot' }, { type: 'image', data: PNG, mimeType: 'image/png' }], structuredContent: { width: 1, height: 1 } }),
+  run: () => ({
+    content: [
+      { type: 'text', text: 'a red dot' },
+      { type: 'image', data: PNG, mimeType: 'image/png' },
+    ],
+    structuredContent: { width: 1, height: 1 },
+  }),
 };
 const reportTool: TestTool = {
   name: 'report',
   description: 'Structured content sent as text too, as MCP asks',
-  run: () => ({ content: [{ type: 'text', text: JSON.stringify({ open: 3 }, null, 2) }], structuredContent: { open: 3 } }),
+  run: () => ({
+    content: [{ type: 'text', text: JSON.stringify({ open: 3 }, null, 2) }],
+    structuredContent: { open: 3 },
+  }),
 };
 const stuckTool: TestTool = {
   name: 'stuck',
@@ -51,14 +60,19 @@ const waitTool: TestTool = {
   description: 'Waits until cancelled',
   run: (_args, ctx) => {
     waiting.started++;
-    return new Promise((resolve) => ctx.signal.addEventListener('abort', () => {
-      waiting.cancelled++;
-      resolve({ content: [] });
-    }));
+    return new Promise((resolve) =>
+      ctx.signal.addEventListener('abort', () => {
+        waiting.cancelled++;
+        resolve({ content: [] });
+      }),
+    );
   },
 };
 
-const textOf = (result: unknown) => (result as CallToolResult).content[0]?.type === 'text' ? ((result as CallToolResult).content[0] as { text: string }).text : undefined;
+const textOf = (result: unknown) =>
+  (result as CallToolResult).content[0]?.type === 'text'
+    ? ((result as CallToolResult).content[0] as { text: string }).text
+    : undefined;
 
 let tools: TestMcpServer;
 let slow: TestMcpServer;
@@ -122,7 +136,12 @@ describe('POST /api/v1/mcp: the calling user’s tools as one MCP server', () =>
       userId: ALICE,
       pluginCaller: 'mattermost-ai',
       headers: { accept: 'application/json, text/event-stream' },
-      body: { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } },
+      body: {
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+      },
     });
     expect(raw.status).toBe(200);
     expect(raw.headers['content-type']).toContain('application/json');
@@ -132,9 +151,22 @@ describe('POST /api/v1/mcp: the calling user’s tools as one MCP server', () =>
 
   it('lists mcp_connections first, then every connected server’s tools as <server>__<tool> with their schemas and annotations; a failing server hides none', async () => {
     const { tools: listed } = await alice.listTools();
-    expect(listed.map((t) => t.name)).toEqual(['mcp_connections', 'tools__echo', 'tools__whoami', 'tools__picture', 'tools__report', 'tools__wait', 'slow__stuck']);
-    expect(listed.find((t) => t.name === 'tools__echo')).toEqual(expect.objectContaining({ description: 'Echoes its message', inputSchema: echoTool.inputSchema }));
-    expect(listed.find((t) => t.name === 'tools__picture')?.annotations).toEqual({ readOnlyHint: true, title: 'Picture' });
+    expect(listed.map((t) => t.name)).toEqual([
+      'mcp_connections',
+      'tools__echo',
+      'tools__whoami',
+      'tools__picture',
+      'tools__report',
+      'tools__wait',
+      'slow__stuck',
+    ]);
+    expect(listed.find((t) => t.name === 'tools__echo')).toEqual(
+      expect.objectContaining({ description: 'Echoes its message', inputSchema: echoTool.inputSchema }),
+    );
+    expect(listed.find((t) => t.name === 'tools__picture')?.annotations).toEqual({
+      readOnlyHint: true,
+      title: 'Picture',
+    });
     expect(listed[0]!.description).toContain('Not connected yet: secure.');
   });
 
@@ -149,17 +181,24 @@ describe('POST /api/v1/mcp: the calling user’s tools as one MCP server', () =>
     expect(lines[2]).toMatch(/^- dead: failing \(could not connect .*\)\. Ask an admin/);
     expect(lines[3]).toBe(`- secure: needs your account. Open this link to connect it: ${authURL}`);
     expect(lines[4]).toBe('- slow: connected, 1 tool');
-    expect(result.structuredContent).toEqual({ servers: expect.arrayContaining([{ name: 'secure', status: 'needs_oauth', tools: 0, connectURL: authURL }]) });
+    expect(result.structuredContent).toEqual({
+      servers: expect.arrayContaining([{ name: 'secure', status: 'needs_oauth', tools: 0, connectURL: authURL }]),
+    });
   });
 
   it('answers a call that needs the user’s account with an error result holding the Connect link, and sends the link to the user’s Mattermost clients', async () => {
     const result = await bob.callTool({ name: 'secure__whoami', arguments: {} });
     expect(result.isError).toBe(true);
-    expect(textOf(result)).toMatch(/^secure__whoami needs your account on secure, which is not connected\. Open this link to connect it, then ask again: http:\/\/127\.0\.0\.1:\d+\/mcp\/oauth\/secure\/start/);
+    expect(textOf(result)).toMatch(
+      /^secure__whoami needs your account on secure, which is not connected\. Open this link to connect it, then ask again: http:\/\/127\.0\.0\.1:\d+\/mcp\/oauth\/secure\/start/,
+    );
     const link = /(http:\S+)$/.exec(textOf(result)!)![1];
     await eventually(() => {
       expect(shim.calls.filter((c) => c.body?.event === 'mcp_connect_needed')).toEqual([
-        { route: 'POST /api/v1/websocket-event', body: { event: 'mcp_connect_needed', userId: BOB, payload: { serverName: 'secure', authURL: link } } },
+        {
+          route: 'POST /api/v1/websocket-event',
+          body: { event: 'mcp_connect_needed', userId: BOB, payload: { serverName: 'secure', authURL: link } },
+        },
       ]);
     });
   });
@@ -167,21 +206,39 @@ describe('POST /api/v1/mcp: the calling user’s tools as one MCP server', () =>
   it('serves each user their own servers: after Alice connects her account she gets its tools under her identity, Bob still does not', async () => {
     const { body } = await sidecarRequest(sidecar.address, '/api/v1/tools', { secret: SECRET, userId: ALICE });
     const start = new URL(body.errors.toolAuthErrors[0].authURL);
-    const redirect = await sidecarRequest(sidecar.address, `${start.pathname}${start.search}`, { secret: SECRET, userId: ALICE });
-    const callback = await new BrowserUser({ login: ALICE }).authorize(String(redirect.headers.location), `${sidecar.address}/oauth/callback`);
-    expect((await sidecarRequest(sidecar.address, `${callback.pathname}${callback.search}`, { secret: SECRET, userId: ALICE })).status).toBe(200);
+    const redirect = await sidecarRequest(sidecar.address, `${start.pathname}${start.search}`, {
+      secret: SECRET,
+      userId: ALICE,
+    });
+    const callback = await new BrowserUser({ login: ALICE }).authorize(
+      String(redirect.headers.location),
+      `${sidecar.address}/oauth/callback`,
+    );
+    expect(
+      (
+        await sidecarRequest(sidecar.address, `${callback.pathname}${callback.search}`, {
+          secret: SECRET,
+          userId: ALICE,
+        })
+      ).status,
+    ).toBe(200);
 
     await eventually(async () => expect(await namesOf(alice)).toEqual(expect.arrayContaining(['secure__whoami'])));
     expect(await namesOf(bob)).not.toContain('secure__whoami');
     expect(textOf(await alice.callTool({ name: 'secure__whoami', arguments: {} }))).toBe(ALICE);
     expect(textOf(await alice.callTool({ name: 'mcp_connections', arguments: {} }))).toContain('- secure: connected');
-    expect(textOf(await bob.callTool({ name: 'mcp_connections', arguments: {} }))).toContain('- secure: needs your account');
+    expect(textOf(await bob.callTool({ name: 'mcp_connections', arguments: {} }))).toContain(
+      '- secure: needs your account',
+    );
   });
 
   it('keeps concurrent calls of two users apart', async () => {
     const calls = Array.from({ length: 20 }, (_, i) => {
       const [client, user] = i % 2 === 0 ? [alice, ALICE] : [bob, BOB];
-      return Promise.all([client.callTool({ name: 'tools__whoami', arguments: {} }), client.callTool({ name: 'tools__echo', arguments: { message: `${user}-${i}` } })]).then(([who, echo]) => ({ user, i, who: textOf(who), echo: textOf(echo) }));
+      return Promise.all([
+        client.callTool({ name: 'tools__whoami', arguments: {} }),
+        client.callTool({ name: 'tools__echo', arguments: { message: `${user}-${i}` } }),
+      ]).then(([who, echo]) => ({ user, i, who: textOf(who), echo: textOf(echo) }));
     });
     for (const { user, i, who, echo } of await Promise.all(calls)) {
       expect(who).toBe(user);
@@ -218,10 +275,18 @@ describe('POST /api/v1/mcp: the calling user’s tools as one MCP server', () =>
   it('cancels the call at the MCP server when the caller goes away', async () => {
     const request = httpRequest(`${sidecar.address}/api/v1/mcp`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${SECRET}`, 'x-mattermost-userid': ALICE, 'x-mattermost-plugin-caller': 'mattermost-ai', 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      headers: {
+        authorization: `Bearer ${SECRET}`,
+        'x-mattermost-userid': ALICE,
+        'x-mattermost-plugin-caller': 'mattermost-ai',
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
     });
     request.on('error', () => {});
-    request.end(JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'tools__wait', arguments: {} } }));
+    request.end(
+      JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'tools__wait', arguments: {} } }),
+    );
     await eventually(() => expect(waiting.started).toBe(1));
     expect(waiting.cancelled).toBe(0);
     request.destroy();
@@ -229,14 +294,28 @@ describe('POST /api/v1/mcp: the calling user’s tools as one MCP server', () =>
   });
 
   it.each(['GET', 'DELETE'])('answers %s with 405 and a JSON-RPC error: the endpoint is stateless', async (method) => {
-    const response = await sidecarRequest(sidecar.address, '/api/v1/mcp', { method, secret: SECRET, userId: ALICE, pluginCaller: 'mattermost-ai', headers: { accept: 'application/json, text/event-stream' } });
+    const response = await sidecarRequest(sidecar.address, '/api/v1/mcp', {
+      method,
+      secret: SECRET,
+      userId: ALICE,
+      pluginCaller: 'mattermost-ai',
+      headers: { accept: 'application/json, text/event-stream' },
+    });
     expect(response.status).toBe(405);
     expect(response.headers.allow).toBe('POST');
-    expect(response.body).toEqual({ jsonrpc: '2.0', error: { code: -32000, message: expect.stringContaining('Method not allowed') }, id: null });
+    expect(response.body).toEqual({
+      jsonrpc: '2.0',
+      error: { code: -32000, message: expect.stringContaining('Method not allowed') },
+      id: null,
+    });
   });
 
   it('answers 401 without a user', async () => {
-    const response = await sidecarRequest(sidecar.address, '/api/v1/mcp', { secret: SECRET, pluginCaller: 'mattermost-ai', body: { jsonrpc: '2.0', id: 1, method: 'tools/list' } });
+    const response = await sidecarRequest(sidecar.address, '/api/v1/mcp', {
+      secret: SECRET,
+      pluginCaller: 'mattermost-ai',
+      body: { jsonrpc: '2.0', id: 1, method: 'tools/list' },
+    });
     expect(response.status).toBe(401);
   });
 });
@@ -246,7 +325,12 @@ describe('POST /api/v1/mcp with no servers configured', () => {
   let client: Client;
 
   beforeAll(async () => {
-    empty = await startSidecar({ config: parseConfig({}), secret: SECRET, logger: silentLogger(), listen: '127.0.0.1:0' });
+    empty = await startSidecar({
+      config: parseConfig({}),
+      secret: SECRET,
+      logger: silentLogger(),
+      listen: '127.0.0.1:0',
+    });
     client = (await connectEndpoint(empty.address, { secret: SECRET, userId: ALICE })).client;
   });
 
@@ -257,6 +341,8 @@ describe('POST /api/v1/mcp with no servers configured', () => {
 
   it('still lists mcp_connections (a client such as the Agents plugin refuses a server without tools), which says no servers are configured', async () => {
     expect(await namesOf(client)).toEqual(['mcp_connections']);
-    expect(textOf(await client.callTool({ name: 'mcp_connections', arguments: {} }))).toContain('No MCP servers are configured');
+    expect(textOf(await client.callTool({ name: 'mcp_connections', arguments: {} }))).toContain(
+      'No MCP servers are configured',
+    );
   });
 });

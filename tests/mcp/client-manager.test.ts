@@ -36,19 +36,36 @@ describe('ClientManager', () => {
     const b = await server({ transport: 'sse', tools: [whoamiTool] });
     const dead = await startDeadServer();
     servers.push(dead);
-    const m = manager({ servers: [{ name: 'a', baseURL: a.url }, { name: 'b', baseURL: b.url }, { name: 'dead', baseURL: dead.url }] });
+    const m = manager({
+      servers: [
+        { name: 'a', baseURL: a.url },
+        { name: 'b', baseURL: b.url },
+        { name: 'dead', baseURL: dead.url },
+      ],
+    });
     for (let request = 0; request < 2; request++) {
       const { tools, errors } = await m.getToolsForUser(ALICE);
       expect(tools.map((t) => t.name).sort()).toEqual(['a__echo', 'b__whoami']);
       expect(errors.toolAuthErrors).toEqual([]);
-      expect(errors.errors).toEqual([expect.objectContaining({ serverName: 'dead', code: 'ERR_MCP_CONNECT', message: expect.stringContaining('Server dead: could not connect') })]);
+      expect(errors.errors).toEqual([
+        expect.objectContaining({
+          serverName: 'dead',
+          code: 'ERR_MCP_CONNECT',
+          message: expect.stringContaining('Server dead: could not connect'),
+        }),
+      ]);
     }
   });
 
   it('does not let a slow server hold back the others beyond its connect timeout', async () => {
     const fast = await server({ tools: [echoTool] });
     const slow = await server({ delayMs: 10_000 });
-    const m = manager({ servers: [{ name: 'fast', baseURL: fast.url }, { name: 'slow', baseURL: slow.url, connectTimeoutSeconds: 0.3 }] });
+    const m = manager({
+      servers: [
+        { name: 'fast', baseURL: fast.url },
+        { name: 'slow', baseURL: slow.url, connectTimeoutSeconds: 0.3 },
+      ],
+    });
     const { tools, errors } = await m.getToolsForUser(ALICE);
     expect(tools.map((t) => t.name)).toEqual(['fast__echo']);
     expect(errors.errors).toEqual([expect.objectContaining({ serverName: 'slow', code: 'ERR_MCP_TIMEOUT' })]);
@@ -57,7 +74,12 @@ describe('ClientManager', () => {
   it('never connects to a disabled server, nor to any server when MCP is disabled', async () => {
     const on = await server();
     const off = await server();
-    const m = manager({ servers: [{ name: 'on', baseURL: on.url }, { name: 'off', baseURL: off.url, enabled: false }] });
+    const m = manager({
+      servers: [
+        { name: 'on', baseURL: on.url },
+        { name: 'off', baseURL: off.url, enabled: false },
+      ],
+    });
     const { tools } = await m.getToolsForUser(ALICE);
     expect(new Set(tools.map((t) => t.serverName))).toEqual(new Set(['on']));
     expect(off.requests).toHaveLength(0);
@@ -84,10 +106,18 @@ describe('ClientManager', () => {
   });
 
   it('maps exposed tool names back to the right server, even when servers share tool names', async () => {
-    const tagged = (tag: string): TestTool => ({ name: 'echo', run: (args) => ({ content: [{ type: 'text', text: `${tag}:${String(args.message)}` }] }) });
+    const tagged = (tag: string): TestTool => ({
+      name: 'echo',
+      run: (args) => ({ content: [{ type: 'text', text: `${tag}:${String(args.message)}` }] }),
+    });
     const a = await server({ tools: [tagged('A')] });
     const b = await server({ tools: [tagged('B')] });
-    const m = manager({ servers: [{ name: 'a', baseURL: a.url }, { name: 'b', baseURL: b.url }] });
+    const m = manager({
+      servers: [
+        { name: 'a', baseURL: a.url },
+        { name: 'b', baseURL: b.url },
+      ],
+    });
     expect((await m.callTool(ALICE, 'b__echo', { message: 'x' })).text).toBe('B:x');
     expect((await m.callTool(ALICE, 'a__echo', { message: 'y' })).text).toBe('A:y');
     await expect(m.callTool(ALICE, 'c__echo', {})).rejects.toThrow(ToolNotFoundError);
@@ -106,10 +136,16 @@ describe('ClientManager', () => {
 
   it('does not evict a user whose tool call is still running', async () => {
     let release: (() => void) | undefined;
-    const blocking: TestTool = { name: 'wait', run: () => new Promise((resolve) => (release = () => resolve({ content: [{ type: 'text', text: 'finished' }] }))) };
+    const blocking: TestTool = {
+      name: 'wait',
+      run: () => new Promise((resolve) => (release = () => resolve({ content: [{ type: 'text', text: 'finished' }] }))),
+    };
     const s = await server({ tools: [blocking] });
     let clock = 1_000_000;
-    const m = new ClientManager(parseConfig({ idleTimeoutMinutes: 1, servers: [{ name: 's', baseURL: s.url }] }), { logger, now: () => clock });
+    const m = new ClientManager(parseConfig({ idleTimeoutMinutes: 1, servers: [{ name: 's', baseURL: s.url }] }), {
+      logger,
+      now: () => clock,
+    });
     managers.push(m);
     const call = m.callTool(ALICE, 's__wait', {});
     await eventually(() => expect(release).toBeDefined()); // the tool runs on the server
@@ -130,10 +166,22 @@ describe('ClientManager', () => {
   it('on reInit closes only the clients whose server config changed', async () => {
     const a = await server();
     const b = await server();
-    const config = { servers: [{ name: 'a', baseURL: a.url }, { name: 'b', baseURL: b.url, headers: { 'X-Version': '1' } }] };
+    const config = {
+      servers: [
+        { name: 'a', baseURL: a.url },
+        { name: 'b', baseURL: b.url, headers: { 'X-Version': '1' } },
+      ],
+    };
     const m = manager(config);
     await m.getToolsForUser(ALICE);
-    m.reInit(parseConfig({ servers: [{ name: 'a', baseURL: a.url }, { name: 'b', baseURL: b.url, headers: { 'X-Version': '2' } }] }));
+    m.reInit(
+      parseConfig({
+        servers: [
+          { name: 'a', baseURL: a.url },
+          { name: 'b', baseURL: b.url, headers: { 'X-Version': '2' } },
+        ],
+      }),
+    );
     await eventually(() => expect(b.deletedSessions).toBe(1));
     expect(a.deletedSessions).toBe(0);
     await m.getToolsForUser(ALICE);
@@ -145,7 +193,12 @@ describe('ClientManager', () => {
   it('on reInit drops removed and disabled servers and their tools', async () => {
     const a = await server();
     const b = await server();
-    const m = manager({ servers: [{ name: 'a', baseURL: a.url }, { name: 'b', baseURL: b.url }] });
+    const m = manager({
+      servers: [
+        { name: 'a', baseURL: a.url },
+        { name: 'b', baseURL: b.url },
+      ],
+    });
     await m.getToolsForUser(ALICE);
     m.reInit(parseConfig({ servers: [{ name: 'a', baseURL: a.url, enabled: false }] }));
     const { tools, errors } = await m.getToolsForUser(ALICE);
@@ -157,7 +210,10 @@ describe('ClientManager', () => {
   it('reconnects a server that failed once it is back, instead of remembering the failure forever', async () => {
     const s = await server({ delayMs: 10_000 });
     let clock = 1_000_000;
-    const m = new ClientManager(parseConfig({ servers: [{ name: 's', baseURL: s.url, connectTimeoutSeconds: 0.2 }] }), { logger, now: () => clock });
+    const m = new ClientManager(parseConfig({ servers: [{ name: 's', baseURL: s.url, connectTimeoutSeconds: 0.2 }] }), {
+      logger,
+      now: () => clock,
+    });
     managers.push(m);
     expect((await m.getToolsForUser(ALICE)).errors.errors).toHaveLength(1);
     s.setDelay(0);

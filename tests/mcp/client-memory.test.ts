@@ -32,7 +32,7 @@ describe('memory held for closed connections', () => {
     await mcp.close();
   });
 
-  it('lets a closed client be collected when it connected under a caller\'s abort signal', async () => {
+  it("lets a closed client be collected when it connected under a caller's abort signal", async () => {
     const server = parseConfig({ servers: [{ name: 'test', baseURL: mcp.url }] }).servers[0]!;
     const weak = await (async () => {
       const client = await Client.connect({ userId: 'user1', server, logger }, new AbortController().signal);
@@ -62,7 +62,10 @@ describe('memory held for closed connections', () => {
 
   it('lets the clients of an evicted user be collected', async () => {
     let now = Date.now();
-    const manager = new ClientManager(parseConfig({ idleTimeoutMinutes: 1, servers: [{ name: 'test', baseURL: mcp.url }] }), { logger, now: () => now });
+    const manager = new ClientManager(
+      parseConfig({ idleTimeoutMinutes: 1, servers: [{ name: 'test', baseURL: mcp.url }] }),
+      { logger, now: () => now },
+    );
     try {
       const refs = await (async () => {
         const { tools } = await manager.getToolsForUser('user2');

@@ -41,7 +41,10 @@ const rich: TestTool = {
     structuredContent: { answer: 42 },
   }),
 };
-const failing: TestTool = { name: 'fails', run: () => ({ content: [{ type: 'text', text: 'disk full' }], isError: true }) };
+const failing: TestTool = {
+  name: 'fails',
+  run: () => ({ content: [{ type: 'text', text: 'disk full' }], isError: true }),
+};
 const slowWithProgress: TestTool = {
   name: 'progress',
   run: async (_args, ctx) => {
@@ -118,7 +121,12 @@ describe('Client', () => {
   it('refreshes its tool list when the server sends tools/list_changed', async () => {
     const s = await server({ tools: [echoTool] });
     const changes: string[][] = [];
-    const client = await Client.connect({ userId: USER, server: serverConfig(s.url), logger, onToolsChanged: (tools) => changes.push(tools.map((t) => t.name)) });
+    const client = await Client.connect({
+      userId: USER,
+      server: serverConfig(s.url),
+      logger,
+      onToolsChanged: (tools) => changes.push(tools.map((t) => t.name)),
+    });
     open.unshift(client);
     s.setTools([echoTool, whoamiTool]);
     await s.notifyToolsChanged();
@@ -171,7 +179,11 @@ describe('discoverServerTools', () => {
     const s = await server({ tools: [echoTool, whoamiTool] });
     const tools = await discoverServerTools(serverConfig(s.url), USER, { logger });
     expect(tools).toEqual([
-      { name: 'echo', description: 'Echoes its message', inputSchema: expect.objectContaining({ required: ['message'] }) },
+      {
+        name: 'echo',
+        description: 'Echoes its message',
+        inputSchema: expect.objectContaining({ required: ['message'] }),
+      },
       { name: 'whoami', description: expect.any(String), inputSchema: expect.objectContaining({ type: 'object' }) },
     ]);
     expect(s.deletedSessions).toBe(1);

@@ -19,7 +19,11 @@ async function server(tools: readonly TestTool[] = [echoTool, whoamiTool]): Prom
 }
 
 async function connect(s: TestMcpServer, userId = 'alice'): Promise<Client> {
-  const client = await Client.connect({ userId, server: parseConfig({ servers: [{ name: 's', baseURL: s.url }] }).servers[0]!, logger });
+  const client = await Client.connect({
+    userId,
+    server: parseConfig({ servers: [{ name: 's', baseURL: s.url }] }).servers[0]!,
+    logger,
+  });
   clients.push(client);
   return client;
 }
@@ -94,12 +98,15 @@ describe('a session set aside while its user is idle', () => {
     expect(s.initializeCount).toBe(2);
   });
 
-  it('still checks structured results against the tool\'s output schema after waking', async () => {
+  it("still checks structured results against the tool's output schema after waking", async () => {
     const weather: TestTool = {
       name: 'weather',
       inputSchema: { type: 'object', properties: { wrong: { type: 'boolean' } } },
       outputSchema: { type: 'object', properties: { celsius: { type: 'number' } }, required: ['celsius'] },
-      run: (args) => ({ content: [{ type: 'text', text: '21' }], structuredContent: args.wrong ? { celsius: 'warm' } : { celsius: 21 } }),
+      run: (args) => ({
+        content: [{ type: 'text', text: '21' }],
+        structuredContent: args.wrong ? { celsius: 'warm' } : { celsius: 21 },
+      }),
     };
     const s = await server([weather]);
     const client = await connect(s);
@@ -115,7 +122,9 @@ describe('a session set aside while its user is idle', () => {
     const client = await connect(s);
     client.pauseServerStream();
     client.resumeServerStream();
-    const answers = await Promise.all(Array.from({ length: 5 }, (_, i) => client.callTool('echo', { message: String(i) })));
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => client.callTool('echo', { message: String(i) })),
+    );
     expect(answers.map((a) => a.text)).toEqual(['echo: 0', 'echo: 1', 'echo: 2', 'echo: 3', 'echo: 4']);
     await eventually(() => expect(s.requests.filter((r) => r.method === 'GET')).toHaveLength(2));
     expect(s.initializeCount).toBe(1);
@@ -139,13 +148,22 @@ describe('a session set aside while its user is idle', () => {
       made.push(client);
       return client;
     };
-    const m = new ClientManager(parseConfig({ servers: [{ name: 's0', baseURL: s.url }] }), { logger, now: () => now, serverStreamIdleMs: 60_000, connect });
+    const m = new ClientManager(parseConfig({ servers: [{ name: 's0', baseURL: s.url }] }), {
+      logger,
+      now: () => now,
+      serverStreamIdleMs: 60_000,
+      connect,
+    });
     managers.push(m);
     await Promise.all(['u1', 'u2', 'u3'].map((u) => m.getToolsForUser(u)));
     now += 61_000;
     m.sweepIdle();
     // Set aside, not ended: every client sleeps and none is closed.
-    expect(made.map((c) => [c.isDormant, c.closed])).toEqual([[true, false], [true, false], [true, false]]);
+    expect(made.map((c) => [c.isDormant, c.closed])).toEqual([
+      [true, false],
+      [true, false],
+      [true, false],
+    ]);
     expect(s.liveSessions).toBe(3);
     expect((await m.callTool('u2', 's0__whoami', {})).text).toBe('u2');
     now += 31 * 60_000;

@@ -31,17 +31,25 @@ describe('releaseFreedHeap', () => {
 
 describe('ClientManager sweeps', () => {
   /** `releases`: for each collection the manager asked for, how many sessions the server had seen closed by then. */
-  async function setUp(): Promise<{ manager: ClientManager; server: TestMcpServer; releases: number[]; advance: (ms: number) => void }> {
+  async function setUp(): Promise<{
+    manager: ClientManager;
+    server: TestMcpServer;
+    releases: number[];
+    advance: (ms: number) => void;
+  }> {
     const server = await startMcpServer();
     servers.push(server);
     let clock = 1_000_000;
     const releases: number[] = [];
-    const manager = new ClientManager(parseConfig({ idleTimeoutMinutes: 1, servers: [{ name: 's', baseURL: server.url }] }), {
-      logger,
-      now: () => clock,
-      releaseHeap: () => void releases.push(server.deletedSessions),
-      heapReleaseDelayMs: 0,
-    });
+    const manager = new ClientManager(
+      parseConfig({ idleTimeoutMinutes: 1, servers: [{ name: 's', baseURL: server.url }] }),
+      {
+        logger,
+        now: () => clock,
+        releaseHeap: () => void releases.push(server.deletedSessions),
+        heapReleaseDelayMs: 0,
+      },
+    );
     managers.push(manager);
     return {
       manager,

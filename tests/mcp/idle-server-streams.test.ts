@@ -18,7 +18,10 @@ async function server(): Promise<TestMcpServer> {
 }
 
 function manager(urls: string[], deps: Partial<ClientManagerDeps> = {}): ClientManager {
-  const m = new ClientManager(parseConfig({ servers: urls.map((baseURL, i) => ({ name: `s${i}`, baseURL })) }), { logger, ...deps });
+  const m = new ClientManager(parseConfig({ servers: urls.map((baseURL, i) => ({ name: `s${i}`, baseURL })) }), {
+    logger,
+    ...deps,
+  });
   managers.push(m);
   return m;
 }
@@ -31,7 +34,7 @@ afterEach(async () => {
 });
 
 describe('server streams of idle users', () => {
-  it('closes an idle user\'s server stream, keeps the session, and reopens the stream with a fresh tool list on the next request', async () => {
+  it("closes an idle user's server stream, keeps the session, and reopens the stream with a fresh tool list on the next request", async () => {
     const s = await server();
     let now = Date.now();
     const clients: Client[] = [];
@@ -55,14 +58,18 @@ describe('server streams of idle users', () => {
 
     // The next request reopens the stream and lists the tools again.
     await m.getToolsForUser('alice');
-    await eventually(async () => expect((await m.getToolsForUser('alice')).tools.map((t) => t.name)).toEqual(['s0__echo', 's0__whoami']));
+    await eventually(async () =>
+      expect((await m.getToolsForUser('alice')).tools.map((t) => t.name)).toEqual(['s0__echo', 's0__whoami']),
+    );
     await eventually(() => expect(streamsOpened(s)).toBe(2));
     expect(s.initializeCount).toBe(1);
 
     // And it listens again.
     s.setTools([whoamiTool]);
     await s.notifyToolsChanged();
-    await eventually(async () => expect((await m.getToolsForUser('alice')).tools.map((t) => t.name)).toEqual(['s0__whoami']));
+    await eventually(async () =>
+      expect((await m.getToolsForUser('alice')).tools.map((t) => t.name)).toEqual(['s0__whoami']),
+    );
   });
 
   it('keeps the stream of a user who is still active, and calls tools for an idle one without waking it first', async () => {

@@ -16,7 +16,8 @@ beforeAll(async () => {
       res.write(': open\n\n');
       return;
     }
-    if (req.url === '/big') return void res.writeHead(200, { 'content-type': 'application/json' }).end('x'.repeat(5_000));
+    if (req.url === '/big')
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end('x'.repeat(5_000));
     res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -29,14 +30,15 @@ afterAll(async () => {
 });
 
 describe('a signal per request', () => {
-  it('leaves no listener on the session\'s signal once each response was read (undici would leave one per request)', async () => {
+  it("leaves no listener on the session's signal once each response was read (undici would leave one per request)", async () => {
     const session = new AbortController();
     const bounded = withResponseLimits(fetch);
-    for (let i = 0; i < 50; i++) expect(await (await bounded(`${url}/json`, { signal: session.signal })).json()).toEqual({ ok: true });
+    for (let i = 0; i < 50; i++)
+      expect(await (await bounded(`${url}/json`, { signal: session.signal })).json()).toEqual({ ok: true });
     expect(getEventListeners(session.signal, 'abort')).toHaveLength(0);
   });
 
-  it('still ends a response in flight when the session\'s signal aborts', async () => {
+  it("still ends a response in flight when the session's signal aborts", async () => {
     const session = new AbortController();
     const response = await withResponseLimits(fetch)(`${url}/slow`, { signal: session.signal });
     expect(getEventListeners(session.signal, 'abort')).toHaveLength(1);
@@ -45,13 +47,15 @@ describe('a signal per request', () => {
     await expect(reading).rejects.toThrow();
   });
 
-  it('hangs one listener on the session\'s signal however many requests are in flight on it: no MaxListenersExceededWarning', async () => {
+  it("hangs one listener on the session's signal however many requests are in flight on it: no MaxListenersExceededWarning", async () => {
     const warnings: Error[] = [];
     const onWarning = (warning: Error) => warnings.push(warning);
     process.on('warning', onWarning);
     try {
       const session = new AbortController();
-      const responses = await Promise.all(Array.from({ length: 12 }, () => withResponseLimits(fetch)(`${url}/slow`, { signal: session.signal })));
+      const responses = await Promise.all(
+        Array.from({ length: 12 }, () => withResponseLimits(fetch)(`${url}/slow`, { signal: session.signal })),
+      );
       expect(getEventListeners(session.signal, 'abort')).toHaveLength(1);
       const readings = responses.map((response) => response.text());
       session.abort(new Error('session closed'));
@@ -64,9 +68,11 @@ describe('a signal per request', () => {
     }
   });
 
-  it('lets go of the session\'s signal when a body is refused for its size', async () => {
+  it("lets go of the session's signal when a body is refused for its size", async () => {
     const session = new AbortController();
-    const response = await withResponseLimits(fetch, { maxResponseBytes: 1_000 })(`${url}/big`, { signal: session.signal });
+    const response = await withResponseLimits(fetch, { maxResponseBytes: 1_000 })(`${url}/big`, {
+      signal: session.signal,
+    });
     await expect(response.text()).rejects.toBeInstanceOf(ResponseTooLargeError);
     expect(getEventListeners(session.signal, 'abort')).toHaveLength(0);
   });

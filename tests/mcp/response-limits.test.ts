@@ -25,14 +25,22 @@ function naiveCounts(chunks: readonly Uint8Array[]): number[] {
 
 // Bytes drawn mostly from the ones that matter, so boundaries of both kinds occur often.
 const sseByte = fc.oneof(fc.constant(0x0a), fc.constant(0x0d), fc.constant(0x61), fc.integer({ min: 0, max: 255 }));
-const chunks = fc.array(fc.uint8Array({ minLength: 0, maxLength: 12 }).chain((a) => fc.array(sseByte, { minLength: a.length, maxLength: a.length }).map((b) => Uint8Array.from(b))), { maxLength: 12 });
+const chunks = fc.array(
+  fc
+    .uint8Array({ minLength: 0, maxLength: 12 })
+    .chain((a) => fc.array(sseByte, { minLength: a.length, maxLength: a.length }).map((b) => Uint8Array.from(b))),
+  { maxLength: 12 },
+);
 
 describe('the size of an SSE event', () => {
   it('is counted, however the stream is cut into chunks, exactly as byte by byte', () => {
-    fc.assert(fc.property(chunks, (parts) => {
-      const counter = new EventBoundaryCounter();
-      expect(parts.map((part) => counter.push(part))).toEqual(naiveCounts(parts));
-    }), { numRuns: 2_000 });
+    fc.assert(
+      fc.property(chunks, (parts) => {
+        const counter = new EventBoundaryCounter();
+        expect(parts.map((part) => counter.push(part))).toEqual(naiveCounts(parts));
+      }),
+      { numRuns: 2_000 },
+    );
   });
 
   it('lets events within the bound through and refuses one beyond it, even one a chunk holds whole', async () => {

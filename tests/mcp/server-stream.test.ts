@@ -12,11 +12,15 @@ const streams: ServerStream[] = [];
 
 afterEach(async () => {
   for (const stream of streams.splice(0)) stream.close();
-  await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => (s.closeAllConnections(), s.close(resolve)))));
+  await Promise.all(
+    servers.splice(0).map((s) => new Promise((resolve) => (s.closeAllConnections(), s.close(resolve)))),
+  );
 });
 
 /** An SSE endpoint on 127.0.0.1 whose answer to each GET the test scripts. */
-async function sseServer(answer: (req: IncomingMessage, res: ServerResponse, n: number) => void): Promise<{ url: string; gets: IncomingMessage[] }> {
+async function sseServer(
+  answer: (req: IncomingMessage, res: ServerResponse, n: number) => void,
+): Promise<{ url: string; gets: IncomingMessage[] }> {
   const gets: IncomingMessage[] = [];
   const server = createServer((req, res) => {
     gets.push(req);
@@ -36,7 +40,12 @@ async function openStreamsServer(): Promise<{ url: string; gets: IncomingMessage
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     res.write(': hello\n\n');
   });
-  return { ...server, get open() { return open; } };
+  return {
+    ...server,
+    get open() {
+      return open;
+    },
+  };
 }
 
 const notification = (method: string) => `data: ${JSON.stringify({ jsonrpc: '2.0', method })}\n\n`;
@@ -48,7 +57,15 @@ function stream(overrides: Partial<ConstructorParameters<typeof ServerStream>[0]
   let reconnects = 0;
   // Waits are recorded (what the stream asked for), and kept short so the specs do not sleep.
   const wait = (ms: number) => (waits.push(ms), new Promise<void>((resolve) => setTimeout(resolve, Math.min(ms, 20))));
-  const s = new ServerStream({ fetch, deliver: (m) => delivered.push(m), onError: (e) => errors.push(e), onReconnect: () => reconnects++, reconnection: quick, wait, ...overrides });
+  const s = new ServerStream({
+    fetch,
+    deliver: (m) => delivered.push(m),
+    onError: (e) => errors.push(e),
+    onReconnect: () => reconnects++,
+    reconnection: quick,
+    wait,
+    ...overrides,
+  });
   streams.push(s);
   return { stream: s, delivered, errors, waits, reconnects: () => reconnects };
 }
@@ -57,22 +74,26 @@ function stream(overrides: Partial<ConstructorParameters<typeof ServerStream>[0]
 function manualTimers() {
   const pending: Array<{ readonly ms: number; readonly end: () => void }> = [];
   const asked: number[] = [];
-  const wait = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) => {
-    asked.push(ms);
-    pending.push({ ms, end: resolve });
-    signal.addEventListener('abort', () => resolve(), { once: true });
-  });
+  const wait = (ms: number, signal: AbortSignal) =>
+    new Promise<void>((resolve) => {
+      asked.push(ms);
+      pending.push({ ms, end: resolve });
+      signal.addEventListener('abort', () => resolve(), { once: true });
+    });
   return { wait, asked, endAll: () => pending.splice(0).forEach((timer) => timer.end()) };
 }
 
 describe('ServerStream', () => {
-  it('answers the SDK\'s GET with 405 at once and opens the stream itself, with the SDK\'s headers, delivering each message', async () => {
+  it("answers the SDK's GET with 405 at once and opens the stream itself, with the SDK's headers, delivering each message", async () => {
     const server = await sseServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write(notification('notifications/tools/list_changed'));
     });
     const { stream: s, delivered } = stream();
-    const answer = await s.wrap(fetch)(server.url, { method: 'GET', headers: { 'mcp-session-id': 'abc', accept: 'text/event-stream' } });
+    const answer = await s.wrap(fetch)(server.url, {
+      method: 'GET',
+      headers: { 'mcp-session-id': 'abc', accept: 'text/event-stream' },
+    });
     expect(answer.status).toBe(405);
     await eventually(() => expect(delivered).toEqual([{ jsonrpc: '2.0', method: 'notifications/tools/list_changed' }]));
     expect(server.gets).toHaveLength(1);
@@ -88,7 +109,12 @@ describe('ServerStream', () => {
     const timers = manualTimers();
     const { stream: s } = stream({ wait: timers.wait });
     // No stream asked for: it answers before anything else can run.
-    expect(await Promise.race([s.listening(60_000).then(() => 'at once'), new Promise((resolve) => setImmediate(() => resolve('waited')))])).toBe('at once');
+    expect(
+      await Promise.race([
+        s.listening(60_000).then(() => 'at once'),
+        new Promise((resolve) => setImmediate(() => resolve('waited'))),
+      ]),
+    ).toBe('at once');
     expect(timers.asked).toEqual([]);
     await s.wrap(fetch)(server.url, { method: 'GET' });
     let listening = false;
@@ -118,7 +144,7 @@ describe('ServerStream', () => {
     expect(server.gets).toHaveLength(1);
   });
 
-  it('passes POST and DELETE through to the transport\'s fetch', async () => {
+  it("passes POST and DELETE through to the transport's fetch", async () => {
     const server = await sseServer((req, res) => res.end(req.method));
     const { stream: s } = stream();
     expect(await (await s.wrap(fetch)(server.url, { method: 'POST', body: '{}' })).text()).toBe('POST');
@@ -133,12 +159,18 @@ describe('ServerStream', () => {
     });
     const { stream: s, delivered, reconnects } = stream();
     await s.wrap(fetch)(server.url, { method: 'GET' });
-    await eventually(() => expect(delivered.map((m) => (m as { method: string }).method)).toEqual(['notifications/n1', 'notifications/n2', 'notifications/n3']));
+    await eventually(() =>
+      expect(delivered.map((m) => (m as { method: string }).method)).toEqual([
+        'notifications/n1',
+        'notifications/n2',
+        'notifications/n3',
+      ]),
+    );
     expect(server.gets.map((g) => g.headers['last-event-id'])).toEqual([undefined, 'event-1', 'event-2']);
     expect(reconnects()).toBe(2);
   });
 
-  it('waits as long as the server\'s retry field says before coming back', async () => {
+  it("waits as long as the server's retry field says before coming back", async () => {
     const server = await sseServer((_req, res, n) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.end(n === 1 ? 'retry: 400\n\n' : '');
@@ -164,21 +196,26 @@ describe('ServerStream', () => {
 
   it('waits longer after each failure, from its initial delay up to its bound', async () => {
     const server = await sseServer((_req, res) => res.writeHead(503).end());
-    const { stream: s, waits } = stream({ reconnection: { initialDelayMs: 1_000, growFactor: 2, maxDelayMs: 3_000, maxRetries: 4 } });
+    const { stream: s, waits } = stream({
+      reconnection: { initialDelayMs: 1_000, growFactor: 2, maxDelayMs: 3_000, maxRetries: 4 },
+    });
     await s.wrap(fetch)(server.url, { method: 'GET' });
     await eventually(() => expect(s.isRunning).toBe(false));
     expect(waits).toEqual([1_000, 2_000, 3_000, 3_000]);
   });
 
-  it.each([[404], [405], [401], [403]])('stops when the server answers %i (no stream, session gone, or not authorized)', async (status) => {
-    const server = await sseServer((_req, res) => res.writeHead(status).end());
-    const { stream: s, waits } = stream();
-    await s.wrap(fetch)(server.url, { method: 'GET' });
-    await eventually(() => expect(s.isRunning).toBe(false));
-    // It stopped without asking to wait for another attempt, and nothing runs that could ask again.
-    expect(waits).toEqual([]);
-    expect(server.gets).toHaveLength(1);
-  });
+  it.each([[404], [405], [401], [403]])(
+    'stops when the server answers %i (no stream, session gone, or not authorized)',
+    async (status) => {
+      const server = await sseServer((_req, res) => res.writeHead(status).end());
+      const { stream: s, waits } = stream();
+      await s.wrap(fetch)(server.url, { method: 'GET' });
+      await eventually(() => expect(s.isRunning).toBe(false));
+      // It stopped without asking to wait for another attempt, and nothing runs that could ask again.
+      expect(waits).toEqual([]);
+      expect(server.gets).toHaveLength(1);
+    },
+  );
 
   it('gives up after its retries when the server keeps failing', async () => {
     const server = await sseServer((_req, res) => res.writeHead(503).end());
@@ -239,7 +276,7 @@ describe('ServerStream', () => {
     await eventually(() => expect(open()).toBe(1));
   });
 
-  it('ends the stream when the transport\'s own signal aborts (the session closed)', async () => {
+  it("ends the stream when the transport's own signal aborts (the session closed)", async () => {
     const server = await openStreamsServer();
     const open = () => server.open;
     const { stream: s } = stream();
@@ -262,8 +299,14 @@ describe('EventParser', () => {
     for (const chunk of chunks) parser.push(encoder.encode(chunk));
     return { events, state };
   };
-  const text = '\uFEFF: comment\r\nid: 7\r\nevent: message\r\ndata: {"a":\r\ndata:1}\r\n\r\nretry: 250\nevent: ping\ndata: x\n\ndata: é€😀\r\rdata\n\n';
-  const expected: Array<[string, string]> = [['message', '{"a":\n1}'], ['ping', 'x'], ['', 'é€😀'], ['', '']];
+  const text =
+    '\uFEFF: comment\r\nid: 7\r\nevent: message\r\ndata: {"a":\r\ndata:1}\r\n\r\nretry: 250\nevent: ping\ndata: x\n\ndata: é€😀\r\rdata\n\n';
+  const expected: Array<[string, string]> = [
+    ['message', '{"a":\n1}'],
+    ['ping', 'x'],
+    ['', 'é€😀'],
+    ['', ''],
+  ];
 
   it('reads events, fields, comments and every kind of line end, keeping the last id and the retry delay', () => {
     const { events, state } = parse([text]);
@@ -275,7 +318,9 @@ describe('EventParser', () => {
     const bytes = new TextEncoder().encode(text);
     for (let cut = 1; cut < bytes.length; cut++) {
       const events: Array<[string, string]> = [];
-      const parser = new EventParser(1_000_000, { lastEventId: undefined, retryMs: undefined }, (type, data) => events.push([type, data]));
+      const parser = new EventParser(1_000_000, { lastEventId: undefined, retryMs: undefined }, (type, data) =>
+        events.push([type, data]),
+      );
       parser.push(bytes.slice(0, cut));
       parser.push(bytes.slice(cut));
       expect(events).toEqual(expected);
@@ -284,7 +329,9 @@ describe('EventParser', () => {
 
   it('refuses an event that outgrows its bound, whether in one line or many', () => {
     expect(() => parse([`data: ${'x'.repeat(200)}`], 100)).toThrow(ResponseTooLargeError);
-    expect(() => parse([Array.from({ length: 20 }, () => 'data: xxxxxxxxx\n').join('')], 100)).toThrow(ResponseTooLargeError);
+    expect(() => parse([Array.from({ length: 20 }, () => 'data: xxxxxxxxx\n').join('')], 100)).toThrow(
+      ResponseTooLargeError,
+    );
     expect(parse([`data: ${'x'.repeat(90)}\n\n`.repeat(5)], 100).events).toHaveLength(5);
   });
 });

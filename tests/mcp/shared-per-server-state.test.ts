@@ -12,7 +12,11 @@ import { silentLogger } from '../support/logger.js';
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
-const tool = (name: string, description = 'a tool'): Tool => ({ name, description, inputSchema: { type: 'object', properties: { q: { type: 'string' } } } });
+const tool = (name: string, description = 'a tool'): Tool => ({
+  name,
+  description,
+  inputSchema: { type: 'object', properties: { q: { type: 'string' } } },
+});
 
 describe('SharedToolLists', () => {
   it('gives back the first of two equal lists, so users of one server share it', () => {
@@ -29,7 +33,7 @@ describe('SharedToolLists', () => {
     expect(lists.intern([tool('a'), tool('b')])).not.toBe(first);
   });
 
-  it('freezes a shared list all the way down, so no user can change another user\'s tools', () => {
+  it("freezes a shared list all the way down, so no user can change another user's tools", () => {
     const shared = new SharedToolLists().intern([tool('a')]);
     expect(() => {
       (shared[0]!.inputSchema.properties as Record<string, unknown>).injected = { type: 'string' };
@@ -55,13 +59,25 @@ describe('SharedSchemaValidator', () => {
     const first = validator.getValidator(schema());
     expect(validator.getValidator(schema())).toBe(first);
     expect(first({ n: 1 })).toEqual({ valid: true, data: { n: 1 }, errorMessage: undefined });
-    expect(first({ n: 'one' })).toEqual(expect.objectContaining({ valid: false, errorMessage: expect.stringContaining('number') }));
+    expect(first({ n: 'one' })).toEqual(
+      expect.objectContaining({ valid: false, errorMessage: expect.stringContaining('number') }),
+    );
   });
 
-  it('keeps two servers\' schemas that share an $id apart', () => {
+  it("keeps two servers' schemas that share an $id apart", () => {
     const validator = new SharedSchemaValidator();
-    const numbers = validator.getValidator({ $id: 'https://example.com/result', type: 'object', properties: { v: { type: 'number' } }, required: ['v'] });
-    const strings = validator.getValidator({ $id: 'https://example.com/result', type: 'object', properties: { v: { type: 'string' } }, required: ['v'] });
+    const numbers = validator.getValidator({
+      $id: 'https://example.com/result',
+      type: 'object',
+      properties: { v: { type: 'number' } },
+      required: ['v'],
+    });
+    const strings = validator.getValidator({
+      $id: 'https://example.com/result',
+      type: 'object',
+      properties: { v: { type: 'string' } },
+      required: ['v'],
+    });
     expect(numbers({ v: 1 }).valid).toBe(true);
     expect(numbers({ v: 'x' }).valid).toBe(false);
     expect(strings({ v: 'x' }).valid).toBe(true);
@@ -70,7 +86,8 @@ describe('SharedSchemaValidator', () => {
 
   it('starts over past its bound instead of growing', () => {
     const validator = new SharedSchemaValidator(2);
-    for (let i = 0; i < 5; i++) validator.getValidator({ type: 'object', properties: { [`p${i}`]: { type: 'string' } } });
+    for (let i = 0; i < 5; i++)
+      validator.getValidator({ type: 'object', properties: { [`p${i}`]: { type: 'string' } } });
     expect(validator.size).toBeLessThanOrEqual(2);
   });
 });
@@ -81,7 +98,9 @@ describe('ClientManager sharing per-server state between users', () => {
 
   beforeAll(async () => {
     mcp = await startMcpServer({ tools: [echoTool, whoamiTool] });
-    manager = new ClientManager(parseConfig({ servers: [{ name: 'tools', baseURL: mcp.url }] }), { logger: silentLogger() });
+    manager = new ClientManager(parseConfig({ servers: [{ name: 'tools', baseURL: mcp.url }] }), {
+      logger: silentLogger(),
+    });
   });
 
   afterAll(async () => {

@@ -33,7 +33,12 @@ function issuesOf(config: unknown): Array<{ path: string; message: string }> {
 
 /** A tool that records each call it gets, so a spec can tell the server never saw one. */
 function tool(name: string, calls: string[]): TestTool {
-  return { name, description: `The ${name} tool`, inputSchema: { type: 'object', properties: {} }, run: () => (calls.push(name), { content: [{ type: 'text', text: name }] }) };
+  return {
+    name,
+    description: `The ${name} tool`,
+    inputSchema: { type: 'object', properties: {} },
+    run: () => (calls.push(name), { content: [{ type: 'text', text: name }] }),
+  };
 }
 
 afterEach(async () => {
@@ -46,9 +51,14 @@ describe('tool rules in the config', () => {
     expect(issuesOf({ servers: [{ ...server, tools: { search: { policy: 'always' } } }] })).toEqual([
       { path: 'servers[0].tools.search.policy', message: 'must be one of ask, auto_run_in_dm, auto_run_everywhere' },
     ]);
-    expect(issuesOf({ servers: [{ ...server, deny: ['delete_*', ''] }] })).toEqual([{ path: 'servers[0].deny[1]', message: 'must not be empty' }]);
+    expect(issuesOf({ servers: [{ ...server, deny: ['delete_*', ''] }] })).toEqual([
+      { path: 'servers[0].deny[1]', message: 'must not be empty' },
+    ]);
     expect(issuesOf({ servers: [{ ...server, allow: ['read file'] }] })).toEqual([
-      { path: 'servers[0].allow[0]', message: 'must not contain spaces or control characters (use * and ? as wildcards)' },
+      {
+        path: 'servers[0].allow[0]',
+        message: 'must not contain spaces or control characters (use * and ? as wildcards)',
+      },
     ]);
     expect(issuesOf({ servers: [{ ...server, tools: { search: { enabled: 'no' } } }] })).toEqual([
       { path: 'servers[0].tools.search.enabled', message: expect.stringContaining('boolean') },
@@ -60,10 +70,19 @@ describe('tool rules in the config', () => {
 
   it('accepts every policy, and patterns that match nothing yet (those are warnings, not errors)', () => {
     const config = parseConfig({
-      servers: [{
-        name: 'wiki', baseURL: 'http://127.0.0.1:1/mcp', allow: ['read_*'], deny: ['nothing_like_this_*'],
-        tools: { a: { policy: 'ask' }, b: { policy: 'auto_run_in_dm' }, c: { policy: 'auto_run_everywhere', enabled: true } },
-      }],
+      servers: [
+        {
+          name: 'wiki',
+          baseURL: 'http://127.0.0.1:1/mcp',
+          allow: ['read_*'],
+          deny: ['nothing_like_this_*'],
+          tools: {
+            a: { policy: 'ask' },
+            b: { policy: 'auto_run_in_dm' },
+            c: { policy: 'auto_run_everywhere', enabled: true },
+          },
+        },
+      ],
     });
     const access = new ToolAccess(config.servers[0]!);
     expect(access.unmatched(['read_page', 'a', 'b'])).toEqual([
@@ -85,7 +104,10 @@ describe('ToolAccess', () => {
   });
 
   it('hides what an allow list does not name, unless the tool is set enabled', () => {
-    const access = server({ allow: ['read_?age'], tools: { search: { enabled: true }, read_page: { enabled: false } } });
+    const access = server({
+      allow: ['read_?age'],
+      tools: { search: { enabled: true }, read_page: { enabled: false } },
+    });
     expect(access.hiddenBy('read_cage')).toBeUndefined();
     expect(access.hiddenBy('read_pages')).toEqual({ kind: 'not_allowed' });
     expect(access.hiddenBy('search')).toBeUndefined();
@@ -105,12 +127,16 @@ describe('what reaches the bot', () => {
   let server: TestMcpServer;
   const calls: string[] = [];
   beforeAll(async () => {
-    server = await startMcpServer({ tools: [tool('read_page', calls), tool('delete_page', calls), tool('search', calls), echoTool] });
+    server = await startMcpServer({
+      tools: [tool('read_page', calls), tool('delete_page', calls), tool('search', calls), echoTool],
+    });
   });
   afterAll(() => server.close());
 
   it('neither lists nor calls a disabled or denied tool; the call names the tool and says an admin disabled it', async () => {
-    const m = manager({ servers: [{ name: 'wiki', baseURL: server.url, deny: ['delete_*'], tools: { search: { enabled: false } } }] });
+    const m = manager({
+      servers: [{ name: 'wiki', baseURL: server.url, deny: ['delete_*'], tools: { search: { enabled: false } } }],
+    });
     const { tools } = await m.getToolsForUser(ALICE);
     expect(tools.map((t) => t.name).sort()).toEqual(['wiki__echo', 'wiki__read_page']);
     const states = await m.getServerStatesForUser(ALICE);
@@ -119,7 +145,9 @@ describe('what reaches the bot', () => {
     for (const name of ['wiki__delete_page', 'wiki__search']) {
       const refused = m.callTool(ALICE, name, {});
       await expect(refused).rejects.toBeInstanceOf(ToolDisabledError);
-      await expect(refused).rejects.toThrow(`Tool ${name} (${name.slice(6)} on server wiki) is disabled by a system admin`);
+      await expect(refused).rejects.toThrow(
+        `Tool ${name} (${name.slice(6)} on server wiki) is disabled by a system admin`,
+      );
     }
     expect(calls).toEqual([]);
     await expect(m.callTool(ALICE, 'wiki__read_page', {})).resolves.toMatchObject({ content: [{ text: 'read_page' }] });
@@ -137,15 +165,24 @@ describe('what reaches the bot', () => {
     expect(server.initializeCount).toBe(handshakes);
   });
 
-  it('logs each pattern or tool setting that matches none of the server\'s tools, once', async () => {
+  it("logs each pattern or tool setting that matches none of the server's tools, once", async () => {
     const { logger, output } = captureLogger('warn');
-    const lines = () => output().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
-    const m = manager({ servers: [{ name: 'wiki', baseURL: server.url, deny: ['drop_*'], tools: { serach: { enabled: false } } }] }, logger);
+    const lines = () =>
+      output()
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const m = manager(
+      { servers: [{ name: 'wiki', baseURL: server.url, deny: ['drop_*'], tools: { serach: { enabled: false } } }] },
+      logger,
+    );
     await m.getToolsForUser(ALICE);
     await m.getToolsForUser('bobbbbbbbbbbbbbbbbbbbbbbbb');
     const warnings = lines().filter((l) => l.level === 40 && String(l.msg).includes('matches none'));
     expect(warnings.map((l) => l.field)).toEqual(['deny[0]', 'tools.serach']);
-    expect(warnings[0]!.msg).toBe('Server wiki: deny[0] "drop_*" matches none of the server\'s tools (a typo, or a tool it no longer has).');
+    expect(warnings[0]!.msg).toBe(
+      'Server wiki: deny[0] "drop_*" matches none of the server\'s tools (a typo, or a tool it no longer has).',
+    );
   });
 });
 
@@ -170,7 +207,10 @@ describe('every surface the bot and the user see', () => {
     expect(rest.body.tools.map((t: { name: string }) => t.name)).toEqual(['wiki__read_page']);
     const panel = await sidecarRequest(sidecar.address, '/mcp/tools', as);
     expect(panel.body.servers[0].tools.map((t: { name: string }) => t.name)).toEqual(['read_page']);
-    const command = await sidecarRequest(sidecar.address, '/hooks/ExecuteCommand', { ...as, body: { user_id: ALICE, command: '/mcp tools' } });
+    const command = await sidecarRequest(sidecar.address, '/hooks/ExecuteCommand', {
+      ...as,
+      body: { user_id: ALICE, command: '/mcp tools' },
+    });
     expect(command.body.text).toContain('`wiki__read_page`');
     expect(command.body.text).not.toContain('delete_page');
 
@@ -179,13 +219,29 @@ describe('every surface the bot and the user see', () => {
       const listed = await client.listTools();
       expect(listed.tools.map((t) => t.name)).toEqual(['mcp_connections', 'wiki__read_page']);
       const result = await client.callTool({ name: 'wiki__delete_page', arguments: {} });
-      expect(result).toMatchObject({ isError: true, content: [{ type: 'text', text: expect.stringContaining('Tool wiki__delete_page (delete_page on server wiki) is disabled by a system admin') }] });
+      expect(result).toMatchObject({
+        isError: true,
+        content: [
+          {
+            type: 'text',
+            text: expect.stringContaining(
+              'Tool wiki__delete_page (delete_page on server wiki) is disabled by a system admin',
+            ),
+          },
+        ],
+      });
     } finally {
       await client.close();
     }
-    const call = await sidecarRequest(sidecar.address, '/api/v1/tools/call', { ...as, body: { name: 'wiki__delete_page', arguments: {} } });
+    const call = await sidecarRequest(sidecar.address, '/api/v1/tools/call', {
+      ...as,
+      body: { name: 'wiki__delete_page', arguments: {} },
+    });
     expect(call.status).toBe(403);
-    expect(call.body).toEqual({ code: 'ERR_MCP_TOOL_DISABLED', error: expect.stringContaining('is disabled by a system admin') });
+    expect(call.body).toEqual({
+      code: 'ERR_MCP_TOOL_DISABLED',
+      error: expect.stringContaining('is disabled by a system admin'),
+    });
     expect(calls).toEqual([]);
   });
 });
@@ -209,7 +265,9 @@ describe('property: for any config and any tool list, no disabled or denied tool
 
   const part = fc.constantFrom('read', 'delete', 'page', 'a', 'b', '.', '_');
   const toolName = fc.array(part, { minLength: 1, maxLength: 4 }).map((parts) => parts.join(''));
-  const pattern = fc.array(fc.oneof(part, fc.constantFrom('*', '?')), { minLength: 1, maxLength: 4 }).map((parts) => parts.join(''));
+  const pattern = fc
+    .array(fc.oneof(part, fc.constantFrom('*', '?')), { minLength: 1, maxLength: 4 })
+    .map((parts) => parts.join(''));
 
   it('holds for listing, status and calls', async () => {
     await fc.assert(
@@ -220,7 +278,9 @@ describe('property: for any config and any tool list, no disabled or denied tool
         fc.dictionary(toolName, fc.record({ enabled: fc.option(fc.boolean(), { nil: undefined }) }), { maxKeys: 4 }),
         async (names, allow, deny, tools) => {
           server.setTools(names.map((n) => tool(n, calls)));
-          const m = manager({ servers: [{ name: 's', baseURL: server.url, ...(allow && { allow }), ...(deny && { deny }), tools }] });
+          const m = manager({
+            servers: [{ name: 's', baseURL: server.url, ...(allow && { allow }), ...(deny && { deny }), tools }],
+          });
           const blocked = (n: string) =>
             (deny ?? []).some((p) => globMatches(p, n)) ||
             tools[n]?.enabled === false ||

@@ -8,18 +8,35 @@ const wiki = [tool('search')];
 
 describe('tool catalogs', () => {
   it('names every tool for the LLM and maps the names back to their server and tool', () => {
-    const catalog = buildToolCatalog([{ serverName: 'jira', tools: jira }, { serverName: 'wiki', tools: wiki }]);
-    expect(catalog.tools.map((t) => t.name)).toEqual(['jira__search', expect.stringMatching(/^jira__create_issue_[0-9a-f]{8}$/), 'wiki__search']);
-    for (const t of catalog.tools) expect(catalog.names.resolve(t.name)).toEqual({ serverName: t.serverName, toolName: t.toolName });
+    const catalog = buildToolCatalog([
+      { serverName: 'jira', tools: jira },
+      { serverName: 'wiki', tools: wiki },
+    ]);
+    expect(catalog.tools.map((t) => t.name)).toEqual([
+      'jira__search',
+      expect.stringMatching(/^jira__create_issue_[0-9a-f]{8}$/),
+      'wiki__search',
+    ]);
+    for (const t of catalog.tools)
+      expect(catalog.names.resolve(t.name)).toEqual({ serverName: t.serverName, toolName: t.toolName });
     expect(Object.isFrozen(catalog.tools)).toBe(true);
     expect(Object.isFrozen(catalog.tools[0])).toBe(true);
   });
 
   it('gives users of the same tool lists one catalog, and a user with another list their own', () => {
     const catalogs = new SharedToolCatalogs();
-    const alice = catalogs.catalog([{ serverName: 'jira', tools: jira }, { serverName: 'wiki', tools: wiki }]);
-    const bob = catalogs.catalog([{ serverName: 'jira', tools: jira }, { serverName: 'wiki', tools: wiki }]);
-    const carol = catalogs.catalog([{ serverName: 'jira', tools: [...jira, tool('delete')] }, { serverName: 'wiki', tools: wiki }]);
+    const alice = catalogs.catalog([
+      { serverName: 'jira', tools: jira },
+      { serverName: 'wiki', tools: wiki },
+    ]);
+    const bob = catalogs.catalog([
+      { serverName: 'jira', tools: jira },
+      { serverName: 'wiki', tools: wiki },
+    ]);
+    const carol = catalogs.catalog([
+      { serverName: 'jira', tools: [...jira, tool('delete')] },
+      { serverName: 'wiki', tools: wiki },
+    ]);
     const dave = catalogs.catalog([{ serverName: 'wiki', tools: wiki }]);
     expect(bob).toBe(alice);
     expect(carol).not.toBe(alice);

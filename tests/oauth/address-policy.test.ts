@@ -19,13 +19,25 @@ import { silentLogger } from '../support/logger.js';
 
 describe('the address policy', () => {
   it.each([
-    ['10.0.0.1', 'private'], ['172.16.5.4', 'private'], ['192.168.1.1', 'private'],
-    ['169.254.169.254', 'linkLocal'], ['fe80::1', 'linkLocal'],
-    ['fc00::1', 'uniqueLocal'], ['fd12:3456::1', 'uniqueLocal'],
-    ['0.0.0.0', 'unspecified'], ['::', 'unspecified'],
-    ['127.0.0.1', 'loopback'], ['127.0.0.2', 'loopback'], ['::1', 'loopback'],
-    ['::ffff:127.0.0.1', 'loopback'], ['::ffff:10.0.0.1', 'private'], ['64:ff9b::a9fe:a9fe', 'linkLocal'],
-    ['100.64.0.1', 'carrierGradeNat'], ['224.0.0.1', 'multicast'], ['255.255.255.255', 'broadcast'], ['192.0.2.1', 'reserved'],
+    ['10.0.0.1', 'private'],
+    ['172.16.5.4', 'private'],
+    ['192.168.1.1', 'private'],
+    ['169.254.169.254', 'linkLocal'],
+    ['fe80::1', 'linkLocal'],
+    ['fc00::1', 'uniqueLocal'],
+    ['fd12:3456::1', 'uniqueLocal'],
+    ['0.0.0.0', 'unspecified'],
+    ['::', 'unspecified'],
+    ['127.0.0.1', 'loopback'],
+    ['127.0.0.2', 'loopback'],
+    ['::1', 'loopback'],
+    ['::ffff:127.0.0.1', 'loopback'],
+    ['::ffff:10.0.0.1', 'private'],
+    ['64:ff9b::a9fe:a9fe', 'linkLocal'],
+    ['100.64.0.1', 'carrierGradeNat'],
+    ['224.0.0.1', 'multicast'],
+    ['255.255.255.255', 'broadcast'],
+    ['192.0.2.1', 'reserved'],
   ])('refuses %s (%s)', (address, range) => {
     expect(refusedRange(address, { allowLoopback: false })).toBe(range);
   });
@@ -39,8 +51,10 @@ describe('the address policy', () => {
     expect(refusedRange('::1', addressPolicyFor({ baseURL: 'http://localhost:8080/mcp' }))).toBeUndefined();
     expect(refusedRange('127.0.0.1', addressPolicyFor({ baseURL: 'https://mcp.example.com/mcp' }))).toBe('loopback');
     expect(refusedRange('10.0.0.1', addressPolicyFor({ baseURL: 'http://127.0.0.1:8080/mcp' }))).toBe('private');
-    expect(addressPolicyFor({ baseURL: 'https://10.0.0.5/mcp', oauth: { issuer: 'https://login.corp.example/realms/x' } }).trustedOrigins)
-      .toEqual(['https://10.0.0.5', 'https://login.corp.example']);
+    expect(
+      addressPolicyFor({ baseURL: 'https://10.0.0.5/mcp', oauth: { issuer: 'https://login.corp.example/realms/x' } })
+        .trustedOrigins,
+    ).toEqual(['https://10.0.0.5', 'https://login.corp.example']);
   });
 });
 
@@ -79,7 +93,13 @@ describe('OAuth requests of a server that is not on loopback', () => {
   // A manager per test: discovery that succeeded is cached for ten minutes.
   beforeEach(async () => {
     await oauth?.close();
-    oauth = new OAuthManager({ store, publicBaseURL: 'http://127.0.0.1:9/plugins/mattermost-mcp', logger: silentLogger(), connectURLMode: 'direct', lookup });
+    oauth = new OAuthManager({
+      store,
+      publicBaseURL: 'http://127.0.0.1:9/plugins/mattermost-mcp',
+      logger: silentLogger(),
+      connectURLMode: 'direct',
+      lookup,
+    });
   });
 
   afterAll(async () => {
@@ -91,10 +111,16 @@ describe('OAuth requests of a server that is not on loopback', () => {
 
   const port = (server: MetadataServer) => new URL(server.origin).port;
   const server = (host: string, oauthOptions?: Record<string, unknown>): ServerConfig =>
-    parseConfig({ servers: [{ name: 'remote', baseURL: `http://${host}:${port(mcp)}/mcp`, ...(oauthOptions && { oauth: oauthOptions }) }] }).servers[0]!;
+    parseConfig({
+      servers: [
+        { name: 'remote', baseURL: `http://${host}:${port(mcp)}/mcp`, ...(oauthOptions && { oauth: oauthOptions }) },
+      ],
+    }).servers[0]!;
   /** The protected resource metadata of the server, naming `issuer`. */
   const names_ = (issuer: string, host = 'mcp.test') =>
-    mcp.serve('/.well-known/oauth-protected-resource/mcp', { body: { resource: `http://${host}:${port(mcp)}/mcp`, authorization_servers: [issuer] } });
+    mcp.serve('/.well-known/oauth-protected-resource/mcp', {
+      body: { resource: `http://${host}:${port(mcp)}/mcp`, authorization_servers: [issuer] },
+    });
 
   it.each([
     ['a loopback address', () => `http://127.0.0.2:${port(internal)}`, '127.0.0.2', 'loopback'],
@@ -103,21 +129,33 @@ describe('OAuth requests of a server that is not on loopback', () => {
     ['the cloud metadata address', () => 'https://169.254.169.254', '169.254.169.254', 'linkLocal'],
     ['a unique local IPv6 address', () => 'https://[fd00::1]', 'fd00::1', 'uniqueLocal'],
     ['a name that resolves to loopback', () => `http://internal.localhost:${port(internal)}`, '127.0.0.1', 'loopback'],
-  ])('refuses an authorization server at %s named by the metadata, and sends it nothing', async (_what, issuer, address, range) => {
-    internal.serve('/.well-known/oauth-authorization-server', { body: asMetadata(issuer()) });
-    names_(issuer());
-    const before = internal.requests.length;
-    const refusal = oauth.beginAuthorization('alice', server('mcp.test'));
-    await expect(refusal).rejects.toBeInstanceOf(AddressNotAllowedError);
-    await expect(refusal).rejects.toMatchObject({ address, range });
-    expect(internal.requests.length).toBe(before);
-  });
+  ])(
+    'refuses an authorization server at %s named by the metadata, and sends it nothing',
+    async (_what, issuer, address, range) => {
+      internal.serve('/.well-known/oauth-authorization-server', { body: asMetadata(issuer()) });
+      names_(issuer());
+      const before = internal.requests.length;
+      const refusal = oauth.beginAuthorization('alice', server('mcp.test'));
+      await expect(refusal).rejects.toBeInstanceOf(AddressNotAllowedError);
+      await expect(refusal).rejects.toMatchObject({ address, range });
+      expect(internal.requests.length).toBe(before);
+    },
+  );
 
   it('refuses a redirect of a metadata fetch to an internal address', async () => {
-    mcp.serve('/.well-known/oauth-protected-resource/mcp', { status: 302, headers: { location: internal.url('/.well-known/oauth-protected-resource/mcp') } });
-    internal.serve('/.well-known/oauth-protected-resource/mcp', { body: { resource: `http://mcp.test:${port(mcp)}/mcp`, authorization_servers: [internal.origin] } });
+    mcp.serve('/.well-known/oauth-protected-resource/mcp', {
+      status: 302,
+      headers: { location: internal.url('/.well-known/oauth-protected-resource/mcp') },
+    });
+    internal.serve('/.well-known/oauth-protected-resource/mcp', {
+      body: { resource: `http://mcp.test:${port(mcp)}/mcp`, authorization_servers: [internal.origin] },
+    });
     const before = internal.requests.length;
-    await expect(oauth.beginAuthorization('alice', server('mcp.test'))).rejects.toMatchObject({ code: 'ERR_OAUTH_ADDRESS_NOT_ALLOWED', address: '127.0.0.1', range: 'loopback' });
+    await expect(oauth.beginAuthorization('alice', server('mcp.test'))).rejects.toMatchObject({
+      code: 'ERR_OAUTH_ADDRESS_NOT_ALLOWED',
+      address: '127.0.0.1',
+      range: 'loopback',
+    });
     expect(internal.requests.length).toBe(before);
   });
 
@@ -127,12 +165,18 @@ describe('OAuth requests of a server that is not on loopback', () => {
     ['revocation_endpoint', { revocation_endpoint: 'https://[fe80::1]/revoke' }, 'fe80::1'],
     ['authorization_endpoint', { authorization_endpoint: 'https://192.168.0.1/authorize' }, '192.168.0.1'],
     ['jwks_uri', { jwks_uri: 'https://169.254.169.254/jwks' }, '169.254.169.254'],
-  ])('refuses a configured authorization server whose metadata puts the %s at an internal address', async (_field, endpoints, address) => {
-    const issuer = `http://internal.localhost:${port(internal)}`;
-    internal.serve('/.well-known/oauth-authorization-server', { body: asMetadata(issuer, endpoints) });
-    names_(issuer);
-    await expect(oauth.beginAuthorization('alice', server('mcp.test', { issuer }))).rejects.toMatchObject({ code: 'ERR_OAUTH_ADDRESS_NOT_ALLOWED', address });
-  });
+  ])(
+    'refuses a configured authorization server whose metadata puts the %s at an internal address',
+    async (_field, endpoints, address) => {
+      const issuer = `http://internal.localhost:${port(internal)}`;
+      internal.serve('/.well-known/oauth-authorization-server', { body: asMetadata(issuer, endpoints) });
+      names_(issuer);
+      await expect(oauth.beginAuthorization('alice', server('mcp.test', { issuer }))).rejects.toMatchObject({
+        code: 'ERR_OAUTH_ADDRESS_NOT_ALLOWED',
+        address,
+      });
+    },
+  );
 
   it('lets a server on loopback use an authorization server on loopback', async () => {
     const issuer = `http://internal.localhost:${port(internal)}`;

@@ -22,7 +22,9 @@ describe('PKCE (RFC 7636)', () => {
   });
 
   it('derives the S256 challenge of RFC 7636 Appendix B', () => {
-    expect(codeChallengeS256('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk')).toBe('E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM');
+    expect(codeChallengeS256('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk')).toBe(
+      'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    );
     const pair = generatePKCE();
     expect(pair.codeChallenge).toBe(codeChallengeS256(pair.codeVerifier));
     expect(pair.codeChallengeMethod).toBe('S256');
@@ -36,9 +38,13 @@ describe('PKCE (RFC 7636)', () => {
     [undefined, {}, false],
     [undefined, { allowMissingS256: true }, true],
   ])('with code_challenge_methods_supported %j and %j the server is accepted: %s', (methods, policy, accepted) => {
-    const check = () => assertS256Supported({ issuer: 'https://as.example.com', code_challenge_methods_supported: methods }, policy);
+    const check = () =>
+      assertS256Supported({ issuer: 'https://as.example.com', code_challenge_methods_supported: methods }, policy);
     if (accepted) expect(check).not.toThrow();
-    else expect(check).toThrow(expect.objectContaining({ code: 'ERR_OAUTH_PKCE_S256_UNSUPPORTED', issuer: 'https://as.example.com' }));
+    else
+      expect(check).toThrow(
+        expect.objectContaining({ code: 'ERR_OAUTH_PKCE_S256_UNSUPPORTED', issuer: 'https://as.example.com' }),
+      );
   });
 });
 
@@ -52,7 +58,12 @@ describe('the authorization URL', () => {
   };
 
   it('carries the code-flow, PKCE, scope, resource and audience parameters and keeps the endpoint query', () => {
-    const url = buildAuthorizationURL({ ...base, scope: 'mcp:tools offline_access', resource: 'https://mcp.example.com/mcp', audience: 'api' });
+    const url = buildAuthorizationURL({
+      ...base,
+      scope: 'mcp:tools offline_access',
+      resource: 'https://mcp.example.com/mcp',
+      audience: 'api',
+    });
 
     expect(url.origin + url.pathname).toBe('https://as.example.com/authorize');
     expect(Object.fromEntries(url.searchParams)).toEqual({
@@ -72,11 +83,22 @@ describe('the authorization URL', () => {
   it('omits scope, resource and audience when there are none', () => {
     const url = buildAuthorizationURL({ ...base, scope: '' });
 
-    expect([...url.searchParams.keys()]).toEqual(['tenant', 'response_type', 'client_id', 'redirect_uri', 'state', 'code_challenge', 'code_challenge_method']);
+    expect([...url.searchParams.keys()]).toEqual([
+      'tenant',
+      'response_type',
+      'client_id',
+      'redirect_uri',
+      'state',
+      'code_challenge',
+      'code_challenge_method',
+    ]);
   });
 
   it('lets extra parameters add to the request but not replace the protocol ones', () => {
-    const url = buildAuthorizationURL({ ...base, extraParams: { prompt: 'consent', code_challenge_method: 'plain', state: 'forged' } });
+    const url = buildAuthorizationURL({
+      ...base,
+      extraParams: { prompt: 'consent', code_challenge_method: 'plain', state: 'forged' },
+    });
 
     expect(url.searchParams.get('prompt')).toBe('consent');
     expect(url.searchParams.get('code_challenge_method')).toBe('S256');
@@ -101,8 +123,12 @@ describe('scope selection (MCP SEP-835)', () => {
   });
 
   it('keeps the scopes already granted when stepping up', () => {
-    expect(selectScope({ challengeScope: 'files:write', scopesSupported: ['files:read'] }, { union: 'files:read offline_access' }))
-      .toBe('files:read offline_access files:write');
+    expect(
+      selectScope(
+        { challengeScope: 'files:write', scopesSupported: ['files:read'] },
+        { union: 'files:read offline_access' },
+      ),
+    ).toBe('files:read offline_access files:write');
     expect(unionScopes('a b', ['b', 'c'], undefined)).toBe('a b c');
     expect(unionScopes()).toBeUndefined();
     expect(scopeCovers('a b c', 'c a')).toBe(true);
@@ -135,28 +161,45 @@ describe('the authorization response', () => {
   const callback = (query: string) => new URL(`https://mm.example.com/callback?${query}`);
 
   it('returns the code when state and issuer match', () => {
-    expect(validateAuthorizationResponse(callback('code=c1&state=s1&iss=https%3A%2F%2Fas.example.com'), { state: 's1', issuer, requireIssuer: true }))
-      .toEqual({ code: 'c1' });
+    expect(
+      validateAuthorizationResponse(callback('code=c1&state=s1&iss=https%3A%2F%2Fas.example.com'), {
+        state: 's1',
+        issuer,
+        requireIssuer: true,
+      }),
+    ).toEqual({ code: 'c1' });
   });
 
   it('checks state before believing an error', () => {
-    expect(() => validateAuthorizationResponse(callback('error=access_denied&state=other'), { state: 's1' })).toThrow(StateMismatchError);
+    expect(() => validateAuthorizationResponse(callback('error=access_denied&state=other'), { state: 's1' })).toThrow(
+      StateMismatchError,
+    );
     expect(() => validateAuthorizationResponse(callback('code=c1'), { state: 's1' })).toThrow(StateMismatchError);
   });
 
   it('refuses a response from another issuer (RFC 9207), and a missing iss when the server advertises it', () => {
-    expect(() => validateAuthorizationResponse(callback('code=c1&state=s1&iss=https%3A%2F%2Fevil.example.com'), { state: 's1', issuer }))
-      .toThrow(IssuerMismatchError);
-    expect(() => validateAuthorizationResponse(callback('code=c1&state=s1'), { state: 's1', issuer, requireIssuer: true }))
-      .toThrow(IssuerMismatchError);
-    expect(validateAuthorizationResponse(callback('code=c1&state=s1'), { state: 's1', issuer })).toEqual({ code: 'c1' });
+    expect(() =>
+      validateAuthorizationResponse(callback('code=c1&state=s1&iss=https%3A%2F%2Fevil.example.com'), {
+        state: 's1',
+        issuer,
+      }),
+    ).toThrow(IssuerMismatchError);
+    expect(() =>
+      validateAuthorizationResponse(callback('code=c1&state=s1'), { state: 's1', issuer, requireIssuer: true }),
+    ).toThrow(IssuerMismatchError);
+    expect(validateAuthorizationResponse(callback('code=c1&state=s1'), { state: 's1', issuer })).toEqual({
+      code: 'c1',
+    });
     expect(requiresIssuerParameter({ authorization_response_iss_parameter_supported: true })).toBe(true);
     expect(requiresIssuerParameter({})).toBe(false);
   });
 
   it('turns an error redirect into an error with the RFC 6749 code', () => {
-    expect(() => validateAuthorizationResponse(callback('error=invalid_scope&error_description=nope&state=s1'), { state: 's1' }))
-      .toThrow(expect.objectContaining({ code: 'invalid_scope', description: 'nope' }));
-    expect(() => validateAuthorizationResponse(new URLSearchParams('state=s1'), { state: 's1' })).toThrow(AuthorizationResponseError);
+    expect(() =>
+      validateAuthorizationResponse(callback('error=invalid_scope&error_description=nope&state=s1'), { state: 's1' }),
+    ).toThrow(expect.objectContaining({ code: 'invalid_scope', description: 'nope' }));
+    expect(() => validateAuthorizationResponse(new URLSearchParams('state=s1'), { state: 's1' })).toThrow(
+      AuthorizationResponseError,
+    );
   });
 });

@@ -65,7 +65,10 @@ async function unauthenticatedChallenge(): Promise<{ status: number; challenge: 
   return { status: response.status, challenge: parseBearerChallenge(response.headers.get('www-authenticate')) };
 }
 
-async function register(discovery: AuthorizationDiscovery, authMethod?: ClientAuthMethod): Promise<ClientAuthentication> {
+async function register(
+  discovery: AuthorizationDiscovery,
+  authMethod?: ClientAuthMethod,
+): Promise<ClientAuthentication> {
   const request = {
     ...defaultRegistrationRequest(REDIRECT_URI, 'Mattermost MCP (test)', discovery.authorizationServer),
     ...(authMethod && { token_endpoint_auth_method: authMethod }),
@@ -83,27 +86,33 @@ interface Connection {
 }
 
 /** The whole flow a user goes through to connect, driven by the protocol modules. */
-async function connect(login: string, options: {
-  authMethod?: ClientAuthMethod;
-  resource?: ResourceIndicatorOptions;
-  client?: ClientAuthentication;
-  discovery?: AuthorizationDiscovery;
-  scopeUnion?: string;
-  challengeScope?: string;
-  user?: BrowserUser;
-  now?: () => number;
-} = {}): Promise<Connection> {
+async function connect(
+  login: string,
+  options: {
+    authMethod?: ClientAuthMethod;
+    resource?: ResourceIndicatorOptions;
+    client?: ClientAuthentication;
+    discovery?: AuthorizationDiscovery;
+    scopeUnion?: string;
+    challengeScope?: string;
+    user?: BrowserUser;
+    now?: () => number;
+  } = {},
+): Promise<Connection> {
   const { challenge } = await unauthenticatedChallenge();
-  const discovery = options.discovery
-    ?? await discoverAuthorization(mcp.url, { resourceMetadataURL: challenge?.resource_metadata });
+  const discovery =
+    options.discovery ?? (await discoverAuthorization(mcp.url, { resourceMetadataURL: challenge?.resource_metadata }));
   const as = discovery.authorizationServer;
   assertS256Supported(as);
-  const client = options.client ?? await register(discovery, options.authMethod);
+  const client = options.client ?? (await register(discovery, options.authMethod));
   const pkce = generatePKCE();
   const state = generateState();
   const resource = selectResource(mcp.url, discovery.resourceMetadata, options.resource);
   const scope = selectScope(
-    { challengeScope: options.challengeScope ?? challenge?.scope, scopesSupported: discovery.resourceMetadata?.scopes_supported },
+    {
+      challengeScope: options.challengeScope ?? challenge?.scope,
+      scopesSupported: discovery.resourceMetadata?.scopes_supported,
+    },
     { union: options.scopeUnion },
   );
   const authorizationURL = buildAuthorizationURL({
@@ -116,13 +125,22 @@ async function connect(login: string, options: {
     resource,
   });
   const callback = await (options.user ?? new BrowserUser({ login })).authorize(authorizationURL, REDIRECT_URI);
-  const { code } = validateAuthorizationResponse(callback, { state, issuer: discovery.issuer, requireIssuer: requiresIssuerParameter(as) });
-  const tokens = await exchangeAuthorizationCode(as.token_endpoint, client, {
-    code,
-    codeVerifier: pkce.codeVerifier,
-    redirectURI: REDIRECT_URI,
-    resource,
-  }, { now: options.now });
+  const { code } = validateAuthorizationResponse(callback, {
+    state,
+    issuer: discovery.issuer,
+    requireIssuer: requiresIssuerParameter(as),
+  });
+  const tokens = await exchangeAuthorizationCode(
+    as.token_endpoint,
+    client,
+    {
+      code,
+      codeVerifier: pkce.codeVerifier,
+      redirectURI: REDIRECT_URI,
+      resource,
+    },
+    { now: options.now },
+  );
   return { discovery, client, tokens, resource, scope };
 }
 
@@ -283,25 +301,36 @@ describe('tokens after the first exchange', () => {
     const { discovery, client, tokens, resource } = await connect('ivan');
     const metadata = discovery.authorizationServer;
 
-    await revokeToken(metadata.revocation_endpoint!, client, { token: tokens.refreshToken!, tokenTypeHint: 'refresh_token' });
+    await revokeToken(metadata.revocation_endpoint!, client, {
+      token: tokens.refreshToken!,
+      tokenTypeHint: 'refresh_token',
+    });
 
-    await expect(refreshAccessToken(metadata.token_endpoint, client, { refreshToken: tokens.refreshToken!, resource }))
-      .rejects.toMatchObject({ name: 'OAuthTokenError', code: 'invalid_grant' });
+    await expect(
+      refreshAccessToken(metadata.token_endpoint, client, { refreshToken: tokens.refreshToken!, resource }),
+    ).rejects.toMatchObject({ name: 'OAuthTokenError', code: 'invalid_grant' });
   });
 
   it('fails with invalid_grant after the authorization server revoked the grant', async () => {
     const { discovery, client, tokens, resource } = await connect('judy');
     expect(await as.revokeGrants('judy')).toBeGreaterThan(0);
 
-    await expect(refreshAccessToken(discovery.authorizationServer.token_endpoint, client, { refreshToken: tokens.refreshToken!, resource }))
-      .rejects.toMatchObject({ code: 'invalid_grant' });
+    await expect(
+      refreshAccessToken(discovery.authorizationServer.token_endpoint, client, {
+        refreshToken: tokens.refreshToken!,
+        resource,
+      }),
+    ).rejects.toMatchObject({ code: 'invalid_grant' });
   });
 
   it('does not exchange a code with another PKCE verifier', async () => {
     const { metadata, client, code } = await authorizeOnce('mallory');
 
     const exchange = exchangeAuthorizationCode(metadata.token_endpoint, client, {
-      code, codeVerifier: generatePKCE().codeVerifier, redirectURI: REDIRECT_URI, resource: mcp.resource,
+      code,
+      codeVerifier: generatePKCE().codeVerifier,
+      redirectURI: REDIRECT_URI,
+      resource: mcp.resource,
     });
 
     await expect(exchange).rejects.toMatchObject({ code: 'invalid_grant' });
@@ -312,7 +341,9 @@ describe('tokens after the first exchange', () => {
     const grant = { code, codeVerifier, redirectURI: REDIRECT_URI, resource: mcp.resource };
     await exchangeAuthorizationCode(metadata.token_endpoint, client, grant);
 
-    await expect(exchangeAuthorizationCode(metadata.token_endpoint, client, grant)).rejects.toMatchObject({ code: 'invalid_grant' });
+    await expect(exchangeAuthorizationCode(metadata.token_endpoint, client, grant)).rejects.toMatchObject({
+      code: 'invalid_grant',
+    });
   });
 
   it('steps up after 403 insufficient_scope by authorizing the union of the old and the challenged scopes', async () => {
@@ -325,7 +356,12 @@ describe('tokens after the first exchange', () => {
         accept: 'application/json, text/event-stream',
         authorization: `Bearer ${first.tokens.accessToken}`,
       },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'admin-report', arguments: {} } }),
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 2,
+        method: 'tools/call',
+        params: { name: 'admin-report', arguments: {} },
+      }),
     });
     await denied.body?.cancel();
     const challenge = parseBearerChallenge(denied.headers.get('www-authenticate'));

@@ -28,7 +28,9 @@ const hrefs = (urls: URL[]) => urls.map((u) => u.href);
 
 describe('where metadata is looked for', () => {
   it('tries the challenge URL, then the path-aware well-known URL, then the root one (RFC 9728 §3.1)', () => {
-    expect(hrefs(protectedResourceMetadataUrls('https://mcp.example.com/v1/mcp/', 'https://mcp.example.com/prm.json'))).toEqual([
+    expect(
+      hrefs(protectedResourceMetadataUrls('https://mcp.example.com/v1/mcp/', 'https://mcp.example.com/prm.json')),
+    ).toEqual([
       'https://mcp.example.com/prm.json',
       'https://mcp.example.com/.well-known/oauth-protected-resource/v1/mcp',
       'https://mcp.example.com/.well-known/oauth-protected-resource',
@@ -39,10 +41,18 @@ describe('where metadata is looked for', () => {
   });
 
   it('refuses a resource_metadata URL that is not HTTPS unless it is on loopback', () => {
-    expect(() => protectedResourceMetadataUrls('https://mcp.example.com/mcp', 'http://evil.example.com/prm')).toThrow(InsecureURLError);
-    expect(() => protectedResourceMetadataUrls('https://mcp.example.com/mcp', 'javascript:alert(1)')).toThrow(InsecureURLError);
-    expect(hrefs(protectedResourceMetadataUrls('http://127.0.0.1:8080/mcp', 'http://127.0.0.1:8080/prm'))[0]).toBe('http://127.0.0.1:8080/prm');
-    expect(hrefs(protectedResourceMetadataUrls('http://localhost:8080/mcp', 'http://localhost:8080/prm'))[0]).toBe('http://localhost:8080/prm');
+    expect(() => protectedResourceMetadataUrls('https://mcp.example.com/mcp', 'http://evil.example.com/prm')).toThrow(
+      InsecureURLError,
+    );
+    expect(() => protectedResourceMetadataUrls('https://mcp.example.com/mcp', 'javascript:alert(1)')).toThrow(
+      InsecureURLError,
+    );
+    expect(hrefs(protectedResourceMetadataUrls('http://127.0.0.1:8080/mcp', 'http://127.0.0.1:8080/prm'))[0]).toBe(
+      'http://127.0.0.1:8080/prm',
+    );
+    expect(hrefs(protectedResourceMetadataUrls('http://localhost:8080/mcp', 'http://localhost:8080/prm'))[0]).toBe(
+      'http://localhost:8080/prm',
+    );
   });
 
   it('tries RFC 8414 then OpenID discovery at the root for an issuer without a path', () => {
@@ -60,7 +70,9 @@ describe('where metadata is looked for', () => {
       'https://auth.example.com/.well-known/oauth-authorization-server',
       'https://auth.example.com/.well-known/openid-configuration',
     ]);
-    expect(authorizationServerMetadataUrls('https://auth.example.com/tenant1', { rootFallback: false })).toHaveLength(3);
+    expect(authorizationServerMetadataUrls('https://auth.example.com/tenant1', { rootFallback: false })).toHaveLength(
+      3,
+    );
   });
 
   it('accepts a resource that covers the server URL by origin and whole path segments (RFC 9728 §3.3)', () => {
@@ -84,7 +96,11 @@ describe('discovery against oidc-provider and a protected MCP server', () => {
     as = await startAuthorizationServer();
     mcp = await startProtectedMcpServer({ issuer: as.issuer, jwksURL: as.jwksURL });
     tenantAS = await startAuthorizationServer({ pathPrefix: '/tenant1' });
-    tenantMCP = await startProtectedMcpServer({ issuer: tenantAS.issuer, jwksURL: tenantAS.jwksURL, advertiseResourceMetadata: false });
+    tenantMCP = await startProtectedMcpServer({
+      issuer: tenantAS.issuer,
+      jwksURL: tenantAS.jwksURL,
+      advertiseResourceMetadata: false,
+    });
   });
 
   afterAll(async () => {
@@ -93,7 +109,11 @@ describe('discovery against oidc-provider and a protected MCP server', () => {
   });
 
   it('goes from a real 401 to the resource metadata and on to the authorization server metadata', async () => {
-    const response = await fetch(mcp.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const response = await fetch(mcp.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     await response.body?.cancel();
     const challenge = parseBearerChallenge(response.headers.get('www-authenticate'));
 
@@ -102,7 +122,11 @@ describe('discovery against oidc-provider and a protected MCP server', () => {
     expect(discovery).toMatchObject({
       source: 'protected-resource-metadata',
       resourceMetadataURL: mcp.resourceMetadataURL,
-      resourceMetadata: { resource: mcp.resource, authorization_servers: [as.issuer], scopes_supported: ['mcp:tools', 'mcp:admin'] },
+      resourceMetadata: {
+        resource: mcp.resource,
+        authorization_servers: [as.issuer],
+        scopes_supported: ['mcp:tools', 'mcp:admin'],
+      },
       issuer: as.issuer,
       authorizationServerMetadataURL: `${as.issuer}/.well-known/oauth-authorization-server`,
       authorizationServer: {
@@ -169,7 +193,10 @@ describe('discovery against hand-written metadata', () => {
     const found = await discoverProtectedResourceMetadata(serverURL);
 
     expect(found.url).toBe(meta.url('/.well-known/oauth-protected-resource'));
-    expect(meta.paths()).toEqual(['/.well-known/oauth-protected-resource/v1/mcp', '/.well-known/oauth-protected-resource']);
+    expect(meta.paths()).toEqual([
+      '/.well-known/oauth-protected-resource/v1/mcp',
+      '/.well-known/oauth-protected-resource',
+    ]);
   });
 
   it('falls back from a missing challenge URL, and from a CDN 401 and a 502, to the next candidate', async () => {
@@ -197,7 +224,9 @@ describe('discovery against hand-written metadata', () => {
   });
 
   it('refuses resource metadata that describes another resource', async () => {
-    meta.serve('/.well-known/oauth-protected-resource/v1/mcp', { body: { resource: meta.url('/other'), authorization_servers: [meta.origin] } });
+    meta.serve('/.well-known/oauth-protected-resource/v1/mcp', {
+      body: { resource: meta.url('/other'), authorization_servers: [meta.origin] },
+    });
 
     const attempt = discoverAuthorization(serverURL);
 
@@ -206,9 +235,14 @@ describe('discovery against hand-written metadata', () => {
   });
 
   it('refuses resource metadata without authorization servers', async () => {
-    meta.serve('/.well-known/oauth-protected-resource/v1/mcp', { body: { resource: serverURL, authorization_servers: [] } });
+    meta.serve('/.well-known/oauth-protected-resource/v1/mcp', {
+      body: { resource: serverURL, authorization_servers: [] },
+    });
 
-    await expect(discoverAuthorization(serverURL)).rejects.toMatchObject({ code: 'ERR_OAUTH_INVALID_METADATA', kind: 'protected-resource' });
+    await expect(discoverAuthorization(serverURL)).rejects.toMatchObject({
+      code: 'ERR_OAUTH_INVALID_METADATA',
+      kind: 'protected-resource',
+    });
   });
 
   it('finds an OIDC-only issuer at /.well-known/openid-configuration after a 404 for RFC 8414', async () => {
@@ -279,7 +313,10 @@ describe('discovery against hand-written metadata', () => {
   });
 
   it('refuses endpoints that are plain HTTP on a host that is not loopback', async () => {
-    meta.serve('/.well-known/oauth-authorization-server', asMetadata(meta.origin, { token_endpoint: 'http://auth.example.com/token' }));
+    meta.serve(
+      '/.well-known/oauth-authorization-server',
+      asMetadata(meta.origin, { token_endpoint: 'http://auth.example.com/token' }),
+    );
 
     const attempt = discoverAuthorizationServerMetadata(meta.origin);
 
@@ -295,7 +332,10 @@ describe('discovery against hand-written metadata', () => {
 
   describe('PKCE support', () => {
     it('refuses an authorization server that offers only plain, even when missing S256 is allowed', async () => {
-      meta.serve('/.well-known/oauth-authorization-server', asMetadata(meta.origin, { code_challenge_methods_supported: ['plain'] }));
+      meta.serve(
+        '/.well-known/oauth-authorization-server',
+        asMetadata(meta.origin, { code_challenge_methods_supported: ['plain'] }),
+      );
       const { metadata } = await discoverAuthorizationServerMetadata(meta.origin);
 
       expect(() => assertS256Supported(metadata)).toThrow(PKCENotSupportedError);
@@ -303,10 +343,15 @@ describe('discovery against hand-written metadata', () => {
     });
 
     it('refuses an authorization server that does not advertise PKCE, unless the server config allows it', async () => {
-      meta.serve('/.well-known/oauth-authorization-server', asMetadata(meta.origin, { code_challenge_methods_supported: undefined }));
+      meta.serve(
+        '/.well-known/oauth-authorization-server',
+        asMetadata(meta.origin, { code_challenge_methods_supported: undefined }),
+      );
       const { metadata } = await discoverAuthorizationServerMetadata(meta.origin);
 
-      expect(() => assertS256Supported(metadata)).toThrow(expect.objectContaining({ code: 'ERR_OAUTH_PKCE_S256_UNSUPPORTED', methods: undefined }));
+      expect(() => assertS256Supported(metadata)).toThrow(
+        expect.objectContaining({ code: 'ERR_OAUTH_PKCE_S256_UNSUPPORTED', methods: undefined }),
+      );
       expect(() => assertS256Supported(metadata, { allowMissingS256: true })).not.toThrow();
     });
   });

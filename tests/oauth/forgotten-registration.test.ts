@@ -37,14 +37,25 @@ let manager: ClientManager;
 beforeAll(async () => {
   as = await startAuthorizationServer({ accessTokenTTL: 60 });
   secure = await startProtectedMcpServer({ issuer: as.issuer, jwksURL: as.jwksURL });
-  const registered = await registerClient(as.registrationEndpoint, defaultRegistrationRequest(CALLBACK, 'pre-registered by the admin', { token_endpoint_auth_methods_supported: ['client_secret_basic'] }));
+  const registered = await registerClient(
+    as.registrationEndpoint,
+    defaultRegistrationRequest(CALLBACK, 'pre-registered by the admin', {
+      token_endpoint_auth_methods_supported: ['client_secret_basic'],
+    }),
+  );
   preRegistered = registered.client_id;
   target = await storeTarget('sqlite');
   store = await target.open();
-  config = parseConfig({ servers: [
-    { name: 'secure', baseURL: secure.url },
-    { name: 'pinned', baseURL: secure.url, oauth: { clientId: registered.client_id, clientSecret: registered.client_secret!, issuer: as.issuer } },
-  ] });
+  config = parseConfig({
+    servers: [
+      { name: 'secure', baseURL: secure.url },
+      {
+        name: 'pinned',
+        baseURL: secure.url,
+        oauth: { clientId: registered.client_id, clientSecret: registered.client_secret!, issuer: as.issuer },
+      },
+    ],
+  });
 });
 
 afterAll(async () => {
@@ -95,7 +106,9 @@ describe('an authorization server that forgot this plugin’s registration', () 
     const again = await connectURL('alice');
     expect(again).toBeDefined();
     expect(clientIdOf(again)).not.toBe(forgotten);
-    expect(await store.records<StoredClient>('clients').get(clientKey('secure', as.issuer))).toMatchObject({ client: { clientId: clientIdOf(again) } });
+    expect(await store.records<StoredClient>('clients').get(clientKey('secure', as.issuer))).toMatchObject({
+      client: { clientId: clientIdOf(again) },
+    });
     const callback = await new BrowserUser({ login: 'alice' }).authorize(again!, CALLBACK);
     await oauth.completeAuthorization('alice', callback.searchParams, serverNamed);
     expect(await connectURL('alice')).toBeUndefined();
@@ -105,22 +118,35 @@ describe('an authorization server that forgot this plugin’s registration', () 
     const expiring = await connect('bob');
     const records = store.records<StoredClient>('clients');
     const stored = (await records.get(clientKey('secure', as.issuer)))!;
-    await records.set(clientKey('secure', as.issuer), { ...stored, registration: { ...stored.registration, client_secret_expires_at: Math.floor(clock / 1000) + 120 } });
+    await records.set(clientKey('secure', as.issuer), {
+      ...stored,
+      registration: { ...stored.registration, client_secret_expires_at: Math.floor(clock / 1000) + 120 },
+    });
     clock += TEN_MINUTES;
     const again = await connectURL('bob');
     expect(again).toBeDefined();
     expect(clientIdOf(again)).not.toBe(expiring);
   });
 
-  it.each(['invalid_client', 'unauthorized_client'])('sends an error callback %s: the registration is dropped and the next Connect registers again', async (error) => {
-    const authURL = (await connectURL('carol'))!;
-    const refused = clientIdOf(authURL);
-    const state = new URL(authURL).searchParams.get('state')!;
-    const redirect = new URL(new URL(authURL).searchParams.get('redirect_uri')!);
-    const callback = new URLSearchParams({ ...Object.fromEntries(redirect.searchParams), state, error, iss: as.issuer });
-    await expect(oauth.completeAuthorization('carol', callback, serverNamed)).rejects.toBeInstanceOf(ClientRejectedError);
-    expect(clientIdOf(await oauth.beginAuthorization('carol', serverNamed('secure')!))).not.toBe(refused);
-  });
+  it.each(['invalid_client', 'unauthorized_client'])(
+    'sends an error callback %s: the registration is dropped and the next Connect registers again',
+    async (error) => {
+      const authURL = (await connectURL('carol'))!;
+      const refused = clientIdOf(authURL);
+      const state = new URL(authURL).searchParams.get('state')!;
+      const redirect = new URL(new URL(authURL).searchParams.get('redirect_uri')!);
+      const callback = new URLSearchParams({
+        ...Object.fromEntries(redirect.searchParams),
+        state,
+        error,
+        iss: as.issuer,
+      });
+      await expect(oauth.completeAuthorization('carol', callback, serverNamed)).rejects.toBeInstanceOf(
+        ClientRejectedError,
+      );
+      expect(clientIdOf(await oauth.beginAuthorization('carol', serverNamed('secure')!))).not.toBe(refused);
+    },
+  );
 
   it('refuses a pre-registered client: nothing is dropped, and the admin is told in the log', async () => {
     expect(await connect('dave', 'pinned')).toBe(preRegistered);
@@ -128,7 +154,15 @@ describe('an authorization server that forgot this plugin’s registration', () 
     clock += TEN_MINUTES;
     const again = await connectURL('dave', 'pinned');
     expect(clientIdOf(again)).toBe(preRegistered);
-    const lines = logs.output().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { level: number; server?: string; msg?: string });
-    expect(lines.find((l) => l.msg?.includes('pre-registered client'))).toMatchObject({ level: 50, server: 'pinned', msg: expect.stringContaining('a system admin must check') });
+    const lines = logs
+      .output()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { level: number; server?: string; msg?: string });
+    expect(lines.find((l) => l.msg?.includes('pre-registered client'))).toMatchObject({
+      level: 50,
+      server: 'pinned',
+      msg: expect.stringContaining('a system admin must check'),
+    });
   });
 });

@@ -31,12 +31,23 @@ let oauth: OAuthManager;
 let servers: ServerConfig[];
 
 function hostileAuthorizationServer(server: MetadataServer, extra: Record<string, unknown> = {}): void {
-  server.serve('/.well-known/oauth-protected-resource/mcp', { body: { resource: server.url('/mcp'), authorization_servers: [server.origin] } });
-  server.serve('/.well-known/oauth-authorization-server', { body: {
-    issuer: server.origin, authorization_endpoint: server.url('/authorize'), token_endpoint: server.url('/token'), registration_endpoint: server.url('/register'),
-    code_challenge_methods_supported: ['S256'], ...extra,
-  } });
-  server.serve('/register', (request) => ({ status: 201, body: { client_id: `evil-${server.requests.length}`, ...JSON.parse(request.body) } }));
+  server.serve('/.well-known/oauth-protected-resource/mcp', {
+    body: { resource: server.url('/mcp'), authorization_servers: [server.origin] },
+  });
+  server.serve('/.well-known/oauth-authorization-server', {
+    body: {
+      issuer: server.origin,
+      authorization_endpoint: server.url('/authorize'),
+      token_endpoint: server.url('/token'),
+      registration_endpoint: server.url('/register'),
+      code_challenge_methods_supported: ['S256'],
+      ...extra,
+    },
+  });
+  server.serve('/register', (request) => ({
+    status: 201,
+    body: { client_id: `evil-${server.requests.length}`, ...JSON.parse(request.body) },
+  }));
   server.serve('/token', { status: 400, body: { error: 'invalid_grant' } });
 }
 
@@ -48,7 +59,12 @@ beforeAll(async () => {
   target = await storeTarget('sqlite');
   store = await target.open();
   oauth = new OAuthManager({ store, publicBaseURL: PUBLIC_BASE, logger: silentLogger(), connectURLMode: 'direct' });
-  servers = parseConfig({ servers: [{ name: 'secure', baseURL: secure.url }, { name: 'evil', baseURL: evil.url('/mcp') }] }).servers;
+  servers = parseConfig({
+    servers: [
+      { name: 'secure', baseURL: secure.url },
+      { name: 'evil', baseURL: evil.url('/mcp') },
+    ],
+  }).servers;
 });
 
 afterAll(async () => {
@@ -69,10 +85,14 @@ describe('mix-up between authorization servers', () => {
     expect(honestRedirect).toMatch(new RegExp(`^${CALLBACK.replace(/[.?]/g, '\\$&')}\\?as=[\\w-]{16}$`));
     expect(hostileRedirect).toMatch(/\?as=[\w-]{16}$/);
     expect(hostileRedirect).not.toBe(honestRedirect);
-    expect(JSON.parse(evil.requests.find((r) => r.path === '/register')!.body).redirect_uris).toEqual([hostileRedirect]);
+    expect(JSON.parse(evil.requests.find((r) => r.path === '/register')!.body).redirect_uris).toEqual([
+      hostileRedirect,
+    ]);
     const callback = await new BrowserUser({ login: 'alice' }).authorize(honest, CALLBACK);
     expect(callback.searchParams.get('as')).toBe(new URL(honestRedirect).searchParams.get('as'));
-    await expect(oauth.completeAuthorization('alice', callback.searchParams, serverNamed)).resolves.toEqual({ serverName: 'secure' });
+    await expect(oauth.completeAuthorization('alice', callback.searchParams, serverNamed)).resolves.toEqual({
+      serverName: 'secure',
+    });
   });
 
   it('refuses a code from another authorization server sent back with a hostile server’s state, and sends the hostile token endpoint nothing', async () => {
@@ -88,25 +108,45 @@ describe('mix-up between authorization servers', () => {
     // An authorization server that does not send RFC 9207 `iss` (many do not): only the redirect URI tells.
     callback.searchParams.delete('iss');
     const before = evil.requests.length;
-    await expect(oauth.completeAuthorization('bob', callback.searchParams, serverNamed)).rejects.toBeInstanceOf(MixUpError);
+    await expect(oauth.completeAuthorization('bob', callback.searchParams, serverNamed)).rejects.toBeInstanceOf(
+      MixUpError,
+    );
     expect(evil.requests.slice(before).map((r) => r.path)).not.toContain('/token');
   });
 
   it('uses the client metadata document only with authorization servers that send iss, and then requires it', async () => {
-    const documented = new OAuthManager({ store, publicBaseURL: PUBLIC_BASE, logger: silentLogger(), connectURLMode: 'direct', clientMetadataURL: 'https://mm.example.com/plugins/mattermost-mcp/oauth/client-metadata.json' });
+    const documented = new OAuthManager({
+      store,
+      publicBaseURL: PUBLIC_BASE,
+      logger: silentLogger(),
+      connectURLMode: 'direct',
+      clientMetadataURL: 'https://mm.example.com/plugins/mattermost-mcp/oauth/client-metadata.json',
+    });
     const quiet = await startMetadataServer();
     const announcing = await startMetadataServer();
     try {
       hostileAuthorizationServer(quiet, { client_id_metadata_document_supported: true });
-      hostileAuthorizationServer(announcing, { client_id_metadata_document_supported: true, authorization_response_iss_parameter_supported: true });
-      const [q, a] = parseConfig({ servers: [{ name: 'quiet', baseURL: quiet.url('/mcp') }, { name: 'announcing', baseURL: announcing.url('/mcp') }] }).servers;
+      hostileAuthorizationServer(announcing, {
+        client_id_metadata_document_supported: true,
+        authorization_response_iss_parameter_supported: true,
+      });
+      const [q, a] = parseConfig({
+        servers: [
+          { name: 'quiet', baseURL: quiet.url('/mcp') },
+          { name: 'announcing', baseURL: announcing.url('/mcp') },
+        ],
+      }).servers;
       const registered = new URL(await documented.beginAuthorization('carol', q!));
       expect(registered.searchParams.get('client_id')).toMatch(/^evil-/);
       const viaDocument = new URL(await documented.beginAuthorization('carol', a!));
-      expect(viaDocument.searchParams.get('client_id')).toBe('https://mm.example.com/plugins/mattermost-mcp/oauth/client-metadata.json');
+      expect(viaDocument.searchParams.get('client_id')).toBe(
+        'https://mm.example.com/plugins/mattermost-mcp/oauth/client-metadata.json',
+      );
       expect(viaDocument.searchParams.get('redirect_uri')).toBe(CALLBACK);
       const withoutIss = new URLSearchParams({ state: viaDocument.searchParams.get('state')!, code: 'a-code' });
-      await expect(documented.completeAuthorization('carol', withoutIss, (name) => (name === 'announcing' ? a : undefined))).rejects.toMatchObject({ code: 'ERR_OAUTH_ISSUER_MISMATCH' });
+      await expect(
+        documented.completeAuthorization('carol', withoutIss, (name) => (name === 'announcing' ? a : undefined)),
+      ).rejects.toMatchObject({ code: 'ERR_OAUTH_ISSUER_MISMATCH' });
     } finally {
       await documented.close();
       await quiet.stop();
@@ -117,15 +157,21 @@ describe('mix-up between authorization servers', () => {
   it('uses the client metadata document without iss while the authorization server is the only one configured, and registers again once there are more', async () => {
     let alone = true;
     const documented = new OAuthManager({
-      store, publicBaseURL: PUBLIC_BASE, logger: silentLogger(), connectURLMode: 'direct',
-      clientMetadataURL: 'https://mm.example.com/plugins/mattermost-mcp/oauth/client-metadata.json', soleAuthorizationServer: () => alone,
+      store,
+      publicBaseURL: PUBLIC_BASE,
+      logger: silentLogger(),
+      connectURLMode: 'direct',
+      clientMetadataURL: 'https://mm.example.com/plugins/mattermost-mcp/oauth/client-metadata.json',
+      soleAuthorizationServer: () => alone,
     });
     const quiet = await startMetadataServer();
     try {
       hostileAuthorizationServer(quiet, { client_id_metadata_document_supported: true });
       const [q] = parseConfig({ servers: [{ name: 'quiet-alone', baseURL: quiet.url('/mcp') }] }).servers;
       const viaDocument = new URL(await documented.beginAuthorization('dave', q!));
-      expect(viaDocument.searchParams.get('client_id')).toBe('https://mm.example.com/plugins/mattermost-mcp/oauth/client-metadata.json');
+      expect(viaDocument.searchParams.get('client_id')).toBe(
+        'https://mm.example.com/plugins/mattermost-mcp/oauth/client-metadata.json',
+      );
       alone = false;
       const registered = new URL(await documented.beginAuthorization('dave', q!));
       expect(registered.searchParams.get('client_id')).toMatch(/^evil-/);

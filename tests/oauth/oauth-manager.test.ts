@@ -48,7 +48,12 @@ beforeAll(async () => {
   open = await startMcpServer({ tools: [echoTool] });
   target = await storeTarget('sqlite');
   store = await target.open();
-  config = parseConfig({ servers: [{ name: 'secure', baseURL: secure.url }, { name: 'open', baseURL: open.url }] });
+  config = parseConfig({
+    servers: [
+      { name: 'secure', baseURL: secure.url },
+      { name: 'open', baseURL: open.url },
+    ],
+  });
 });
 
 afterAll(async () => {
@@ -91,16 +96,26 @@ describe('OAuthManager with the client manager (real authorization server and pr
     const { tools, errors } = await manager.getToolsForUser('alice');
     expect(tools.map((t) => t.name)).toEqual(['open__echo']);
     expect(errors.errors).toEqual([]);
-    expect(errors.toolAuthErrors).toEqual([{ serverName: 'secure', authURL: expect.stringMatching(`^${as.issuer}/`), message: 'Connect your account to secure' }]);
+    expect(errors.toolAuthErrors).toEqual([
+      {
+        serverName: 'secure',
+        authURL: expect.stringMatching(`^${as.issuer}/`),
+        message: 'Connect your account to secure',
+      },
+    ]);
     const url = new URL(errors.toolAuthErrors[0]!.authURL);
-    expect(Object.fromEntries(url.searchParams)).toEqual(expect.objectContaining({
-      response_type: 'code',
-      redirect_uri: expect.stringMatching(/^http:\/\/127\.0\.0\.1:9\/plugins\/mattermost-mcp\/oauth\/callback\?as=[\w-]{16}$/), // its own per issuer (mix-up)
-      code_challenge_method: 'S256',
-      resource: secure.resource,
-      // The challenge's scope, plus offline_access because the authorization server offers it (SEP-2207).
-      scope: 'mcp:tools offline_access',
-    }));
+    expect(Object.fromEntries(url.searchParams)).toEqual(
+      expect.objectContaining({
+        response_type: 'code',
+        redirect_uri: expect.stringMatching(
+          /^http:\/\/127\.0\.0\.1:9\/plugins\/mattermost-mcp\/oauth\/callback\?as=[\w-]{16}$/,
+        ), // its own per issuer (mix-up)
+        code_challenge_method: 'S256',
+        resource: secure.resource,
+        // The challenge's scope, plus offline_access because the authorization server offers it (SEP-2207).
+        scope: 'mcp:tools offline_access',
+      }),
+    );
   });
 
   it('lists and calls the server’s tools once the user connected, as that user', async () => {
@@ -156,18 +171,24 @@ describe('OAuthManager with the client manager (real authorization server and pr
     it('a forged state', async () => {
       const callback = await pendingCallback('frank');
       callback.searchParams.set('state', 'forged-state-value');
-      await expect(oauth.completeAuthorization('frank', callback.searchParams, serverNamed)).rejects.toThrow(UnknownStateError);
+      await expect(oauth.completeAuthorization('frank', callback.searchParams, serverNamed)).rejects.toThrow(
+        UnknownStateError,
+      );
     });
 
     it('a replayed state', async () => {
       const callback = await pendingCallback('grace');
       await oauth.completeAuthorization('grace', callback.searchParams, serverNamed);
-      await expect(oauth.completeAuthorization('grace', callback.searchParams, serverNamed)).rejects.toThrow(UnknownStateError);
+      await expect(oauth.completeAuthorization('grace', callback.searchParams, serverNamed)).rejects.toThrow(
+        UnknownStateError,
+      );
     });
 
     it('a state started by another user, which stays usable by its owner', async () => {
       const callback = await pendingCallback('heidi');
-      await expect(oauth.completeAuthorization('mallory', callback.searchParams, serverNamed)).rejects.toThrow(UnknownStateError);
+      await expect(oauth.completeAuthorization('mallory', callback.searchParams, serverNamed)).rejects.toThrow(
+        UnknownStateError,
+      );
       expect(await oauth.hasTokens('mallory', 'secure')).toBe(false);
       await oauth.completeAuthorization('heidi', callback.searchParams, serverNamed);
       expect(await oauth.hasTokens('heidi', 'secure')).toBe(true);
@@ -176,13 +197,20 @@ describe('OAuthManager with the client manager (real authorization server and pr
     it('an expired state', async () => {
       const callback = await pendingCallback('ivan');
       clock += 11 * 60_000;
-      await expect(oauth.completeAuthorization('ivan', callback.searchParams, serverNamed)).rejects.toThrow(UnknownStateError);
+      await expect(oauth.completeAuthorization('ivan', callback.searchParams, serverNamed)).rejects.toThrow(
+        UnknownStateError,
+      );
     });
 
     it('a denied consent, with the authorization server’s error code', async () => {
       const { errors } = await manager.getToolsForUser('judy');
-      const callback = await new BrowserUser({ login: 'judy', consent: 'deny' }).authorize(errors.toolAuthErrors[0]!.authURL, CALLBACK);
-      const error = await oauth.completeAuthorization('judy', callback.searchParams, serverNamed).catch((e: unknown) => e);
+      const callback = await new BrowserUser({ login: 'judy', consent: 'deny' }).authorize(
+        errors.toolAuthErrors[0]!.authURL,
+        CALLBACK,
+      );
+      const error = await oauth
+        .completeAuthorization('judy', callback.searchParams, serverNamed)
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(AuthorizationResponseError);
       expect((error as AuthorizationResponseError).code).toBe('access_denied');
     });
@@ -216,7 +244,12 @@ describe('OAuthManager with the client manager (real authorization server and pr
   it('asks the user to connect again, instead of failing, when the stored tokens were sealed with a lost key', async () => {
     await connect('mona');
     const otherKeys = await target.open({ encryptionKeys: generateKeyringEntry('unrelated') });
-    const forgetful = new OAuthManager({ store: otherKeys, publicBaseURL: PUBLIC_BASE, logger: logs.logger, connectURLMode: 'direct' });
+    const forgetful = new OAuthManager({
+      store: otherKeys,
+      publicBaseURL: PUBLIC_BASE,
+      logger: logs.logger,
+      connectURLMode: 'direct',
+    });
     const other = new ClientManager(config, { logger: logs.logger, auth: forgetful });
     try {
       const { errors } = await other.getToolsForUser('mona');
@@ -232,7 +265,8 @@ describe('OAuthManager with the client manager (real authorization server and pr
     await connect('lena');
     const stored = await target.rawValues();
     const output = logs.output();
-    for (const value of stored.join('\n').match(/eyJ[\w-]+\.[\w-]+\.[\w-]+/g) ?? []) expect(output).not.toContain(value);
+    for (const value of stored.join('\n').match(/eyJ[\w-]+\.[\w-]+\.[\w-]+/g) ?? [])
+      expect(output).not.toContain(value);
     expect(output).not.toMatch(/"(access_token|refresh_token|code_verifier)":"[^[]/);
     expect(stored.join('\n')).not.toMatch(/eyJ[\w-]+\.eyJ/); // no bare JWT (access token) in the store
   });

@@ -32,12 +32,24 @@ let client: { clientId: string; clientSecret: string };
 beforeAll(async () => {
   as = await startAuthorizationServer();
   secure = await startProtectedMcpServer({ issuer: as.issuer, jwksURL: as.jwksURL });
-  const registered = await registerClient(as.registrationEndpoint, defaultRegistrationRequest(CALLBACK, 'pre-registered by the admin', { token_endpoint_auth_methods_supported: ['client_secret_basic'] }));
+  const registered = await registerClient(
+    as.registrationEndpoint,
+    defaultRegistrationRequest(CALLBACK, 'pre-registered by the admin', {
+      token_endpoint_auth_methods_supported: ['client_secret_basic'],
+    }),
+  );
   client = { clientId: registered.client_id, clientSecret: registered.client_secret! };
   rogue = await startMetadataServer();
-  rogue.serve('/.well-known/oauth-protected-resource/mcp', { body: { resource: rogue.url('/mcp'), authorization_servers: [rogue.origin] } });
+  rogue.serve('/.well-known/oauth-protected-resource/mcp', {
+    body: { resource: rogue.url('/mcp'), authorization_servers: [rogue.origin] },
+  });
   rogue.serve('/.well-known/oauth-authorization-server', {
-    body: { issuer: rogue.origin, authorization_endpoint: rogue.url('/authorize'), token_endpoint: rogue.url('/token'), code_challenge_methods_supported: ['S256'] },
+    body: {
+      issuer: rogue.origin,
+      authorization_endpoint: rogue.url('/authorize'),
+      token_endpoint: rogue.url('/token'),
+      code_challenge_methods_supported: ['S256'],
+    },
   });
   rogue.serve('/token', { status: 400, body: { error: 'invalid_grant' } });
   target = await storeTarget('sqlite');
@@ -62,7 +74,9 @@ describe('a pre-registered client pinned to its issuer', () => {
     expect(new URL(authURL).origin).toBe(new URL(as.issuer).origin);
     expect(new URL(authURL).searchParams.get('client_id')).toBe(client.clientId);
     const callback = await new BrowserUser({ login: 'alice' }).authorize(authURL, CALLBACK);
-    await expect(oauth.completeAuthorization('alice', callback.searchParams, () => server)).resolves.toEqual({ serverName: 'wiki' });
+    await expect(oauth.completeAuthorization('alice', callback.searchParams, () => server)).resolves.toEqual({
+      serverName: 'wiki',
+    });
     expect(await oauth.hasTokens('alice', 'wiki')).toBe(true);
   });
 
@@ -70,7 +84,9 @@ describe('a pre-registered client pinned to its issuer', () => {
     const before = rogue.requests.length;
     const refusal = oauth.beginAuthorization('bob', pinnedTo(as.issuer, rogue.url('/mcp')));
     await expect(refusal).rejects.toBeInstanceOf(PinnedIssuerError);
-    await expect(refusal).rejects.toThrow(/Server wiki: .* authorization server http:\/\/127\.0\.0\.1:\d+\/?, but the server names http:\/\/127\.0\.0\.1:\d+/);
+    await expect(refusal).rejects.toThrow(
+      /Server wiki: .* authorization server http:\/\/127\.0\.0\.1:\d+\/?, but the server names http:\/\/127\.0\.0\.1:\d+/,
+    );
     const message = await refusal.catch((error: Error) => error.message);
     expect(message).toContain(new URL(as.issuer).origin);
     expect(message).toContain(rogue.origin);
@@ -81,7 +97,12 @@ describe('a pre-registered client pinned to its issuer', () => {
   it('never sends the client secret with a refresh token stored for another issuer', async () => {
     const server = pinnedTo(as.issuer, rogue.url('/mcp'));
     const stored: StoredTokens = {
-      tokens: { accessToken: 'old-access', tokenType: 'Bearer', refreshToken: 'refresh-from-elsewhere', expiresAt: Date.now() - 1000 },
+      tokens: {
+        accessToken: 'old-access',
+        tokenType: 'Bearer',
+        refreshToken: 'refresh-from-elsewhere',
+        expiresAt: Date.now() - 1000,
+      },
       serverURL: server.baseURL,
       issuer: rogue.origin,
       clientId: client.clientId,

@@ -1,5 +1,9 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { RegistrationError, RegistrationNotSupportedError, UnexpectedResponseError } from '../../server/oauth/errors.js';
+import {
+  RegistrationError,
+  RegistrationNotSupportedError,
+  UnexpectedResponseError,
+} from '../../server/oauth/errors.js';
 import {
   clientAuthenticationFromRegistration,
   defaultRegistrationRequest,
@@ -37,8 +41,12 @@ describe('the default registration request', () => {
   });
 
   it('names the registration endpoint, or says the server has none', () => {
-    expect(getRegistrationEndpoint({ issuer: 'https://as.example.com', registration_endpoint: 'https://as.example.com/reg' }))
-      .toBe('https://as.example.com/reg');
+    expect(
+      getRegistrationEndpoint({
+        issuer: 'https://as.example.com',
+        registration_endpoint: 'https://as.example.com/reg',
+      }),
+    ).toBe('https://as.example.com/reg');
     expect(() => getRegistrationEndpoint({ issuer: 'https://as.example.com' })).toThrow(RegistrationNotSupportedError);
   });
 });
@@ -85,11 +93,17 @@ describe('dynamic client registration at oidc-provider', () => {
     const registration = await registerClient(as.registrationEndpoint, request);
 
     expect(registration.client_secret).toBeUndefined();
-    expect(clientAuthenticationFromRegistration(registration, request)).toEqual({ clientId: registration.client_id, authMethod: 'none' });
+    expect(clientAuthenticationFromRegistration(registration, request)).toEqual({
+      clientId: registration.client_id,
+      authMethod: 'none',
+    });
   });
 
   it('discovers the registration endpoint from the MCP server and registers there', async () => {
-    const result = await discoverAndRegisterClient(mcp.url, { redirectURI: REDIRECT_URI, clientName: 'Mattermost MCP' });
+    const result = await discoverAndRegisterClient(mcp.url, {
+      redirectURI: REDIRECT_URI,
+      clientName: 'Mattermost MCP',
+    });
 
     expect(result.discovery.issuer).toBe(as.issuer);
     expect(result.request.token_endpoint_auth_method).toBe('client_secret_basic');
@@ -103,11 +117,18 @@ describe('dynamic client registration at oidc-provider', () => {
     });
 
     await expect(attempt).rejects.toBeInstanceOf(RegistrationError);
-    await expect(attempt).rejects.toMatchObject({ code: 'invalid_client_metadata', status: 400, description: expect.any(String) });
+    await expect(attempt).rejects.toMatchObject({
+      code: 'invalid_client_metadata',
+      status: 400,
+      description: expect.any(String),
+    });
   });
 
   it('reports a redirect URI the server refuses as invalid_redirect_uri', async () => {
-    const attempt = registerClient(as.registrationEndpoint, defaultRegistrationRequest(`${REDIRECT_URI}#fragment`, 'bad'));
+    const attempt = registerClient(
+      as.registrationEndpoint,
+      defaultRegistrationRequest(`${REDIRECT_URI}#fragment`, 'bad'),
+    );
 
     await expect(attempt).rejects.toMatchObject({ code: 'invalid_redirect_uri', status: 400 });
   });
@@ -116,8 +137,9 @@ describe('dynamic client registration at oidc-provider', () => {
     const request = defaultRegistrationRequest(REDIRECT_URI, 'Mattermost MCP');
 
     await expect(registerClient(guarded.registrationEndpoint, request)).rejects.toMatchObject({ status: 401 });
-    await expect(registerClient(guarded.registrationEndpoint, request, { initialAccessToken: 'initial-access-token-for-tests' }))
-      .resolves.toMatchObject({ client_id: expect.any(String) });
+    await expect(
+      registerClient(guarded.registrationEndpoint, request, { initialAccessToken: 'initial-access-token-for-tests' }),
+    ).resolves.toMatchObject({ client_id: expect.any(String) });
   });
 });
 
@@ -133,9 +155,15 @@ describe('registration answers a real server would rarely give', () => {
   });
 
   it('reports a non-JSON error body as unknown_error with a bounded snippet', async () => {
-    meta.serve('/register', { status: 500, contentType: 'text/html', body: `<html><body>${'Internal Server Error '.repeat(100)}</body></html>` });
+    meta.serve('/register', {
+      status: 500,
+      contentType: 'text/html',
+      body: `<html><body>${'Internal Server Error '.repeat(100)}</body></html>`,
+    });
 
-    const error = await registerClient(meta.url('/register'), defaultRegistrationRequest(REDIRECT_URI, 'x')).catch((e: unknown) => e);
+    const error = await registerClient(meta.url('/register'), defaultRegistrationRequest(REDIRECT_URI, 'x')).catch(
+      (e: unknown) => e,
+    );
 
     expect(error).toBeInstanceOf(RegistrationError);
     expect(error).toMatchObject({ code: 'unknown_error', status: 500 });
@@ -144,7 +172,10 @@ describe('registration answers a real server would rarely give', () => {
   });
 
   it('accepts any 2xx with a client_id, not only 201', async () => {
-    meta.serve('/register', { status: 200, body: { client_id: 'abc', client_secret: 's3cret', client_secret_expires_at: 0 } });
+    meta.serve('/register', {
+      status: 200,
+      body: { client_id: 'abc', client_secret: 's3cret', client_secret_expires_at: 0 },
+    });
 
     const registration = await registerClient(meta.url('/register'), defaultRegistrationRequest(REDIRECT_URI, 'x'));
 
@@ -157,13 +188,17 @@ describe('registration answers a real server would rarely give', () => {
   it('refuses a success without a client_id', async () => {
     meta.serve('/register', { status: 201, body: { client_secret: 'orphan' } });
 
-    await expect(registerClient(meta.url('/register'), defaultRegistrationRequest(REDIRECT_URI, 'x'))).rejects.toBeInstanceOf(UnexpectedResponseError);
+    await expect(
+      registerClient(meta.url('/register'), defaultRegistrationRequest(REDIRECT_URI, 'x')),
+    ).rejects.toBeInstanceOf(UnexpectedResponseError);
   });
 
   it('does not follow a redirect with the registration request', async () => {
     meta.serve('/register', { status: 307, headers: { location: meta.url('/elsewhere') } });
 
-    await expect(registerClient(meta.url('/register'), defaultRegistrationRequest(REDIRECT_URI, 'x'))).rejects.toMatchObject({
+    await expect(
+      registerClient(meta.url('/register'), defaultRegistrationRequest(REDIRECT_URI, 'x')),
+    ).rejects.toMatchObject({
       code: 'unknown_error',
       status: 307,
     });
@@ -175,7 +210,9 @@ describe('registration answers a real server would rarely give', () => {
       code: 'invalid_redirect_uri',
       status: undefined,
     });
-    await expect(registerClient(meta.url('/register'), { redirect_uris: ['/relative'] })).rejects.toBeInstanceOf(RegistrationError);
+    await expect(registerClient(meta.url('/register'), { redirect_uris: ['/relative'] })).rejects.toBeInstanceOf(
+      RegistrationError,
+    );
     expect(meta.requests).toHaveLength(0);
   });
 

@@ -63,7 +63,10 @@ const pathOf = (url: string) => `${new URL(url).pathname}${new URL(url).search}`
 async function connect(userId: string): Promise<SidecarResponse> {
   const { body } = await asUser(userId, '/api/v1/tools');
   const start = await asUser(userId, pathOf(body.errors.toolAuthErrors[0].authURL));
-  const callback = await new BrowserUser({ login: userId }).authorize(String(start.headers.location), `${sidecar.address}/oauth/callback`);
+  const callback = await new BrowserUser({ login: userId }).authorize(
+    String(start.headers.location),
+    `${sidecar.address}/oauth/callback`,
+  );
   return asUser(userId, pathOf(callback.href));
 }
 
@@ -83,7 +86,9 @@ describe('the pages of a flow', () => {
     // The page's one script (it closes the window) is the one the CSP allows, by hash.
     const script = /<script>([^<]*)<\/script>/.exec(String(connected.body))![1]!;
     const { createHash } = await import('node:crypto');
-    expect(String(connected.headers['content-security-policy'])).toContain(`'sha256-${createHash('sha256').update(script).digest('base64')}'`);
+    expect(String(connected.headers['content-security-policy'])).toContain(
+      `'sha256-${createHash('sha256').update(script).digest('base64')}'`,
+    );
     const failed = await asUser('ann', '/oauth/callback?state=forged&code=x');
     expect(failed.status).toBe(400);
     expectLockedDownPage(failed);
@@ -93,13 +98,20 @@ describe('the pages of a flow', () => {
 describe('a deactivated user', () => {
   it('has their tokens revoked at the authorization server and deleted, and their sessions closed', async () => {
     expect((await connect('bo')).status).toBe(200);
-    const call = await sidecarRequest(sidecar.address, '/api/v1/tools/call', { secret: SECRET, userId: 'bo', body: { name: 'secure__whoami' } });
+    const call = await sidecarRequest(sidecar.address, '/api/v1/tools/call', {
+      secret: SECRET,
+      userId: 'bo',
+      body: { name: 'secure__whoami' },
+    });
     expect(call.body.text).toContain('bo');
     const stored = await store.records<StoredTokens>('tokens').get(tokensKey('bo', 'secure'));
     expect(await as.provider.RefreshToken.find(stored!.tokens.refreshToken!)).toBeDefined();
     expect(sidecar.manager.hasUser('bo')).toBe(true);
 
-    const hook = await sidecarRequest(sidecar.address, '/hooks/UserHasBeenDeactivated', { secret: SECRET, body: { user_id: 'bo' } });
+    const hook = await sidecarRequest(sidecar.address, '/hooks/UserHasBeenDeactivated', {
+      secret: SECRET,
+      body: { user_id: 'bo' },
+    });
     expect(hook.status).toBe(200);
 
     expect(await store.records<StoredTokens>('tokens').get(tokensKey('bo', 'secure'))).toBeUndefined();

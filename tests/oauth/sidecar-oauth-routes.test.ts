@@ -57,9 +57,21 @@ describe('OAuth through the sidecar’s routes', () => {
   it('connects a user end to end: Connect URL, start, consent, callback, tools', async () => {
     const before = await asUser(ALICE, '/api/v1/tools');
     const [authError] = before.body.errors.toolAuthErrors;
-    expect(authError).toEqual({ serverName: 'secure', authURL: expect.stringContaining(`${sidecar.address}/mcp/oauth/secure/start`), message: 'Connect your account to secure' });
+    expect(authError).toEqual({
+      serverName: 'secure',
+      authURL: expect.stringContaining(`${sidecar.address}/mcp/oauth/secure/start`),
+      message: 'Connect your account to secure',
+    });
     const status = await asUser(ALICE, '/mcp/tools');
-    expect(status.body.servers[0]).toEqual(expect.objectContaining({ name: 'secure', status: 'needs_oauth', needsOAuth: true, authenticated: false, authURL: authError.authURL }));
+    expect(status.body.servers[0]).toEqual(
+      expect.objectContaining({
+        name: 'secure',
+        status: 'needs_oauth',
+        needsOAuth: true,
+        authenticated: false,
+        authURL: authError.authURL,
+      }),
+    );
 
     const callback = await authorizeAt(ALICE, authError.authURL);
     const done = await asUser(ALICE, pathOf(callback.href));
@@ -68,7 +80,11 @@ describe('OAuth through the sidecar’s routes', () => {
 
     const after = await asUser(ALICE, '/api/v1/tools');
     expect(after.body.errors.toolAuthErrors).toEqual([]);
-    const call = await sidecarRequest(sidecar.address, '/api/v1/tools/call', { secret: SECRET, userId: ALICE, body: { name: 'secure__whoami' } });
+    const call = await sidecarRequest(sidecar.address, '/api/v1/tools/call', {
+      secret: SECRET,
+      userId: ALICE,
+      body: { name: 'secure__whoami' },
+    });
     expect(call.body.text).toContain(ALICE);
   });
 
@@ -88,7 +104,10 @@ describe('OAuth through the sidecar’s routes', () => {
     const carol = 'carolaaaaaaaaaaaaaaaaaaaaa';
     const { body } = await asUser(carol, '/api/v1/tools');
     const start = await asUser(carol, pathOf(body.errors.toolAuthErrors[0].authURL));
-    const callback = await new BrowserUser({ login: carol, consent: 'deny' }).authorize(String(start.headers.location), `${sidecar.address}/oauth/callback`);
+    const callback = await new BrowserUser({ login: carol, consent: 'deny' }).authorize(
+      String(start.headers.location),
+      `${sidecar.address}/oauth/callback`,
+    );
     const page = await asUser(carol, pathOf(callback.href));
     expect(page.status).toBe(400);
     expect(page.body).toContain('You declined the authorization');
@@ -101,7 +120,10 @@ describe('OAuth through the sidecar’s routes', () => {
   });
 
   it('ignores a resource_metadata hint on another origin instead of fetching it', async () => {
-    const response = await asUser(ALICE, `/mcp/oauth/secure/start?resource_metadata=${encodeURIComponent('http://169.254.169.254/latest/meta-data')}`);
+    const response = await asUser(
+      ALICE,
+      `/mcp/oauth/secure/start?resource_metadata=${encodeURIComponent('http://169.254.169.254/latest/meta-data')}`,
+    );
     expect(response.status).toBe(302);
     expect(String(response.headers.location)).toContain(as.issuer);
   });

@@ -38,16 +38,36 @@ beforeAll(async () => {
   secure = await startProtectedMcpServer({ issuer: as.issuer, jwksURL: as.jwksURL, challengeScope: 'mcp:tools' });
   open = await startMcpServer({ tools: [echoTool] });
   leaky = await startMetadataServer();
-  leaky.serve('/mcp', { status: 401, headers: { 'www-authenticate': `Bearer resource_metadata="${leaky.url('/.well-known/oauth-protected-resource/mcp')}"` }, body: { error: 'unauthorized' } });
-  leaky.serve('/.well-known/oauth-protected-resource/mcp', { body: { resource: leaky.url('/mcp'), authorization_servers: [leaky.origin] } });
-  leaky.serve('/.well-known/oauth-authorization-server', { body: {
-    issuer: leaky.origin, authorization_endpoint: leaky.url('/authorize'), token_endpoint: leaky.url('/token'), registration_endpoint: leaky.url('/internal/register'), code_challenge_methods_supported: ['S256'],
-  } });
+  leaky.serve('/mcp', {
+    status: 401,
+    headers: {
+      'www-authenticate': `Bearer resource_metadata="${leaky.url('/.well-known/oauth-protected-resource/mcp')}"`,
+    },
+    body: { error: 'unauthorized' },
+  });
+  leaky.serve('/.well-known/oauth-protected-resource/mcp', {
+    body: { resource: leaky.url('/mcp'), authorization_servers: [leaky.origin] },
+  });
+  leaky.serve('/.well-known/oauth-authorization-server', {
+    body: {
+      issuer: leaky.origin,
+      authorization_endpoint: leaky.url('/authorize'),
+      token_endpoint: leaky.url('/token'),
+      registration_endpoint: leaky.url('/internal/register'),
+      code_challenge_methods_supported: ['S256'],
+    },
+  });
   leaky.serve('/internal/register', { status: 400, body: INTERNAL_BODY });
   target = await storeTarget('redis');
   store = await target.open();
   sidecar = await startSidecar({
-    config: parseConfig({ servers: [{ name: 'secure', baseURL: secure.url }, { name: 'open', baseURL: open.url }, { name: 'leaky', baseURL: leaky.url('/mcp') }] }),
+    config: parseConfig({
+      servers: [
+        { name: 'secure', baseURL: secure.url },
+        { name: 'open', baseURL: open.url },
+        { name: 'leaky', baseURL: leaky.url('/mcp') },
+      ],
+    }),
     secret: SECRET,
     logger: logs.logger,
     listen: '127.0.0.1:0',
@@ -85,10 +105,14 @@ describe('the start route', () => {
     const origin = new URL(secure.url).origin;
     const states: string[] = [];
     for (let batch = 0; batch < 3000; batch += 50) {
-      const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => start(MALLORY, 'secure', {
-        scope: `junk-${batch + i}`,
-        resource_metadata: `${origin}/.well-known/oauth-protected-resource/junk-${batch + i}`,
-      })));
+      const answers = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          start(MALLORY, 'secure', {
+            scope: `junk-${batch + i}`,
+            resource_metadata: `${origin}/.well-known/oauth-protected-resource/junk-${batch + i}`,
+          }),
+        ),
+      );
       for (const answer of answers) {
         expect(answer.status).toBe(302);
         states.push(new URL(String(answer.headers.location)).searchParams.get('state')!);
@@ -128,14 +152,30 @@ describe('the start route', () => {
     expect(page.body).toContain('Could not start connecting your account to leaky. Try again in a few minutes');
     expect(page.body).not.toContain('hunter2');
     expect(page.body).not.toContain('db.internal');
-    const lines = logs.output().split('\n').filter((line) => line.includes('hunter2'));
+    const lines = logs
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('hunter2'));
     expect(lines.length).toBeGreaterThan(0);
     for (const line of lines) expect(line.length).toBeLessThan(1500);
   });
 
   it('says so in /mcp connect too', async () => {
-    const args = { user_id: ALICE, channel_id: 'channelaaaaaaaaaaaaaaaaaaa', team_id: 'teamaaaaaaaaaaaaaaaaaaaaaa', root_id: '', parent_id: '', command: '/mcp connect open' };
-    const reply = await sidecarRequest(sidecar.address, '/hooks/ExecuteCommand', { secret: SECRET, userId: ALICE, body: args });
-    expect(reply.body.text).toBe('✅ **open** needs no connection: it works without signing in, and its 1 tool is ready for you.');
+    const args = {
+      user_id: ALICE,
+      channel_id: 'channelaaaaaaaaaaaaaaaaaaa',
+      team_id: 'teamaaaaaaaaaaaaaaaaaaaaaa',
+      root_id: '',
+      parent_id: '',
+      command: '/mcp connect open',
+    };
+    const reply = await sidecarRequest(sidecar.address, '/hooks/ExecuteCommand', {
+      secret: SECRET,
+      userId: ALICE,
+      body: args,
+    });
+    expect(reply.body.text).toBe(
+      '✅ **open** needs no connection: it works without signing in, and its 1 tool is ready for you.',
+    );
   });
 });

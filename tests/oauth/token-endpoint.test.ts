@@ -12,7 +12,11 @@ import { startMetadataServer, type MetadataServer } from '../support/metadata-se
 // Answers a real authorization server gives only in some deployments; the happy paths run
 // against oidc-provider in code-flow.test.ts.
 
-const basicClient: ClientAuthentication = { clientId: 'mm client', clientSecret: 's3cret:+/', authMethod: 'client_secret_basic' };
+const basicClient: ClientAuthentication = {
+  clientId: 'mm client',
+  clientSecret: 's3cret:+/',
+  authMethod: 'client_secret_basic',
+};
 const NOW = 1_700_000_000_000;
 
 let meta: MetadataServer;
@@ -33,9 +37,17 @@ describe('token requests', () => {
   it('sends the code, verifier, redirect URI and resource, with client_secret_basic form-encoded (RFC 6749 §2.3.1)', async () => {
     meta.serve('/token', { body: { access_token: 'at', token_type: 'bearer', expires_in: 60, scope: 'mcp:tools' } });
 
-    const tokens = await exchangeAuthorizationCode(tokenEndpoint, basicClient, {
-      code: 'the-code', codeVerifier: 'the-verifier', redirectURI: 'https://mm.example.com/cb', resource: 'https://mcp.example.com/mcp',
-    }, { now: () => NOW });
+    const tokens = await exchangeAuthorizationCode(
+      tokenEndpoint,
+      basicClient,
+      {
+        code: 'the-code',
+        codeVerifier: 'the-verifier',
+        redirectURI: 'https://mm.example.com/cb',
+        resource: 'https://mcp.example.com/mcp',
+      },
+      { now: () => NOW },
+    );
 
     expect(tokens).toEqual({ accessToken: 'at', tokenType: 'Bearer', expiresAt: NOW + 60_000, scope: 'mcp:tools' });
     expect(Object.fromEntries(form())).toEqual({
@@ -52,10 +64,19 @@ describe('token requests', () => {
   it('puts the credentials in the body for client_secret_post and only the client_id for none', async () => {
     meta.serve('/token', { body: { access_token: 'at', token_type: 'Bearer' } });
 
-    await refreshAccessToken(tokenEndpoint, { clientId: 'c', clientSecret: 's', authMethod: 'client_secret_post' }, { refreshToken: 'rt' });
+    await refreshAccessToken(
+      tokenEndpoint,
+      { clientId: 'c', clientSecret: 's', authMethod: 'client_secret_post' },
+      { refreshToken: 'rt' },
+    );
     await refreshAccessToken(tokenEndpoint, { clientId: 'p', authMethod: 'none' }, { refreshToken: 'rt' });
 
-    expect(Object.fromEntries(form(0))).toEqual({ grant_type: 'refresh_token', refresh_token: 'rt', client_id: 'c', client_secret: 's' });
+    expect(Object.fromEntries(form(0))).toEqual({
+      grant_type: 'refresh_token',
+      refresh_token: 'rt',
+      client_id: 'c',
+      client_secret: 's',
+    });
     expect(Object.fromEntries(form(1))).toEqual({ grant_type: 'refresh_token', refresh_token: 'rt', client_id: 'p' });
     expect(meta.requests.map((r) => r.headers.authorization)).toEqual([undefined, undefined]);
   });
@@ -63,7 +84,10 @@ describe('token requests', () => {
   it('keeps the old refresh token when the refresh response omits one, and sends the resource', async () => {
     meta.serve('/token', { body: { access_token: 'new-at', token_type: 'Bearer', expires_in: 3600 } });
 
-    const tokens = await refreshAccessToken(tokenEndpoint, basicClient, { refreshToken: 'old-rt', resource: 'https://mcp.example.com/mcp' });
+    const tokens = await refreshAccessToken(tokenEndpoint, basicClient, {
+      refreshToken: 'old-rt',
+      resource: 'https://mcp.example.com/mcp',
+    });
 
     expect(tokens.refreshToken).toBe('old-rt');
     expect(form().get('resource')).toBe('https://mcp.example.com/mcp');
@@ -72,7 +96,9 @@ describe('token requests', () => {
   it('takes the new refresh token when the server rotates it', async () => {
     meta.serve('/token', { body: { access_token: 'new-at', token_type: 'Bearer', refresh_token: 'new-rt' } });
 
-    await expect(refreshAccessToken(tokenEndpoint, basicClient, { refreshToken: 'old-rt' })).resolves.toMatchObject({ refreshToken: 'new-rt' });
+    await expect(refreshAccessToken(tokenEndpoint, basicClient, { refreshToken: 'old-rt' })).resolves.toMatchObject({
+      refreshToken: 'new-rt',
+    });
   });
 
   it('leaves expiresAt undefined when the server does not say', async () => {
@@ -86,9 +112,14 @@ describe('token requests', () => {
 
 describe('token errors', () => {
   it('carries the RFC 6749 §5.2 error code, description and status', async () => {
-    meta.serve('/token', { status: 400, body: { error: 'invalid_grant', error_description: 'grant request is invalid' } });
+    meta.serve('/token', {
+      status: 400,
+      body: { error: 'invalid_grant', error_description: 'grant request is invalid' },
+    });
 
-    const error = await refreshAccessToken(tokenEndpoint, basicClient, { refreshToken: 'refresh-token-value-1234' }).catch((e: unknown) => e);
+    const error = await refreshAccessToken(tokenEndpoint, basicClient, {
+      refreshToken: 'refresh-token-value-1234',
+    }).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(OAuthTokenError);
     expect(error).toMatchObject({ code: 'invalid_grant', description: 'grant request is invalid', status: 400 });
@@ -97,25 +128,40 @@ describe('token errors', () => {
   });
 
   it('treats a 200 carrying an error (GitHub style) as an error', async () => {
-    meta.serve('/token', { status: 200, body: { error: 'bad_verification_code', error_description: 'The code passed is incorrect or expired.' } });
+    meta.serve('/token', {
+      status: 200,
+      body: { error: 'bad_verification_code', error_description: 'The code passed is incorrect or expired.' },
+    });
 
-    await expect(exchangeAuthorizationCode(tokenEndpoint, basicClient, { code: 'c', codeVerifier: 'v', redirectURI: 'https://mm.example.com/cb' }))
-      .rejects.toMatchObject({ code: 'bad_verification_code', status: 200 });
+    await expect(
+      exchangeAuthorizationCode(tokenEndpoint, basicClient, {
+        code: 'c',
+        codeVerifier: 'v',
+        redirectURI: 'https://mm.example.com/cb',
+      }),
+    ).rejects.toMatchObject({ code: 'bad_verification_code', status: 200 });
   });
 
   it('reports a non-JSON error page as unknown_error with its status', async () => {
     meta.serve('/token', { status: 502, contentType: 'text/html', body: '<h1>Bad Gateway</h1>' });
 
-    await expect(refreshAccessToken(tokenEndpoint, basicClient, { refreshToken: 'rt' }))
-      .rejects.toMatchObject({ code: 'unknown_error', status: 502, description: '<h1>Bad Gateway</h1>' });
+    await expect(refreshAccessToken(tokenEndpoint, basicClient, { refreshToken: 'rt' })).rejects.toMatchObject({
+      code: 'unknown_error',
+      status: 502,
+      description: '<h1>Bad Gateway</h1>',
+    });
   });
 
   it('refuses a success without an access token, or with a token type other than Bearer', async () => {
     meta.serve('/token', { body: { token_type: 'Bearer' } });
-    await expect(refreshAccessToken(tokenEndpoint, basicClient, { refreshToken: 'rt' })).rejects.toBeInstanceOf(UnexpectedResponseError);
+    await expect(refreshAccessToken(tokenEndpoint, basicClient, { refreshToken: 'rt' })).rejects.toBeInstanceOf(
+      UnexpectedResponseError,
+    );
 
     meta.serve('/token', { body: { access_token: 'at', token_type: 'DPoP' } });
-    await expect(refreshAccessToken(tokenEndpoint, basicClient, { refreshToken: 'rt' })).rejects.toBeInstanceOf(UnexpectedResponseError);
+    await expect(refreshAccessToken(tokenEndpoint, basicClient, { refreshToken: 'rt' })).rejects.toBeInstanceOf(
+      UnexpectedResponseError,
+    );
   });
 
   it('does not follow a redirect with the client credentials', async () => {
@@ -143,7 +189,9 @@ describe('revocation (RFC 7009)', () => {
   it('reports a refusal with its RFC 7009 code', async () => {
     meta.serve('/revoke', { status: 400, body: { error: 'unsupported_token_type' } });
 
-    await expect(revokeToken(meta.url('/revoke'), basicClient, { token: 't' })).rejects.toMatchObject({ code: 'unsupported_token_type' });
+    await expect(revokeToken(meta.url('/revoke'), basicClient, { token: 't' })).rejects.toMatchObject({
+      code: 'unsupported_token_type',
+    });
   });
 });
 
@@ -151,8 +199,18 @@ describe('choosing the client authentication method', () => {
   it.each([
     [{}, true, undefined, 'client_secret_basic'],
     [{ token_endpoint_auth_methods_supported: ['client_secret_post'] }, true, undefined, 'client_secret_post'],
-    [{ token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'] }, true, 'client_secret_post', 'client_secret_post'],
-    [{ token_endpoint_auth_methods_supported: ['client_secret_basic'] }, true, 'client_secret_post', 'client_secret_basic'],
+    [
+      { token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'] },
+      true,
+      'client_secret_post',
+      'client_secret_post',
+    ],
+    [
+      { token_endpoint_auth_methods_supported: ['client_secret_basic'] },
+      true,
+      'client_secret_post',
+      'client_secret_basic',
+    ],
     [{ token_endpoint_auth_methods_supported: ['client_secret_basic'] }, false, undefined, 'none'],
   ] as const)('for %j, secret %s, registered %s: %s', (metadata, hasSecret, registered, expected) => {
     expect(selectClientAuthMethod(metadata, hasSecret, registered)).toBe(expected);

@@ -31,8 +31,14 @@ let tokenExchanges: Array<{ sent: URLSearchParams; answer: Record<string, unknow
 /** The sidecar's fetch, recording token-endpoint traffic so a spec can name the tokens the authorization server issued. */
 async function recordingFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
   const response = await fetch(input, init);
-  if (new URL(input instanceof Request ? input.url : input).pathname.endsWith('/token') && init?.body instanceof URLSearchParams) {
-    tokenExchanges.push({ sent: new URLSearchParams(init.body), answer: (await response.clone().json()) as Record<string, unknown> });
+  if (
+    new URL(input instanceof Request ? input.url : input).pathname.endsWith('/token') &&
+    init?.body instanceof URLSearchParams
+  ) {
+    tokenExchanges.push({
+      sent: new URLSearchParams(init.body),
+      answer: (await response.clone().json()) as Record<string, unknown>,
+    });
   }
   return response;
 }
@@ -115,7 +121,9 @@ describe('what a pending flow leaves in the store', () => {
     // Finish the flow to learn the verifier the sidecar kept: the token endpoint receives it.
     const callback = await new BrowserUser({ login: 'bea' }).authorize(authURL, CALLBACK);
     await sidecar.oauth.completeAuthorization('bea', callback.searchParams, serverNamed);
-    const verifier = tokenExchanges.find((e) => e.sent.get('grant_type') === 'authorization_code')!.sent.get('code_verifier')!;
+    const verifier = tokenExchanges
+      .find((e) => e.sent.get('grant_type') === 'authorization_code')!
+      .sent.get('code_verifier')!;
     expect(verifier).toMatch(/^[\w-]{43,128}$/);
     expect(pending).toMatch(COMPACT_JWE);
     expect(pending).not.toContain(verifier);
@@ -182,7 +190,14 @@ describe('shutdown with a refresh under way', () => {
     clock += 60 * 60_000;
     const call = whoami(userId).catch((error: unknown) => error);
     await eventually(() => expect(world.host.held).toBe(1));
-    return { call, rotated: () => String(tokenExchanges.slice(rotatedBefore).find((e) => e.sent.get('grant_type') === 'refresh_token')!.answer.refresh_token) };
+    return {
+      call,
+      rotated: () =>
+        String(
+          tokenExchanges.slice(rotatedBefore).find((e) => e.sent.get('grant_type') === 'refresh_token')!.answer
+            .refresh_token,
+        ),
+    };
   }
 
   it('stores the rotated refresh token of a refresh answered while the sidecar closes, before the store closes', async () => {

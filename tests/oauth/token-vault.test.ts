@@ -19,7 +19,13 @@ const TOKENS: StoredTokens = {
 /** A vault as a replica holds it: its own memory, the shared store. */
 function vaultOn(store: Store): TokenVault {
   const http = { fetch: globalThis.fetch };
-  const identities = new ClientIdentities({ clients: store.records<StoredClient>('clients'), redirectURI: 'http://127.0.0.1:9/oauth/callback', clientName: 'test', logger: silentLogger(), http });
+  const identities = new ClientIdentities({
+    clients: store.records<StoredClient>('clients'),
+    redirectURI: 'http://127.0.0.1:9/oauth/callback',
+    clientName: 'test',
+    logger: silentLogger(),
+    http,
+  });
   return new TokenVault({ store, identities, logger: silentLogger(), http });
 }
 
@@ -59,10 +65,19 @@ describe.each(BACKENDS)('TokenVault on %s: what the user did last to their token
   it('keeps what came last when saves and deletes of the same tokens overlap: a save sealing its tokens cannot outrun a later delete', async () => {
     const vault = vaultOn(store);
     const tokens = store.records<StoredTokens>('tokens');
-    const withAccess = (accessToken: string): StoredTokens => ({ ...TOKENS, tokens: { ...TOKENS.tokens, accessToken } });
+    const withAccess = (accessToken: string): StoredTokens => ({
+      ...TOKENS,
+      tokens: { ...TOKENS.tokens, accessToken },
+    });
     for (let i = 0; i < 25; i++) {
-      await Promise.all([vault.save('dan', `saved${i}`, withAccess('older')), vault.save('dan', `saved${i}`, withAccess('newer'))]);
-      await Promise.all([vault.save('dan', `deleted${i}`, withAccess('connected')), vault.delete('dan', `deleted${i}`)]);
+      await Promise.all([
+        vault.save('dan', `saved${i}`, withAccess('older')),
+        vault.save('dan', `saved${i}`, withAccess('newer')),
+      ]);
+      await Promise.all([
+        vault.save('dan', `deleted${i}`, withAccess('connected')),
+        vault.delete('dan', `deleted${i}`),
+      ]);
     }
     for (let i = 0; i < 25; i++) {
       expect((await tokens.get(`dan:saved${i}`))?.tokens.accessToken).toBe('newer');
@@ -116,7 +131,13 @@ describe('TokenVault: what a request costs the store', () => {
     const { store: counted, reads } = countingReads(store);
     let clock = Date.now();
     const http = { fetch: globalThis.fetch };
-    const identities = new ClientIdentities({ clients: store.records<StoredClient>('clients'), redirectURI: 'http://127.0.0.1:9/oauth/callback', clientName: 'test', logger: silentLogger(), http });
+    const identities = new ClientIdentities({
+      clients: store.records<StoredClient>('clients'),
+      redirectURI: 'http://127.0.0.1:9/oauth/callback',
+      clientName: 'test',
+      logger: silentLogger(),
+      http,
+    });
     const replica = new TokenVault({ store: counted, identities, logger: silentLogger(), http, now: () => clock });
     const burst = () => Promise.all(Array.from({ length: 10 }, () => replica.get('eva', 'github')));
 

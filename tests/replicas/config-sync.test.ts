@@ -57,7 +57,10 @@ describe.each(BACKENDS)('replicas on one %s store share the config', (backend) =
     });
     expect((await push(c, { enabled: false, servers: [server('jira')] })).status).toBe(200);
     await eventually(() => {
-      for (const sidecar of [a, b]) expect(sidecar.manager.currentConfig).toEqual(expect.objectContaining({ enabled: false, servers: [expect.objectContaining({ name: 'jira' })] }));
+      for (const sidecar of [a, b])
+        expect(sidecar.manager.currentConfig).toEqual(
+          expect.objectContaining({ enabled: false, servers: [expect.objectContaining({ name: 'jira' })] }),
+        );
     });
   });
 
@@ -84,33 +87,49 @@ describe.each(BACKENDS)('replicas on one %s store share the config', (backend) =
     for (const sidecar of replicas) expect((await push(sidecar, settings)).status).toBe(200);
     expect(await stored()).toEqual(expect.objectContaining({ version: 1 }));
     await push(replicas[0]!, { servers: [server('jira')] });
-    expect(await stored()).toEqual(expect.objectContaining({ version: 2, config: expect.objectContaining({ servers: [expect.objectContaining({ name: 'jira' })] }) }));
+    expect(await stored()).toEqual(
+      expect.objectContaining({
+        version: 2,
+        config: expect.objectContaining({ servers: [expect.objectContaining({ name: 'jira' })] }),
+      }),
+    );
   });
 
   it('keeps header values and client secrets out of the stored bytes', async () => {
     const apiKey = marker('api-key');
     const clientSecret = marker('client-secret');
     const a = await replica();
-    await push(a, { servers: [{ ...server('wiki'), headers: { 'X-Api-Key': apiKey }, oauth: { clientId: 'mm', clientSecret, issuer: 'https://login.example.com' } }] });
+    await push(a, {
+      servers: [
+        {
+          ...server('wiki'),
+          headers: { 'X-Api-Key': apiKey },
+          oauth: { clientId: 'mm', clientSecret, issuer: 'https://login.example.com' },
+        },
+      ],
+    });
     expect((await stored())?.config.servers[0]?.headers).toEqual({ 'X-Api-Key': apiKey });
     const raw = (await target.rawValues()).join('\n');
     expect(raw).not.toContain(apiKey);
     expect(raw).not.toContain(clientSecret);
   });
 
-  (backend === 'redis' ? it : it.skip)('shares a config the store could not take as soon as it answers again', async () => {
-    const [a, b] = await Promise.all([replica(), replica()]);
-    const key = `${target.options.namespace}:config::current`;
-    const redis = createClient({ url: REDIS_URL });
-    await redis.connect();
-    try {
-      await redis.hSet(key, 'not', 'a config'); // every read and write of the record now fails
-      expect((await push(a, { servers: [server('jira')] })).status).toBe(200); // applied here all the same
-      expect(serverNames(a)).toEqual(['jira']);
-      await redis.del(key);
-      await eventually(() => expect(serverNames(b)).toEqual(['jira']));
-    } finally {
-      redis.destroy();
-    }
-  });
+  (backend === 'redis' ? it : it.skip)(
+    'shares a config the store could not take as soon as it answers again',
+    async () => {
+      const [a, b] = await Promise.all([replica(), replica()]);
+      const key = `${target.options.namespace}:config::current`;
+      const redis = createClient({ url: REDIS_URL });
+      await redis.connect();
+      try {
+        await redis.hSet(key, 'not', 'a config'); // every read and write of the record now fails
+        expect((await push(a, { servers: [server('jira')] })).status).toBe(200); // applied here all the same
+        expect(serverNames(a)).toEqual(['jira']);
+        await redis.del(key);
+        await eventually(() => expect(serverNames(b)).toEqual(['jira']));
+      } finally {
+        redis.destroy();
+      }
+    },
+  );
 });

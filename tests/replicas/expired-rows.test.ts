@@ -65,9 +65,16 @@ describe.each(['sqlite', 'postgres'] as const)('expired rows in a %s store', (ba
     const abandoned = marker('abandoned');
     let sidecar: Sidecar | undefined;
     try {
-      sidecar = await startSidecar({ config: parseConfig({}), secret: 'purge-secret-0123456789', logger: silentLogger(), listen: '127.0.0.1:0', store, purgeIntervalMs: 50 });
+      sidecar = await startSidecar({
+        config: parseConfig({}),
+        secret: 'purge-secret-0123456789',
+        logger: silentLogger(),
+        listen: '127.0.0.1:0',
+        store,
+        purgeIntervalMs: 50,
+      });
       // Discovery records are stored unsealed, so the raw rows show what is left (flows are sealed since issue 15).
-    await store.records('discovery').set('abandoned', abandoned, 5);
+      await store.records('discovery').set('abandoned', abandoned, 5);
       await eventually(async () => expect((await target.rawValues()).join('\n')).not.toContain(abandoned), 5_000, 50);
     } finally {
       await sidecar?.close();

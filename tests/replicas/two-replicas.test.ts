@@ -50,7 +50,8 @@ const callTool = (replica: ReplicaProcess, userId: string, name = 'secure__whoam
   sidecarRequest(replica.address, '/api/v1/tools/call', { secret: SECRET, userId, body: { name, arguments: {} } });
 
 /** The callback as the shim forwards it: Mattermost strips `/plugins/<id>` and passes path and query on. */
-const callbackPath = (redirect: URL) => `${redirect.pathname.replace(/^\/plugins\/mattermost-mcp/, '')}${redirect.search}`;
+const callbackPath = (redirect: URL) =>
+  `${redirect.pathname.replace(/^\/plugins\/mattermost-mcp/, '')}${redirect.search}`;
 
 /** Clicks Connect on `replica` (its start route) and goes through login and consent: returns the redirect to Mattermost. */
 async function startOn(replica: ReplicaProcess, userId: string): Promise<string> {
@@ -59,7 +60,8 @@ async function startOn(replica: ReplicaProcess, userId: string): Promise<string>
   return String(start.headers.location);
 }
 
-const authorize = (userId: string, authorizationURL: string) => new BrowserUser({ login: userId }).authorize(authorizationURL, REDIRECT_URI);
+const authorize = (userId: string, authorizationURL: string) =>
+  new BrowserUser({ login: userId }).authorize(authorizationURL, REDIRECT_URI);
 
 describe.each(['redis', 'postgres'] as const)('two sidecar replicas on one %s store', (backend) => {
   let target: StoreTarget;
@@ -76,22 +78,27 @@ describe.each(['redis', 'postgres'] as const)('two sidecar replicas on one %s st
   };
   const headerSecret = marker('api-key');
 
-  const replica = async (name: string) => startReplica(name, {
-    secret: SECRET,
-    storeURL: target.url,
-    namespace: target.options.namespace,
-    table: target.options.table,
-    encryptionKeys: target.options.encryptionKeys,
-    siteURL: SITE_URL,
-    configFile: join(configDir, 'config.json'),
-    configPollMs: CONFIG_POLL_MS,
-  });
-  const storedTokens = async (userId: string) => (await store.records<StoredTokens>('tokens').get(tokensKey(userId, 'secure')))!;
+  const replica = async (name: string) =>
+    startReplica(name, {
+      secret: SECRET,
+      storeURL: target.url,
+      namespace: target.options.namespace,
+      table: target.options.table,
+      encryptionKeys: target.options.encryptionKeys,
+      siteURL: SITE_URL,
+      configFile: join(configDir, 'config.json'),
+      configPollMs: CONFIG_POLL_MS,
+    });
+  const storedTokens = async (userId: string) =>
+    (await store.records<StoredTokens>('tokens').get(tokensKey(userId, 'secure')))!;
 
   beforeAll(async () => {
     target = await storeTarget(backend);
     configDir = await mkdtemp(join(tmpdir(), 'mmcp-replicas-'));
-    await writeFile(join(configDir, 'config.json'), JSON.stringify({ servers: [{ name: 'secure', baseURL: mcp.url }] }));
+    await writeFile(
+      join(configDir, 'config.json'),
+      JSON.stringify({ servers: [{ name: 'secure', baseURL: mcp.url }] }),
+    );
     // Both at once on a table that does not exist yet, as a fresh deployment's replicas start.
     [a, b] = await Promise.all([replica('A'), replica('B')]);
     store = await target.open();
@@ -154,10 +161,14 @@ describe.each(['redis', 'postgres'] as const)('two sidecar replicas on one %s st
     }
     const expired = await storedTokens(dave);
     // Wait until both the MCP server and the stored expiry say the access token is no longer valid.
-    await eventually(async () => {
-      expect(Date.now()).toBeGreaterThan(expired.tokens.expiresAt!);
-      expect((await bearerStatus(mcp.url, expired.tokens.accessToken))).toBe(401);
-    }, 10_000, 100);
+    await eventually(
+      async () => {
+        expect(Date.now()).toBeGreaterThan(expired.tokens.expiresAt!);
+        expect(await bearerStatus(mcp.url, expired.tokens.accessToken)).toBe(401);
+      },
+      10_000,
+      100,
+    );
     const refreshes = as.tokenRequests('refresh_token');
 
     const calls = await Promise.all(Array.from({ length: 20 }, (_, i) => callTool(i % 2 === 0 ? a : b, dave)));
@@ -199,12 +210,21 @@ describe.each(['redis', 'postgres'] as const)('two sidecar replicas on one %s st
     const disconnected = await asUser(b, ivy, '/mcp/oauth/secure', 'DELETE');
     expect(disconnected.status).toBe(200);
 
-    await eventually(async () => {
-      const call = await callTool(a, ivy);
-      expect(call.status).toBe(403);
-      expect(call.body.code).toBe('ERR_OAUTH_NEEDED');
-    }, 5_000, 250);
-    await eventually(async () => expect(await statusOf(a, ivy)).toEqual({ status: 'needs_oauth', authenticated: false, needsOAuth: true }), 5_000, 250);
+    await eventually(
+      async () => {
+        const call = await callTool(a, ivy);
+        expect(call.status).toBe(403);
+        expect(call.body.code).toBe('ERR_OAUTH_NEEDED');
+      },
+      5_000,
+      250,
+    );
+    await eventually(
+      async () =>
+        expect(await statusOf(a, ivy)).toEqual({ status: 'needs_oauth', authenticated: false, needsOAuth: true }),
+      5_000,
+      250,
+    );
     users.splice(users.indexOf(ivy), 1); // not connected any more: the restart spec below does not expect her
   });
 
@@ -214,7 +234,10 @@ describe.each(['redis', 'postgres'] as const)('two sidecar replicas on one %s st
     for (const replica of [a, b]) expect((await callTool(replica, jon)).body.text).toContain(jon);
     const { tokens } = await storedTokens(jon);
 
-    const hook = await sidecarRequest(b.address, '/hooks/UserHasBeenDeactivated', { secret: SECRET, body: { user_id: jon } });
+    const hook = await sidecarRequest(b.address, '/hooks/UserHasBeenDeactivated', {
+      secret: SECRET,
+      body: { user_id: jon },
+    });
     expect(hook.status).toBe(200);
 
     expect(await as.provider.RefreshToken.find(tokens.refreshToken!)).toBeUndefined();
@@ -243,15 +266,32 @@ describe.each(['redis', 'postgres'] as const)('two sidecar replicas on one %s st
 
   it('brings a config pushed to one replica to the other, and never shares a refused one', async () => {
     const erin = `erin-${backend}`; // never connects: only looks at the server list
-    const settings = { config: { servers: [{ name: 'secure', baseURL: mcp.url }, { name: 'notes', baseURL: mcp.url, headers: { 'X-Api-Key': headerSecret } }] } };
-    const pushed = await sidecarRequest(a.address, '/hooks/OnConfigurationChange', { secret: SECRET, body: { settings } });
+    const settings = {
+      config: {
+        servers: [
+          { name: 'secure', baseURL: mcp.url },
+          { name: 'notes', baseURL: mcp.url, headers: { 'X-Api-Key': headerSecret } },
+        ],
+      },
+    };
+    const pushed = await sidecarRequest(a.address, '/hooks/OnConfigurationChange', {
+      secret: SECRET,
+      body: { settings },
+    });
     expect(pushed.status).toBe(200);
-    await eventually(async () => {
-      expect(await serverNames(b, erin)).toEqual(['secure', 'notes']);
-    }, 5_000, 50);
+    await eventually(
+      async () => {
+        expect(await serverNames(b, erin)).toEqual(['secure', 'notes']);
+      },
+      5_000,
+      50,
+    );
 
     const shared = await store.records<StoredConfig>('config').get('current');
-    const refused = await sidecarRequest(b.address, '/hooks/OnConfigurationChange', { secret: SECRET, body: { settings: { config: { servers: [{ name: 'x', baseURL: 'ftp://nope' }] } } } });
+    const refused = await sidecarRequest(b.address, '/hooks/OnConfigurationChange', {
+      secret: SECRET,
+      body: { settings: { config: { servers: [{ name: 'x', baseURL: 'ftp://nope' }] } } },
+    });
     expect(refused.status).toBe(400);
     expect(await store.records<StoredConfig>('config').get('current')).toEqual(shared);
     expect(await serverNames(b, erin)).toEqual(['secure', 'notes']);
@@ -306,9 +346,14 @@ async function serverNames(replica: ReplicaProcess, userId: string): Promise<str
 }
 
 /** The server `secure` as a replica shows it to the user (the webapp's Connect or Disconnect button). */
-async function statusOf(replica: ReplicaProcess, userId: string): Promise<{ status: string; authenticated: boolean; needsOAuth: boolean }> {
+async function statusOf(
+  replica: ReplicaProcess,
+  userId: string,
+): Promise<{ status: string; authenticated: boolean; needsOAuth: boolean }> {
   const response = await asUser(replica, userId, '/mcp/tools');
-  const { status, authenticated, needsOAuth } = (response.body.servers as Array<{ name: string; status: string; authenticated: boolean; needsOAuth: boolean }>).find((s) => s.name === 'secure')!;
+  const { status, authenticated, needsOAuth } = (
+    response.body.servers as Array<{ name: string; status: string; authenticated: boolean; needsOAuth: boolean }>
+  ).find((s) => s.name === 'secure')!;
   return { status, authenticated, needsOAuth };
 }
 
@@ -316,7 +361,11 @@ async function statusOf(replica: ReplicaProcess, userId: string): Promise<{ stat
 async function bearerStatus(url: string, token: string): Promise<number> {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+    },
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
   });
   await response.body?.cancel();

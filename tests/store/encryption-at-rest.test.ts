@@ -49,9 +49,14 @@ describe.each(BACKENDS)('encryption at rest on %s', (backend) => {
   it('reads back sealed tokens and client registrations', async () => {
     const token: TokenRecord = { accessToken: 'at', refreshToken: 'rt', expiresAt: 1_700_000_000_000 };
     await store.records<TokenRecord>('tokens').set('u1:server-a', token);
-    await store.records<ClientRecord>('clients').set('server-a:https://issuer.example', { clientId: 'c1', clientSecret: 's1' });
+    await store
+      .records<ClientRecord>('clients')
+      .set('server-a:https://issuer.example', { clientId: 'c1', clientSecret: 's1' });
     expect(await store.records<TokenRecord>('tokens').get('u1:server-a')).toEqual(token);
-    expect(await store.records<ClientRecord>('clients').get('server-a:https://issuer.example')).toEqual({ clientId: 'c1', clientSecret: 's1' });
+    expect(await store.records<ClientRecord>('clients').get('server-a:https://issuer.example')).toEqual({
+      clientId: 'c1',
+      clientSecret: 's1',
+    });
     expect(await store.records<TokenRecord>('tokens').take('u1:server-a')).toEqual(token);
     expect(await store.records<TokenRecord>('tokens').get('u1:server-a')).toBeUndefined();
   });
@@ -73,9 +78,15 @@ describe.each(BACKENDS)('encryption at rest on %s', (backend) => {
   it('seals with alg dir, enc A256GCM and the first key id in the protected header', async () => {
     const keys = `${generateKeyringEntry('current')},${generateKeyringEntry('previous')}`;
     const sealing = await target.open({ encryptionKeys: keys, namespace: `${target.options.namespace}-header` });
-    await sealing.records<TokenRecord>('tokens').set('u3:server-a', { accessToken: 'a', refreshToken: 'r', expiresAt: 0 });
+    await sealing
+      .records<TokenRecord>('tokens')
+      .set('u3:server-a', { accessToken: 'a', refreshToken: 'r', expiresAt: 0 });
     const sealed = (await target.rawValues()).filter((raw) => COMPACT_JWE.test(raw)).map(jweIn);
-    expect(sealed.map((jwe) => decodeProtectedHeader(jwe))).toContainEqual({ alg: 'dir', enc: 'A256GCM', kid: 'current' });
+    expect(sealed.map((jwe) => decodeProtectedHeader(jwe))).toContainEqual({
+      alg: 'dir',
+      enc: 'A256GCM',
+      kid: 'current',
+    });
   });
 
   it('opens records sealed by an older key after rotation, and seals new ones with the new key', async () => {
@@ -133,7 +144,10 @@ describe.each(BACKENDS)('encryption at rest on %s', (backend) => {
     it("is refused when another record's ciphertext was copied over it", async () => {
       await sealed.set('victim', 'victim token');
       await raw.set('attacker', (await raw.get('victim'))!);
-      await expect(sealed.get('attacker')).rejects.toMatchObject({ code: 'ERR_RECORD_DECRYPTION', reason: 'wrong-record' });
+      await expect(sealed.get('attacker')).rejects.toMatchObject({
+        code: 'ERR_RECORD_DECRYPTION',
+        reason: 'wrong-record',
+      });
     });
 
     it('is refused on take as well, never read as absent', async () => {

@@ -49,8 +49,16 @@ describe('parseKeyring', () => {
     ['a kid with symbols', `bad/kid!:${key32()}`, /entry 1: kid must be/],
     ['a duplicate kid', `a:${key32()},a:${key32()}`, /entry 2: kid "a" appears twice/],
     ['standard base64 instead of base64url', 'a:ab+/'.padEnd(45, 'A'), /entry 1 \(kid "a"\): the key is not base64url/],
-    ['a 16-byte key', `a:${randomBytes(16).toString('base64url')}`, /entry 1 \(kid "a"\): the key is 16 bytes, it must be 32/],
-    ['a 64-byte key', `a:${key32()},b:${randomBytes(64).toString('base64url')}`, /entry 2 \(kid "b"\): the key is 64 bytes/],
+    [
+      'a 16-byte key',
+      `a:${randomBytes(16).toString('base64url')}`,
+      /entry 1 \(kid "a"\): the key is 16 bytes, it must be 32/,
+    ],
+    [
+      'a 64-byte key',
+      `a:${key32()},b:${randomBytes(64).toString('base64url')}`,
+      /entry 2 \(kid "b"\): the key is 64 bytes/,
+    ],
   ])('refuses %s, naming the entry', (_, text, message) => {
     const error = keyringError(text);
     expect(error.code).toBe('ERR_STORE_KEYRING_INVALID');

@@ -36,7 +36,9 @@ describe.each(BACKENDS)('leases on %s', (backend) => {
     const held = await replicaA.acquireLease('refresh:u1:released', LONG, 0);
     expect(held).toBeDefined();
     let granted = false;
-    const waiting = replicaB.acquireLease('refresh:u1:released', LONG, PATIENT).then((lease) => ((granted = true), lease));
+    const waiting = replicaB
+      .acquireLease('refresh:u1:released', LONG, PATIENT)
+      .then((lease) => ((granted = true), lease));
     await sleep(50); // time for the waiter to find the lease taken (on a busy machine it may ask only after the release)
     expect(granted).toBe(false); // held for a minute: not before the release, however long the wait
     await held?.release();
@@ -86,7 +88,9 @@ describe.each(BACKENDS)('leases on %s', (backend) => {
   });
 
   it('grants a contended lease to exactly one of many replicas asking at once', async () => {
-    const askers = Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? replicaA : replicaB).acquireLease('refresh:u1:contended', LONG, 0));
+    const askers = Array.from({ length: 30 }, (_, i) =>
+      (i % 2 === 0 ? replicaA : replicaB).acquireLease('refresh:u1:contended', LONG, 0),
+    );
     const granted = (await Promise.all(askers)).filter((lease) => lease !== undefined);
     expect(granted).toHaveLength(1);
     await granted[0]?.release();

@@ -68,8 +68,12 @@ describe.each(BACKENDS)('records on %s', (backend) => {
     const other = await target.open();
     for (const round of [1, 2, 3]) {
       const key = `contended-${round}`;
-      await store.records<PendingAuthorization>('oauth-state').set(key, { userId: `u${round}`, codeVerifier: `v${round}` });
-      const takers = Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? store : other).records<PendingAuthorization>('oauth-state').take(key));
+      await store
+        .records<PendingAuthorization>('oauth-state')
+        .set(key, { userId: `u${round}`, codeVerifier: `v${round}` });
+      const takers = Array.from({ length: 40 }, (_, i) =>
+        (i % 2 === 0 ? store : other).records<PendingAuthorization>('oauth-state').take(key),
+      );
       const results = await Promise.all(takers);
       const winners = results.filter((result) => result !== undefined);
       expect(winners).toEqual([{ userId: `u${round}`, codeVerifier: `v${round}` }]);
@@ -115,7 +119,11 @@ describe.each(BACKENDS)('records on %s', (backend) => {
       await broken.breakStorage('discovery', 'k');
       const failure = records.get('k');
       await expect(failure).rejects.toBeInstanceOf(StoreUnavailableError);
-      await expect(failure).rejects.toMatchObject({ code: 'ERR_STORE_UNAVAILABLE', backend, operation: 'get discovery' });
+      await expect(failure).rejects.toMatchObject({
+        code: 'ERR_STORE_UNAVAILABLE',
+        backend,
+        operation: 'get discovery',
+      });
     } finally {
       await broken.cleanUp();
     }

@@ -5,10 +5,13 @@ import { createStore, generateKeyringEntry, StoreUnavailableError, type Store } 
 import { eventually } from '../support/eventually.js';
 import { freePort } from '../support/free-port.js';
 
-
 /** A private, memory-only redis-server on `port`, so stopping it disturbs no other test. */
 async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   await eventually(() => expect(output).toContain('Ready to accept connections'), 10_000);
@@ -46,7 +49,10 @@ describe('a Redis store while its server goes away and comes back', () => {
     await stop(server);
 
     await expect(records.get('before')).rejects.toBeInstanceOf(StoreUnavailableError);
-    await expect(store!.acquireLease('refresh', 1000, 0)).rejects.toMatchObject({ code: 'ERR_STORE_UNAVAILABLE', backend: 'redis' });
+    await expect(store!.acquireLease('refresh', 1000, 0)).rejects.toMatchObject({
+      code: 'ERR_STORE_UNAVAILABLE',
+      backend: 'redis',
+    });
     expect(backgroundErrors.length).toBeGreaterThan(0);
     expect(backgroundErrors[0]).toMatchObject({ code: 'ERR_STORE_UNAVAILABLE', operation: 'background' });
 

@@ -18,7 +18,8 @@ const KEYV_SQLITE_DDL = 'CREATE TABLE IF NOT EXISTS mattermost_mcp(key VARCHAR(2
 const NAMESPACE = 'mattermost-mcp';
 
 /** keyv's serialisation: `expires` only with a TTL. */
-const keyvValue = (value: unknown, expires?: number) => JSON.stringify(expires === undefined ? { value } : { value, expires });
+const keyvValue = (value: unknown, expires?: number) =>
+  JSON.stringify(expires === undefined ? { value } : { value, expires });
 
 describe('an SQLite database @keyv/sqlite wrote', () => {
   let dir: string;
@@ -33,7 +34,10 @@ describe('an SQLite database @keyv/sqlite wrote', () => {
   const rows = () => {
     const db = new DatabaseSync(path);
     try {
-      return db.prepare('SELECT key, value FROM mattermost_mcp ORDER BY key').all() as Array<{ key: string; value: string }>;
+      return db.prepare('SELECT key, value FROM mattermost_mcp ORDER BY key').all() as Array<{
+        key: string;
+        value: string;
+      }>;
     } finally {
       db.close();
     }
@@ -48,10 +52,22 @@ describe('an SQLite database @keyv/sqlite wrote', () => {
     db.exec(KEYV_SQLITE_DDL);
     const insert = db.prepare('INSERT INTO mattermost_mcp (key, value) VALUES (?, ?)');
     const keyring = parseKeyring(keys);
-    insert.run(`${NAMESPACE}:tokens:u1:wiki`, keyvValue(await sealRecord({ access_token: 'at-1' }, keyring, 'tokens', 'u1:wiki')));
-    insert.run(`${NAMESPACE}:oauth-state:pending`, keyvValue(await sealRecord({ user: 'u3' }, keyring, 'oauth-state', 'pending'), now + 600_000));
-    insert.run(`${NAMESPACE}:discovery:https://wiki.example`, keyvValue({ issuer: 'https://auth.example' }, now + 3_600_000));
-    insert.run(`${NAMESPACE}:discovery:https://gone.example`, keyvValue({ issuer: 'https://old-auth.example' }, now - 60_000));
+    insert.run(
+      `${NAMESPACE}:tokens:u1:wiki`,
+      keyvValue(await sealRecord({ access_token: 'at-1' }, keyring, 'tokens', 'u1:wiki')),
+    );
+    insert.run(
+      `${NAMESPACE}:oauth-state:pending`,
+      keyvValue(await sealRecord({ user: 'u3' }, keyring, 'oauth-state', 'pending'), now + 600_000),
+    );
+    insert.run(
+      `${NAMESPACE}:discovery:https://wiki.example`,
+      keyvValue({ issuer: 'https://auth.example' }, now + 3_600_000),
+    );
+    insert.run(
+      `${NAMESPACE}:discovery:https://gone.example`,
+      keyvValue({ issuer: 'https://old-auth.example' }, now - 60_000),
+    );
     insert.run(`${NAMESPACE}:locks:refresh:u1:wiki`, keyvValue('another-replica', now + 60_000));
     db.close();
   });
@@ -82,11 +98,18 @@ describe('an SQLite database @keyv/sqlite wrote', () => {
     await store.records('discovery').set('https://other.example', { issuer: 'https://other-auth.example' });
     await store.records('discovery').set('https://fresh.example', { issuer: 'https://fresh-auth.example' }, 60_000);
     const written = Object.fromEntries(rows().map((row) => [row.key, JSON.parse(row.value)]));
-    expect(written[`${NAMESPACE}:discovery:https://other.example`]).toEqual({ value: { issuer: 'https://other-auth.example' } });
-    expect(written[`${NAMESPACE}:discovery:https://fresh.example`]).toEqual({ value: { issuer: 'https://fresh-auth.example' }, expires: expect.any(Number) });
+    expect(written[`${NAMESPACE}:discovery:https://other.example`]).toEqual({
+      value: { issuer: 'https://other-auth.example' },
+    });
+    expect(written[`${NAMESPACE}:discovery:https://fresh.example`]).toEqual({
+      value: { issuer: 'https://fresh-auth.example' },
+      expires: expect.any(Number),
+    });
     const db = new DatabaseSync(path);
     try {
-      expect(db.prepare("SELECT sql FROM sqlite_master WHERE name = 'mattermost_mcp'").get()).toEqual({ sql: KEYV_SQLITE_DDL.replace('IF NOT EXISTS ', '') });
+      expect(db.prepare("SELECT sql FROM sqlite_master WHERE name = 'mattermost_mcp'").get()).toEqual({
+        sql: KEYV_SQLITE_DDL.replace('IF NOT EXISTS ', ''),
+      });
     } finally {
       db.close();
     }

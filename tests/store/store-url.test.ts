@@ -51,19 +51,29 @@ describe('parseStoreUrl', () => {
 
 describe('createStore', () => {
   it('refuses a table name PostgreSQL and SQLite would read differently', async () => {
-    await expect(createStore('redis://127.0.0.1:6379', { encryptionKeys: keys, table: 'Tokens-Table' })).rejects.toMatchObject({
+    await expect(
+      createStore('redis://127.0.0.1:6379', { encryptionKeys: keys, table: 'Tokens-Table' }),
+    ).rejects.toMatchObject({
       code: 'ERR_STORE_OPTION_INVALID',
       option: 'table',
     });
   });
 
   it('refuses a schema for a backend that has none', async () => {
-    await expect(createStore('redis://127.0.0.1:6379', { encryptionKeys: keys, schema: 'mcp' })).rejects.toBeInstanceOf(StoreOptionError);
+    await expect(createStore('redis://127.0.0.1:6379', { encryptionKeys: keys, schema: 'mcp' })).rejects.toBeInstanceOf(
+      StoreOptionError,
+    );
   });
 
-  it.each(['redis://127.0.0.1:6379', 'postgres://postgres@127.0.0.1:5432/test'])('requires encryption keys for the shared store %s', async (url) => {
-    await expect(createStore(url)).rejects.toMatchObject({ code: 'ERR_STORE_OPTION_INVALID', option: 'encryptionKeys' });
-  });
+  it.each(['redis://127.0.0.1:6379', 'postgres://postgres@127.0.0.1:5432/test'])(
+    'requires encryption keys for the shared store %s',
+    async (url) => {
+      await expect(createStore(url)).rejects.toMatchObject({
+        code: 'ERR_STORE_OPTION_INVALID',
+        option: 'encryptionKeys',
+      });
+    },
+  );
 
   it.each([
     ['redis', 'redis://127.0.0.1:1'],
@@ -79,7 +89,10 @@ describe('createStore', () => {
     const dir = await mkdtemp(join(tmpdir(), 'mmcp-store-'));
     try {
       // A directory where the database file should be.
-      await expect(createStore(`sqlite://${dir}`, { encryptionKeys: keys })).rejects.toMatchObject({ code: 'ERR_STORE_UNAVAILABLE', backend: 'sqlite' });
+      await expect(createStore(`sqlite://${dir}`, { encryptionKeys: keys })).rejects.toMatchObject({
+        code: 'ERR_STORE_UNAVAILABLE',
+        backend: 'sqlite',
+      });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

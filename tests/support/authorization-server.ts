@@ -43,7 +43,9 @@ export interface TestAuthorizationServer {
   stop(): Promise<void>;
 }
 
-export async function startAuthorizationServer(options: AuthorizationServerOptions = {}): Promise<TestAuthorizationServer> {
+export async function startAuthorizationServer(
+  options: AuthorizationServerOptions = {},
+): Promise<TestAuthorizationServer> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -57,49 +59,59 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
   let accessTokenTTL = options.accessTokenTTL ?? 300;
 
   const { Provider, errors } = await quietly(() => import('oidc-provider'));
-  const provider = await quietly(async () => new Provider(issuer, {
-    clients: [],
-    jwks: { keys: [signingKey] },
-    cookies: { keys: [randomBytes(32).toString('hex')] },
-    findAccount: (_ctx: unknown, sub: string) => ({ accountId: sub, claims: () => ({ sub }) }),
-    features: {
-      devInteractions: { enabled: true },
-      registration: { enabled: true, initialAccessToken: options.initialAccessToken ?? false },
-      revocation: {
-        enabled: true,
-        allowedPolicy: (_ctx: unknown, client: ClientLike, token: { clientId: string }) => token.clientId === client.clientId,
-      },
-      resourceIndicators: {
-        enabled: true,
-        defaultResource: (_ctx: unknown, _client: unknown, oneOf?: string[]) => oneOf,
-        getResourceServerInfo: (_ctx: unknown, resource: string) => {
-          if (!/^https?:\/\//.test(resource)) throw new errors.InvalidTarget('resource must be an http(s) URL');
-          return { audience: resource, scope: resourceScope, accessTokenTTL, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } };
+  const provider = await quietly(
+    async () =>
+      new Provider(issuer, {
+        clients: [],
+        jwks: { keys: [signingKey] },
+        cookies: { keys: [randomBytes(32).toString('hex')] },
+        findAccount: (_ctx: unknown, sub: string) => ({ accountId: sub, claims: () => ({ sub }) }),
+        features: {
+          devInteractions: { enabled: true },
+          registration: { enabled: true, initialAccessToken: options.initialAccessToken ?? false },
+          revocation: {
+            enabled: true,
+            allowedPolicy: (_ctx: unknown, client: ClientLike, token: { clientId: string }) =>
+              token.clientId === client.clientId,
+          },
+          resourceIndicators: {
+            enabled: true,
+            defaultResource: (_ctx: unknown, _client: unknown, oneOf?: string[]) => oneOf,
+            getResourceServerInfo: (_ctx: unknown, resource: string) => {
+              if (!/^https?:\/\//.test(resource)) throw new errors.InvalidTarget('resource must be an http(s) URL');
+              return {
+                audience: resource,
+                scope: resourceScope,
+                accessTokenTTL,
+                accessTokenFormat: 'jwt',
+                jwt: { sign: { alg: 'RS256' } },
+              };
+            },
+          },
         },
-      },
-    },
-    pkce: { required: () => true },
-    // The default issues refresh tokens only for `offline_access`; MCP clients rarely ask for it.
-    issueRefreshToken: (_ctx: unknown, client: ClientLike) => client.grantTypeAllowed('refresh_token'),
-    rotateRefreshToken: options.rotateRefreshTokens ?? true,
-    expiresWithSession: () => false,
-    ttl: {
-      AccessToken: () => accessTokenTTL, // read per token: `setAccessTokenTTL` changes it between grants
-      AuthorizationCode: 60,
-      ClientCredentials: 600,
-      DeviceCode: 600,
-      BackchannelAuthenticationRequest: 600,
-      IdToken: 3600,
-      RefreshToken: 24 * 3600,
-      Interaction: 600,
-      Session: 24 * 3600,
-      Grant: 24 * 3600,
-    },
-    renderError: (ctx: { type: string; body: unknown }, out: Record<string, string>) => {
-      ctx.type = 'json';
-      ctx.body = out;
-    },
-  }));
+        pkce: { required: () => true },
+        // The default issues refresh tokens only for `offline_access`; MCP clients rarely ask for it.
+        issueRefreshToken: (_ctx: unknown, client: ClientLike) => client.grantTypeAllowed('refresh_token'),
+        rotateRefreshToken: options.rotateRefreshTokens ?? true,
+        expiresWithSession: () => false,
+        ttl: {
+          AccessToken: () => accessTokenTTL, // read per token: `setAccessTokenTTL` changes it between grants
+          AuthorizationCode: 60,
+          ClientCredentials: 600,
+          DeviceCode: 600,
+          BackchannelAuthenticationRequest: 600,
+          IdToken: 3600,
+          RefreshToken: 24 * 3600,
+          Interaction: 600,
+          Session: 24 * 3600,
+          Grant: 24 * 3600,
+        },
+        renderError: (ctx: { type: string; body: unknown }, out: Record<string, string>) => {
+          ctx.type = 'json';
+          ctx.body = out;
+        },
+      }),
+  );
 
   const tokenRequestCounts = new Map<string, number>();
   provider.use(async (ctx, next) => {
@@ -124,16 +136,21 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
     jwksURL: `${issuer}/jwks`,
     registrationEndpoint: `${issuer}/reg`,
     provider,
-    tokenRequests: (grantType) => grantType === undefined
-      ? [...tokenRequestCounts.values()].reduce((a, b) => a + b, 0)
-      : tokenRequestCounts.get(grantType) ?? 0,
+    tokenRequests: (grantType) =>
+      grantType === undefined
+        ? [...tokenRequestCounts.values()].reduce((a, b) => a + b, 0)
+        : (tokenRequestCounts.get(grantType) ?? 0),
     setAccessTokenTTL(seconds) {
       accessTokenTTL = seconds;
     },
     async revokeGrants(accountId) {
       const grants = [...(grantsByAccount.get(accountId) ?? [])];
       for (const grantId of grants) {
-        await Promise.all([provider.AccessToken, provider.RefreshToken, provider.AuthorizationCode].map((m) => m.revokeByGrantId(grantId)));
+        await Promise.all(
+          [provider.AccessToken, provider.RefreshToken, provider.AuthorizationCode].map((m) =>
+            m.revokeByGrantId(grantId),
+          ),
+        );
         await provider.Grant.adapter.destroy(grantId);
       }
       grantsByAccount.delete(accountId);
@@ -154,10 +171,12 @@ export async function closeServer(server: Server): Promise<void> {
 /** Runs `fn` without oidc-provider's start-up notices (Node 20 runtime, dev interactions) on the console. */
 async function quietly<T>(fn: () => Promise<T>): Promise<T> {
   const { warn, info } = console;
-  const filter = (original: (...args: unknown[]) => void) => (...args: unknown[]) => {
-    if (typeof args[0] === 'string' && args[0].startsWith('oidc-provider ')) return;
-    original(...args);
-  };
+  const filter =
+    (original: (...args: unknown[]) => void) =>
+    (...args: unknown[]) => {
+      if (typeof args[0] === 'string' && args[0].startsWith('oidc-provider ')) return;
+      original(...args);
+    };
   console.warn = filter(warn);
   console.info = filter(info);
   try {

@@ -46,7 +46,8 @@ export class BrowserUser {
         continue;
       }
       const html = await response.text();
-      if (response.status !== 200) throw new Error(`BrowserUser: HTTP ${response.status} at ${next.url.pathname}: ${html.slice(0, 300)}`);
+      if (response.status !== 200)
+        throw new Error(`BrowserUser: HTTP ${response.status} at ${next.url.pathname}: ${html.slice(0, 300)}`);
       next = this.fillIn(html, next.url);
     }
     throw new Error(`BrowserUser: no redirect to ${redirectURI} after ${MAX_STEPS} steps`);
@@ -62,7 +63,8 @@ export class BrowserUser {
       return { url: formURL, init: form({ prompt: 'login', login: this.login, password: 'any password' }) };
     }
     if (prompt === 'consent') {
-      if (this.consent === 'deny') return { url: new URL(`${formURL.pathname}/abort`, formURL), init: { method: 'GET' } };
+      if (this.consent === 'deny')
+        return { url: new URL(`${formURL.pathname}/abort`, formURL), init: { method: 'GET' } };
       return { url: formURL, init: form({ prompt: 'consent' }) };
     }
     throw new Error(`BrowserUser: unknown page at ${pageURL.pathname}`);
@@ -119,5 +121,9 @@ function form(fields: Record<string, string>): RequestInit {
 }
 
 function decodeEntities(value: string): string {
-  return value.replace(/&amp;/g, '&').replace(/&#x2F;/gi, '/').replace(/&#47;/g, '/').replace(/&quot;/g, '"');
+  return value
+    .replace(/&amp;/g, '&')
+    .replace(/&#x2F;/gi, '/')
+    .replace(/&#47;/g, '/')
+    .replace(/&quot;/g, '"');
 }

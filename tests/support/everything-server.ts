@@ -14,7 +14,9 @@ export interface EverythingServer {
   stop(): Promise<void>;
 }
 
-export async function startEverythingServer(transport: 'streamableHttp' | 'sse' = 'streamableHttp'): Promise<EverythingServer> {
+export async function startEverythingServer(
+  transport: 'streamableHttp' | 'sse' = 'streamableHttp',
+): Promise<EverythingServer> {
   const packageJson = require.resolve('@modelcontextprotocol/server-everything/package.json');
   const entry = join(dirname(packageJson), 'dist', 'index.js');
   const dir = mkdtempSync(join(tmpdir(), 'everything-'));

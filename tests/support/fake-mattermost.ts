@@ -44,7 +44,10 @@ interface AppErrorBody {
 
 const USER_ROUTE = /^\/api\/v4\/users\/([A-Za-z0-9]+)$/;
 
-export async function startFakeMattermost(options: { token: string; users?: readonly FakeUser[] }): Promise<FakeMattermost> {
+export async function startFakeMattermost(options: {
+  token: string;
+  users?: readonly FakeUser[];
+}): Promise<FakeMattermost> {
   const users = new Map((options.users ?? []).map((u) => [u.id, u]));
   const requests: FakeRequest[] = [];
 

@@ -24,7 +24,9 @@ export const USER = 'adminuseraaaaaaaaaaaaaaaaa';
 export const CONNECTION_EVENT = 'custom_mattermost-mcp_mcp_connection_updated';
 const REST_TOKEN = 'bot-token-0123456789';
 /** Set UPDATE_SCREENSHOTS=1 to refresh the committed screenshots in docs/screenshots/. */
-const SCREENSHOT_DIR = process.env.UPDATE_SCREENSHOTS ? join(process.cwd(), 'docs', 'screenshots') : join(tmpdir(), 'mcp-screenshots');
+const SCREENSHOT_DIR = process.env.UPDATE_SCREENSHOTS
+  ? join(process.cwd(), 'docs', 'screenshots')
+  : join(tmpdir(), 'mcp-screenshots');
 
 export interface OnChangeCall {
   readonly id: string;
@@ -55,7 +57,8 @@ export interface WebappFixture {
 }
 
 export async function startWebappFixture(): Promise<WebappFixture> {
-  if (!chromiumAvailable()) throw new Error(`Chromium not found at ${CHROMIUM_PATH}: apt-get install -y chromium (or run .ci/run).`);
+  if (!chromiumAvailable())
+    throw new Error(`Chromium not found at ${CHROMIUM_PATH}: apt-get install -y chromium (or run .ci/run).`);
   const workDir = mkdtempSync(join(tmpdir(), 'mcp-webapp-'));
   const bundlePath = join(workDir, 'main.js');
   const build = spawnSync(process.execPath, ['webapp/build.mjs', '--outfile', bundlePath], { encoding: 'utf8' });
@@ -65,14 +68,20 @@ export async function startWebappFixture(): Promise<WebappFixture> {
   const extra = await startMcpServer({ tools: [echoTool] });
   const dead = await startDeadServer();
   const authorizationServer: TestAuthorizationServer = await startAuthorizationServer();
-  const protectedServer = await startProtectedMcpServer({ issuer: authorizationServer.issuer, jwksURL: authorizationServer.jwksURL });
+  const protectedServer = await startProtectedMcpServer({
+    issuer: authorizationServer.issuer,
+    jwksURL: authorizationServer.jwksURL,
+  });
   const store: StoreTarget = await storeTarget('sqlite');
   const host = await startHostPage({ userId: USER, bundlePath, restToken: REST_TOKEN });
   // Pages signed in as USER: where "Mattermost" delivers the user's WebSocket events.
   const openPages = new Set<Page>();
   const channel = await startReverseChannel(join(workDir, 'shim.sock'), SECRET, (published) => {
     if (published.userId !== USER) return;
-    for (const page of openPages) void page.evaluate(({ event, payload }) => (window as any).__mm.emitWebSocket(event, payload), published).catch(() => undefined);
+    for (const page of openPages)
+      void page
+        .evaluate(({ event, payload }) => (window as any).__mm.emitWebSocket(event, payload), published)
+        .catch(() => undefined);
   });
   const config = (): ConfigInput => ({
     servers: [
@@ -137,7 +146,13 @@ export async function startWebappFixture(): Promise<WebappFixture> {
       await host.close();
       await channel.close();
       await store.cleanUp();
-      await Promise.all([tools.close(), extra.close(), dead.close(), protectedServer.stop(), authorizationServer.stop()]);
+      await Promise.all([
+        tools.close(),
+        extra.close(),
+        dead.close(),
+        protectedServer.stop(),
+        authorizationServer.stop(),
+      ]);
       rmSync(workDir, { recursive: true, force: true });
     },
   };

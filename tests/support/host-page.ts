@@ -56,7 +56,17 @@ export interface HostPage {
 /** Headers a browser could send to impersonate someone; the shim drops them (server/shim/proxy.go). */
 function isIdentityHeader(name: string): boolean {
   const lower = name.toLowerCase();
-  return ['x-mattermost-userid', 'x-mattermost-plugin-caller', 'authorization', 'mattermost-user-id', 'mattermost-plugin-id', 'cookie', 'host'].includes(lower) || lower.startsWith('x-mcp-');
+  return (
+    [
+      'x-mattermost-userid',
+      'x-mattermost-plugin-caller',
+      'authorization',
+      'mattermost-user-id',
+      'mattermost-plugin-id',
+      'cookie',
+      'host',
+    ].includes(lower) || lower.startsWith('x-mcp-')
+  );
 }
 
 function cookies(header: string | undefined): Map<string, string> {
@@ -87,10 +97,15 @@ export async function startHostPage(options: HostPageOptions): Promise<HostPage>
   // Mattermost's REST API, as much as the sidecar's admin check reads: the test user is a system admin.
   // Like Mattermost: the auth scheme is case-insensitive (Client4 sends "BEARER"), JSON is exactly application/json.
   app.get('/api/v4/users/:id', (req, res) => {
-    const json = (status: number, body: unknown) => res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+    const json = (status: number, body: unknown) =>
+      res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
     const [scheme, token] = (req.header('authorization') ?? '').split(' ');
     if (scheme?.toLowerCase() !== 'bearer' || token !== options.restToken) {
-      json(401, { id: 'api.context.session_expired.app_error', message: 'Invalid or expired session, please login again.', status_code: 401 });
+      json(401, {
+        id: 'api.context.session_expired.app_error',
+        message: 'Invalid or expired session, please login again.',
+        status_code: 401,
+      });
       return;
     }
     const roles = req.params.id === options.userId ? 'system_user system_admin' : 'system_user';
@@ -124,12 +139,18 @@ export async function startHostPage(options: HostPageOptions): Promise<HostPage>
         return;
       }
       const sidecar = new URL(target.address);
-      const upstream = httpRequest({ host: sidecar.hostname, port: Number(sidecar.port), method: req.method, path, headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
+      const upstream = httpRequest(
+        { host: sidecar.hostname, port: Number(sidecar.port), method: req.method, path, headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
       upstream.on('error', () => {
-        if (!res.headersSent) res.status(502).json({ error: 'The MCP sidecar is not reachable; ask a system admin to check the server log.' });
+        if (!res.headersSent)
+          res
+            .status(502)
+            .json({ error: 'The MCP sidecar is not reachable; ask a system admin to check the server log.' });
       });
       upstream.end(raw);
     });
@@ -172,17 +193,27 @@ export interface ReverseChannel {
  * The shim's end of the reverse channel (docs/sidecar-protocol.md) on a unix socket: WebSocket events
  * are recorded and handed to `onEvent`, which plays Mattermost's part and delivers them to the page.
  */
-export async function startReverseChannel(socketPath: string, secret: string, onEvent: (event: PublishedEvent) => void): Promise<ReverseChannel> {
+export async function startReverseChannel(
+  socketPath: string,
+  secret: string,
+  onEvent: (event: PublishedEvent) => void,
+): Promise<ReverseChannel> {
   const events: PublishedEvent[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const reply = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      const reply = (status: number, body: unknown) =>
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
       if (req.headers.authorization !== `Bearer ${secret}`) return reply(401, { error: 'wrong secret' });
-      if (req.method === 'GET' && req.url === '/api/v1/bot') return reply(200, { userId: 'mcpbotaaaaaaaaaaaaaaaaaaaa' });
+      if (req.method === 'GET' && req.url === '/api/v1/bot')
+        return reply(200, { userId: 'mcpbotaaaaaaaaaaaaaaaaaaaa' });
       if (req.method === 'POST' && req.url === '/api/v1/websocket-event') {
-        const body = JSON.parse(Buffer.concat(chunks).toString() || '{}') as { event: string; payload: Record<string, unknown>; userId: string };
+        const body = JSON.parse(Buffer.concat(chunks).toString() || '{}') as {
+          event: string;
+          payload: Record<string, unknown>;
+          userId: string;
+        };
         const published = { event: `custom_${PLUGIN_ID}_${body.event}`, payload: body.payload, userId: body.userId };
         events.push(published);
         onEvent(published);

@@ -24,19 +24,39 @@ export interface HostileToolServer {
 const FILLER = Buffer.alloc(64 * 1024, 'a');
 
 /** `page(n)` is the n-th page (0-based); `onChunk` runs after each chunk of a streamed description is written. */
-export async function startHostileToolServer(page: (n: number) => HostilePage, onChunk: () => void = () => undefined): Promise<HostileToolServer> {
+export async function startHostileToolServer(
+  page: (n: number) => HostilePage,
+  onChunk: () => void = () => undefined,
+): Promise<HostileToolServer> {
   let pagesAsked = 0;
   const server = await startRawServer((req, res, body) => {
     if (req.method !== 'POST') return void res.writeHead(req.method === 'DELETE' ? 200 : 405).end();
-    const message = JSON.parse(body) as { id?: number; method: string; params?: { protocolVersion?: string; cursor?: string } };
+    const message = JSON.parse(body) as {
+      id?: number;
+      method: string;
+      params?: { protocolVersion?: string; cursor?: string };
+    };
     if (message.id === undefined) return void res.writeHead(202).end();
     if (message.method === 'initialize') {
-      return answer(res, message.id, { protocolVersion: message.params?.protocolVersion, capabilities: { tools: {} }, serverInfo: { name: 'hostile', version: '1.0.0' } });
+      return answer(res, message.id, {
+        protocolVersion: message.params?.protocolVersion,
+        capabilities: { tools: {} },
+        serverInfo: { name: 'hostile', version: '1.0.0' },
+      });
     }
-    if (message.method !== 'tools/list') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: message.id, error: { code: -32601, message: 'no' } }));
+    if (message.method !== 'tools/list')
+      return void res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ jsonrpc: '2.0', id: message.id, error: { code: -32601, message: 'no' } }));
     void writePage(res, message.id, page(pagesAsked++), onChunk);
   });
-  return { url: server.url, get pagesAsked() { return pagesAsked; }, close: server.close };
+  return {
+    url: server.url,
+    get pagesAsked() {
+      return pagesAsked;
+    },
+    close: server.close,
+  };
 }
 
 function answer(res: ServerResponse, id: number, result: unknown): void {
@@ -50,7 +70,11 @@ async function writePage(res: ServerResponse, id: number, page: HostilePage, onC
   res.writeHead(200, { 'content-type': 'application/json' });
   const write = async (chunk: string | Buffer): Promise<boolean> => {
     if (res.destroyed) return false;
-    if (!res.write(chunk)) await new Promise((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
+    if (!res.write(chunk))
+      await new Promise((resolve) => {
+        res.once('drain', resolve);
+        res.once('close', resolve);
+      });
     return !res.destroyed;
   };
   await write(`{"jsonrpc":"2.0","id":${id},"result":{${cursor}"tools":[${tools}`);

@@ -10,7 +10,12 @@ import express, { type Request, type Response } from 'express';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
-import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CallToolRequestSchema,
+  ListToolsRequestSchema,
+  type CallToolResult,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
 
 export interface TestTool {
   readonly name: string;
@@ -91,9 +96,18 @@ export async function startMcpServer(options: TestServerOptions = {}): Promise<T
   let deletedSessions = 0;
 
   function buildServer(): Server {
-    const server = new Server({ name: 'test-server', version: '1.0.0' }, { capabilities: { tools: { listChanged: true } } });
+    const server = new Server(
+      { name: 'test-server', version: '1.0.0' },
+      { capabilities: { tools: { listChanged: true } } },
+    );
     server.setRequestHandler(ListToolsRequestSchema, (request) => {
-      const all = tools.map((t) => ({ name: t.name, description: t.description, inputSchema: t.inputSchema ?? { type: 'object' as const }, ...(t.outputSchema && { outputSchema: t.outputSchema }), ...(t.annotations && { annotations: t.annotations }) }));
+      const all = tools.map((t) => ({
+        name: t.name,
+        description: t.description,
+        inputSchema: t.inputSchema ?? { type: 'object' as const },
+        ...(t.outputSchema && { outputSchema: t.outputSchema }),
+        ...(t.annotations && { annotations: t.annotations }),
+      }));
       const size = options.pageSize ?? all.length;
       const start = request.params?.cursor ? Number(request.params.cursor) : 0;
       const next = start + size;
@@ -107,7 +121,11 @@ export async function startMcpServer(options: TestServerOptions = {}): Promise<T
         headers: extra.requestInfo?.headers ?? {},
         signal: extra.signal,
         progress: async (progress, total) => {
-          if (token !== undefined) await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress, total } });
+          if (token !== undefined)
+            await extra.sendNotification({
+              method: 'notifications/progress',
+              params: { progressToken: token, progress, total },
+            });
         },
       });
     });
@@ -133,43 +151,51 @@ export async function startMcpServer(options: TestServerOptions = {}): Promise<T
       transport.onclose = () => sse.delete(transport.sessionId);
       await buildServer().connect(transport);
     });
-    app.post('/messages', express.json({ ...(options.bodyLimit && { limit: options.bodyLimit }) }), async (req: Request, res: Response) => {
-      const transport = sse.get(String(req.query.sessionId));
-      if (!transport) {
-        res.status(404).send('unknown session');
-        return;
-      }
-      await transport.handlePostMessage(req, res, req.body);
-    });
-  } else {
-    app.all(path, express.json({ ...(options.bodyLimit && { limit: options.bodyLimit }) }), async (req: Request, res: Response) => {
-      const sessionId = req.header('mcp-session-id');
-      if (sessionId) {
-        const transport = streamable.get(sessionId);
+    app.post(
+      '/messages',
+      express.json({ ...(options.bodyLimit && { limit: options.bodyLimit }) }),
+      async (req: Request, res: Response) => {
+        const transport = sse.get(String(req.query.sessionId));
         if (!transport) {
-          res.status(404).json({ jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null });
+          res.status(404).send('unknown session');
           return;
         }
-        if (req.method === 'DELETE') deletedSessions++;
+        await transport.handlePostMessage(req, res, req.body);
+      },
+    );
+  } else {
+    app.all(
+      path,
+      express.json({ ...(options.bodyLimit && { limit: options.bodyLimit }) }),
+      async (req: Request, res: Response) => {
+        const sessionId = req.header('mcp-session-id');
+        if (sessionId) {
+          const transport = streamable.get(sessionId);
+          if (!transport) {
+            res.status(404).json({ jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null });
+            return;
+          }
+          if (req.method === 'DELETE') deletedSessions++;
+          await transport.handleRequest(req, res, req.body);
+          return;
+        }
+        if (req.method !== 'POST') {
+          res.status(400).json({ jsonrpc: '2.0', error: { code: -32000, message: 'Missing session' }, id: null });
+          return;
+        }
+        const transport = new StreamableHTTPServerTransport({
+          sessionIdGenerator: () => randomUUID(),
+          onsessioninitialized: (id) => {
+            streamable.set(id, transport);
+          },
+        });
+        transport.onclose = () => {
+          if (transport.sessionId) streamable.delete(transport.sessionId);
+        };
+        await buildServer().connect(transport);
         await transport.handleRequest(req, res, req.body);
-        return;
-      }
-      if (req.method !== 'POST') {
-        res.status(400).json({ jsonrpc: '2.0', error: { code: -32000, message: 'Missing session' }, id: null });
-        return;
-      }
-      const transport = new StreamableHTTPServerTransport({
-        sessionIdGenerator: () => randomUUID(),
-        onsessioninitialized: (id) => {
-          streamable.set(id, transport);
-        },
-      });
-      transport.onclose = () => {
-        if (transport.sessionId) streamable.delete(transport.sessionId);
-      };
-      await buildServer().connect(transport);
-      await transport.handleRequest(req, res, req.body);
-    });
+      },
+    );
   }
 
   const listen = (onPort: number): Promise<HttpServer> =>

@@ -52,7 +52,7 @@ export async function startMetadataServer(): Promise<MetadataServer> {
     };
     requests.push(recorded);
     const route = routes.get(req.path);
-    const answer = typeof route === 'function' ? route(recorded) : route ?? { status: 404, body: 'Not Found' };
+    const answer = typeof route === 'function' ? route(recorded) : (route ?? { status: 404, body: 'Not Found' });
     if (answer.hang) return;
     res.status(answer.status ?? 200);
     for (const [name, value] of Object.entries(answer.headers ?? {})) res.setHeader(name, value);

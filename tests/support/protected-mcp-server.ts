@@ -56,11 +56,15 @@ export async function startProtectedMcpServer(options: ProtectedMcpServerOptions
   const refusals: string[] = [];
   let hold: { waiting: number; released: Promise<void> } | undefined;
 
-  const challenge = (params: Record<string, string | null | undefined>) => 'Bearer ' + Object.entries({
-    ...params,
-    resource_metadata: options.advertiseResourceMetadata === false ? undefined : resourceMetadataURL,
-  }).filter((entry): entry is [string, string] => typeof entry[1] === 'string')
-    .map(([name, value]) => `${name}="${value.replace(/["\\]/g, '\\$&')}"`).join(', ');
+  const challenge = (params: Record<string, string | null | undefined>) =>
+    'Bearer ' +
+    Object.entries({
+      ...params,
+      resource_metadata: options.advertiseResourceMetadata === false ? undefined : resourceMetadataURL,
+    })
+      .filter((entry): entry is [string, string] => typeof entry[1] === 'string')
+      .map(([name, value]) => `${name}="${value.replace(/["\\]/g, '\\$&')}"`)
+      .join(', ');
 
   const app = express();
   app.get('/.well-known/oauth-protected-resource/mcp', (_req, res) => {
@@ -77,7 +81,10 @@ export async function startProtectedMcpServer(options: ProtectedMcpServerOptions
     const token = /^Bearer ([^\s]+)$/i.exec(req.headers.authorization ?? '')?.[1];
     if (!token) {
       refusals.push('missing');
-      res.status(401).set('WWW-Authenticate', challenge({ scope: challengeScope })).json({ error: 'unauthorized' });
+      res
+        .status(401)
+        .set('WWW-Authenticate', challenge({ scope: challengeScope }))
+        .json({ error: 'unauthorized' });
       return;
     }
     let auth: AuthInfo;
@@ -93,13 +100,20 @@ export async function startProtectedMcpServer(options: ProtectedMcpServerOptions
     } catch (error) {
       refusals.push('invalid');
       const description = error instanceof Error ? error.message : 'invalid token';
-      res.status(401).set('WWW-Authenticate', challenge({ error: 'invalid_token', error_description: description, scope: challengeScope }))
+      res
+        .status(401)
+        .set(
+          'WWW-Authenticate',
+          challenge({ error: 'invalid_token', error_description: description, scope: challengeScope }),
+        )
         .json({ error: 'invalid_token' });
       return;
     }
     if (callsTool(req.body, ADMIN_TOOL) && !auth.scopes.includes(ADMIN_SCOPE)) {
       refusals.push('insufficient_scope');
-      res.status(403).set('WWW-Authenticate', challenge({ error: 'insufficient_scope', scope: ADMIN_SCOPE }))
+      res
+        .status(403)
+        .set('WWW-Authenticate', challenge({ error: 'insufficient_scope', scope: ADMIN_SCOPE }))
         .json({ error: 'insufficient_scope' });
       return;
     }
@@ -135,7 +149,15 @@ export async function startProtectedMcpServer(options: ProtectedMcpServerOptions
       },
     };
   };
-  return { url: resource, resource, resourceMetadataURL, adminScope: ADMIN_SCOPE, refusals, holdToolCalls, stop: () => closeServer(server) };
+  return {
+    url: resource,
+    resource,
+    resourceMetadataURL,
+    adminScope: ADMIN_SCOPE,
+    refusals,
+    holdToolCalls,
+    stop: () => closeServer(server),
+  };
 }
 
 function buildMcpServer(): McpServer {
@@ -152,7 +174,11 @@ function buildMcpServer(): McpServer {
 /** Whether the JSON-RPC body calls the tool `name` (any tool when undefined). */
 function callsTool(body: unknown, name: string | undefined): boolean {
   const messages = Array.isArray(body) ? body : [body];
-  return messages.some((m) => typeof m === 'object' && m !== null
-    && (m as { method?: unknown }).method === 'tools/call'
-    && (name === undefined || (m as { params?: { name?: unknown } }).params?.name === name));
+  return messages.some(
+    (m) =>
+      typeof m === 'object' &&
+      m !== null &&
+      (m as { method?: unknown }).method === 'tools/call' &&
+      (name === undefined || (m as { params?: { name?: unknown } }).params?.name === name),
+  );
 }

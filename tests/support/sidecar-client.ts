@@ -38,20 +38,23 @@ export function sidecarRequest(address: string, path: string, options: RequestOp
   if (payload !== undefined) headers['content-type'] = 'application/json';
   const target = address.startsWith('unix:') ? { socketPath: address.slice(5), path } : { ...hostPort(address), path };
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ ...target, method: options.method ?? (payload === undefined ? 'GET' : 'POST'), headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString();
-        let body: unknown = text;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          // not JSON: keep the text
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
-      });
-    });
+    const req = httpRequest(
+      { ...target, method: options.method ?? (payload === undefined ? 'GET' : 'POST'), headers },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          let body: unknown = text;
+          try {
+            body = JSON.parse(text);
+          } catch {
+            // not JSON: keep the text
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
+        });
+      },
+    );
     req.on('error', reject);
     if (payload !== undefined) req.write(payload);
     req.end();

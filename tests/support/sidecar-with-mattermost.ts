@@ -21,7 +21,13 @@ export interface SidecarWithMattermost {
 
 export async function startSidecarWithMattermost(secret: string, botToken: string): Promise<SidecarWithMattermost> {
   const mcp = await startMcpServer({ tools: [echoTool, whoamiTool] });
-  const mattermost = await startFakeMattermost({ token: botToken, users: [{ id: ADMIN, username: 'admin', roles: 'system_user system_admin' }, { id: ALICE, username: 'alice', roles: 'system_user' }] });
+  const mattermost = await startFakeMattermost({
+    token: botToken,
+    users: [
+      { id: ADMIN, username: 'admin', roles: 'system_user system_admin' },
+      { id: ALICE, username: 'alice', roles: 'system_user' },
+    ],
+  });
   const target = await storeTarget('sqlite');
   const config = () => ({ servers: [{ name: 'tools', baseURL: mcp.url }] });
   const sidecar = await startSidecar({

@@ -32,15 +32,23 @@ describe('webapp in Chromium: the Connect notice of the AI bot’s tool calls', 
 
     const result = await bot.callTool({ name: 'github__whoami', arguments: {} });
     expect(result.isError).toBe(true);
-    await eventually(() => expect(f.channel.events.filter((e) => e.event === CONNECT_NEEDED)).toEqual([
-      { event: CONNECT_NEEDED, userId: USER, payload: { serverName: 'github', authURL: expect.stringContaining(f.startURLOf('github')) } },
-    ]));
+    await eventually(() =>
+      expect(f.channel.events.filter((e) => e.event === CONNECT_NEEDED)).toEqual([
+        {
+          event: CONNECT_NEEDED,
+          userId: USER,
+          payload: { serverName: 'github', authURL: expect.stringContaining(f.startURLOf('github')) },
+        },
+      ]),
+    );
 
     const notice = page.getByRole('status', { name: 'github needs your account' });
     await notice.getByText('The AI bot needs your').waitFor();
     await f.screenshot(page, 'connect-notice.png');
     await notice.getByRole('button', { name: 'Connect github', exact: true }).click();
-    expect(await page.evaluate(() => (window as any).__opened)).toEqual([[expect.stringContaining(f.startURLOf('github')), '_blank', 'noopener,noreferrer']]);
+    expect(await page.evaluate(() => (window as any).__opened)).toEqual([
+      [expect.stringContaining(f.startURLOf('github')), '_blank', 'noopener,noreferrer'],
+    ]);
     await notice.waitFor({ state: 'detached' });
     await page.close();
   });
@@ -48,15 +56,29 @@ describe('webapp in Chromium: the Connect notice of the AI bot’s tool calls', 
   it('can be dismissed, and leaves when the account gets connected elsewhere', async () => {
     const page = await f.openPage({ view: 'channel' });
     await page.getByText('Welcome to Town Square.').waitFor();
-    const show = (serverName: string) => page.evaluate(({ event, serverName: name }) => (window as any).__mm.emitWebSocket(event, { serverName: name, authURL: `/plugins/mattermost-mcp/mcp/oauth/${name}/start` }), { event: CONNECT_NEEDED, serverName });
+    const show = (serverName: string) =>
+      page.evaluate(
+        ({ event, serverName: name }) =>
+          (window as any).__mm.emitWebSocket(event, {
+            serverName: name,
+            authURL: `/plugins/mattermost-mcp/mcp/oauth/${name}/start`,
+          }),
+        { event: CONNECT_NEEDED, serverName },
+      );
 
     await show('github');
     await show('wiki');
-    await page.getByRole('status', { name: 'wiki needs your account' }).getByRole('button', { name: 'Dismiss wiki' }).click();
+    await page
+      .getByRole('status', { name: 'wiki needs your account' })
+      .getByRole('button', { name: 'Dismiss wiki' })
+      .click();
     await page.getByRole('status', { name: 'wiki needs your account' }).waitFor({ state: 'detached' });
     await page.getByRole('status', { name: 'github needs your account' }).waitFor();
 
-    await page.evaluate((event) => (window as any).__mm.emitWebSocket(event, { status: 'connected', serverName: 'github' }), 'custom_mattermost-mcp_mcp_connection_updated');
+    await page.evaluate(
+      (event) => (window as any).__mm.emitWebSocket(event, { status: 'connected', serverName: 'github' }),
+      'custom_mattermost-mcp_mcp_connection_updated',
+    );
     await page.getByRole('status', { name: 'github needs your account' }).waitFor({ state: 'detached' });
     await page.close();
   });

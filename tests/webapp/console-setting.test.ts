@@ -25,9 +25,23 @@ describe('webapp in Chromium: registration and the System Console setting', () =
     const page = await f.openPage({ view: 'channel' });
     const registered = await page.evaluate(() => {
       const mm = (window as any).__mm;
-      return { id: mm.pluginId, settings: Object.keys(mm.settings), rhs: mm.rhs.map((r: any) => r.title), buttons: mm.headerButtons.map((b: any) => b.tooltipText), roots: mm.roots.length, events: Object.keys(mm.wsHandlers) };
+      return {
+        id: mm.pluginId,
+        settings: Object.keys(mm.settings),
+        rhs: mm.rhs.map((r: any) => r.title),
+        buttons: mm.headerButtons.map((b: any) => b.tooltipText),
+        roots: mm.roots.length,
+        events: Object.keys(mm.wsHandlers),
+      };
     });
-    expect(registered).toEqual({ id: 'mattermost-mcp', settings: ['Config'], rhs: ['MCP tools'], buttons: ['MCP tools'], roots: 1, events: [CONNECTION_EVENT, 'custom_mattermost-mcp_mcp_connect_needed'] });
+    expect(registered).toEqual({
+      id: 'mattermost-mcp',
+      settings: ['Config'],
+      rhs: ['MCP tools'],
+      buttons: ['MCP tools'],
+      roots: 1,
+      events: [CONNECTION_EVENT, 'custom_mattermost-mcp_mcp_connect_needed'],
+    });
     await page.close();
   });
 
@@ -52,17 +66,31 @@ describe('webapp in Chromium: registration and the System Console setting', () =
       const calls = await f.onChangeCalls(page);
       expect(calls.every((call) => call.id === SETTING_ID)).toBe(true);
       expect(await page.evaluate(() => (window as any).__mm.saveNeeded)).toBe(calls.length);
-      expect(calls.at(-1)?.value).toEqual({ enabled: true, servers: [{ name: 'wiki', enabled: true, baseURL: f.tools.url, headers: { 'X-Api-Key': 'sk-not-for-screens' } }] });
+      expect(calls.at(-1)?.value).toEqual({
+        enabled: true,
+        servers: [
+          { name: 'wiki', enabled: true, baseURL: f.tools.url, headers: { 'X-Api-Key': 'sk-not-for-screens' } },
+        ],
+      });
       await expect(page.getByTestId('save-state').textContent()).resolves.toBe('Unsaved changes');
 
       // The server accepts what the console produced.
-      const check = await sidecarRequest(f.sidecar.address, '/hooks/ConfigurationWillBeSaved', { secret: SECRET, body: { settings: { config: calls.at(-1)?.value } } });
+      const check = await sidecarRequest(f.sidecar.address, '/hooks/ConfigurationWillBeSaved', {
+        secret: SECRET,
+        body: { settings: { config: calls.at(-1)?.value } },
+      });
       expect(check.status).toBe(200);
       await page.close();
     });
 
     it('names the field for a bad URL and a forbidden header, as the server does', async () => {
-      const page = await f.openPage({ view: 'console', value: JSON.stringify({ enabled: true, servers: [{ name: 'wiki', enabled: true, baseURL: f.tools.url, headers: {} }] }) });
+      const page = await f.openPage({
+        view: 'console',
+        value: JSON.stringify({
+          enabled: true,
+          servers: [{ name: 'wiki', enabled: true, baseURL: f.tools.url, headers: {} }],
+        }),
+      });
       const card = page.getByRole('group', { name: 'MCP server 1' });
       await card.getByLabel('Server URL', { exact: true }).fill('ftp://files.example.com/mcp');
       await card.getByRole('button', { name: 'Add header' }).click();
@@ -70,7 +98,9 @@ describe('webapp in Chromium: registration and the System Console setting', () =
       await card.getByLabel('Header 1 value', { exact: true }).fill('someone-else');
 
       await card.getByText('Server URL must be an http(s) URL, not ftp:.').waitFor();
-      await card.getByText('Header X-Mattermost-UserID is set by the plugin to the requesting user and cannot be overridden.').waitFor();
+      await card
+        .getByText('Header X-Mattermost-UserID is set by the plugin to the requesting user and cannot be overridden.')
+        .waitFor();
       await expect(card.getByLabel('Server URL', { exact: true }).getAttribute('aria-invalid')).resolves.toBe('true');
       await page.getByText('2 problems need fixing before this configuration can be saved.').waitFor();
       await expect(card.getByRole('button', { name: 'Discover tools' }).isDisabled()).resolves.toBe(true);
@@ -83,7 +113,10 @@ describe('webapp in Chromium: registration and the System Console setting', () =
       // The value still carries what was typed, so a save is refused by the server with the same fields.
       const value = await f.lastValue(page);
       expect(value.servers[0]).toMatchObject({ baseURL: 'not a url', headers: { 'X Api Key': 'someone-else' } });
-      const check = await sidecarRequest(f.sidecar.address, '/hooks/ConfigurationWillBeSaved', { secret: SECRET, body: { settings: { config: value } } });
+      const check = await sidecarRequest(f.sidecar.address, '/hooks/ConfigurationWillBeSaved', {
+        secret: SECRET,
+        body: { settings: { config: value } },
+      });
       expect(check.status).toBe(400);
       expect(check.body.error).toMatch(/baseURL/);
       expect(check.body.error).toMatch(/X Api Key/);
@@ -93,12 +126,21 @@ describe('webapp in Chromium: registration and the System Console setting', () =
     it('renames, disables and removes servers, and refuses a duplicate name ignoring case', async () => {
       const page = await f.openPage({
         view: 'console',
-        value: JSON.stringify({ enabled: true, idleTimeoutMinutes: 45, servers: [{ name: 'wiki', enabled: true, baseURL: f.tools.url, headers: {} }, { name: 'extra', enabled: true, baseURL: f.extra.url, headers: {}, toolTimeoutSeconds: 30 }] }),
+        value: JSON.stringify({
+          enabled: true,
+          idleTimeoutMinutes: 45,
+          servers: [
+            { name: 'wiki', enabled: true, baseURL: f.tools.url, headers: {} },
+            { name: 'extra', enabled: true, baseURL: f.extra.url, headers: {}, toolTimeoutSeconds: 30 },
+          ],
+        }),
       });
       const first = page.getByRole('group', { name: 'MCP server 1' });
       const second = page.getByRole('group', { name: 'MCP server 2' });
       await second.getByLabel('Name', { exact: true }).fill('WIKI');
-      await second.getByText('Server name "WIKI" is used by another server (names are compared ignoring case).').waitFor();
+      await second
+        .getByText('Server name "WIKI" is used by another server (names are compared ignoring case).')
+        .waitFor();
       await second.getByLabel('Name', { exact: true }).fill('docs');
       await first.getByRole('switch', { name: 'Enabled' }).uncheck();
       await page.getByLabel('Idle timeout (minutes)').fill('-5');
@@ -120,8 +162,15 @@ describe('webapp in Chromium: registration and the System Console setting', () =
     });
 
     it('edits per-server OAuth options and shows the callback URL to register', async () => {
-      const page = await f.openPage({ view: 'console', value: JSON.stringify({ servers: [{ name: 'github', enabled: true, baseURL: f.protectedServer.url, headers: {} }] }) });
-      await expect(page.getByLabel('OAuth callback URL', { exact: true }).inputValue()).resolves.toBe(`${f.host.url}/plugins/mattermost-mcp/oauth/callback`);
+      const page = await f.openPage({
+        view: 'console',
+        value: JSON.stringify({
+          servers: [{ name: 'github', enabled: true, baseURL: f.protectedServer.url, headers: {} }],
+        }),
+      });
+      await expect(page.getByLabel('OAuth callback URL', { exact: true }).inputValue()).resolves.toBe(
+        `${f.host.url}/plugins/mattermost-mcp/oauth/callback`,
+      );
       const card = page.getByRole('group', { name: 'MCP server 1' });
       await card.getByText('OAuth (optional)').click();
       await card.getByLabel('Client secret', { exact: true }).fill('shh');
@@ -149,14 +198,22 @@ describe('webapp in Chromium: registration and the System Console setting', () =
       await card.getByLabel('Resource', { exact: true }).fill('https://api.github.com/');
       expect((await f.lastValue(page)).servers[0].oauth).toMatchObject({ resource: 'https://api.github.com/' });
       expect((await f.lastValue(page)).servers[0].oauth.omitResource).toBeUndefined();
-      const check = await sidecarRequest(f.sidecar.address, '/hooks/ConfigurationWillBeSaved', { secret: SECRET, body: { settings: { config: await f.lastValue(page) } } });
+      const check = await sidecarRequest(f.sidecar.address, '/hooks/ConfigurationWillBeSaved', {
+        secret: SECRET,
+        body: { settings: { config: await f.lastValue(page) } },
+      });
       expect(check.status).toBe(200);
       await page.close();
     });
 
     it('discovers the tools of an unsaved server, and says when it needs OAuth or fails', async () => {
       const before = f.host.requests.length; // other specs here discover too
-      const page = await f.openPage({ view: 'console', value: JSON.stringify({ servers: [{ name: 'wiki', enabled: true, baseURL: f.tools.url, headers: { 'X-Api-Key': 'k' } }] }) });
+      const page = await f.openPage({
+        view: 'console',
+        value: JSON.stringify({
+          servers: [{ name: 'wiki', enabled: true, baseURL: f.tools.url, headers: { 'X-Api-Key': 'k' } }],
+        }),
+      });
       await page.getByRole('button', { name: 'Add MCP server' }).click();
       await page.getByRole('button', { name: 'Add MCP server' }).click();
       const [wiki, github, broken] = [1, 2, 3].map((n) => page.getByRole('group', { name: `MCP server ${n}` }));
@@ -173,16 +230,25 @@ describe('webapp in Chromium: registration and the System Console setting', () =
       await github!.getByRole('button', { name: 'Discover tools' }).click();
       await github!.getByText('Needs OAuth').waitFor();
       await github!.getByRole('button', { name: 'Connect account' }).click();
-      expect(await page.evaluate(() => (window as any).__opened)).toEqual([[expect.stringContaining(f.startURLOf('github')), '_blank', 'noopener,noreferrer']]);
+      expect(await page.evaluate(() => (window as any).__opened)).toEqual([
+        [expect.stringContaining(f.startURLOf('github')), '_blank', 'noopener,noreferrer'],
+      ]);
 
       await broken!.getByRole('button', { name: 'Discover tools' }).click();
       await broken!.getByText(/^Could not discover tools: ./).waitFor();
 
       // The POSTs carried the CSRF token, so they reached the sidecar as the signed-in admin.
-      const posts = f.host.requests.slice(before).filter((r) => r.method === 'POST' && r.path === '/admin/mcp/discover');
+      const posts = f.host.requests
+        .slice(before)
+        .filter((r) => r.method === 'POST' && r.path === '/admin/mcp/discover');
       expect(posts).toHaveLength(3);
       expect(posts.every((r) => r.authenticated)).toBe(true);
-      expect(posts[0]!.body).toEqual({ name: 'wiki', enabled: true, baseURL: f.tools.url, headers: { 'X-Api-Key': 'k' } });
+      expect(posts[0]!.body).toEqual({
+        name: 'wiki',
+        enabled: true,
+        baseURL: f.tools.url,
+        headers: { 'X-Api-Key': 'k' },
+      });
 
       await f.screenshot(page, 'console-setting.png');
 
@@ -193,18 +259,28 @@ describe('webapp in Chromium: registration and the System Console setting', () =
     });
 
     it('switches tools and patterns in the discovery view into the setting, showing what each hides, what reaches the bot and patterns that match nothing', async () => {
-      const page = await f.openPage({ view: 'console', value: JSON.stringify({ servers: [{ name: 'wiki', enabled: true, baseURL: f.tools.url, headers: {} }] }) });
+      const page = await f.openPage({
+        view: 'console',
+        value: JSON.stringify({ servers: [{ name: 'wiki', enabled: true, baseURL: f.tools.url, headers: {} }] }),
+      });
       const wiki = page.getByRole('group', { name: 'MCP server 1' });
       await wiki.getByRole('button', { name: 'Discover tools' }).click();
       const list = wiki.getByRole('list', { name: 'Tools on wiki' });
       await list.waitFor();
-      await wiki.getByText(/^2 of 2 tools reach the AI bot, about \d+ tokens of definitions per user \(an estimate: JSON length \/ 4\)$/).waitFor();
+      await wiki
+        .getByText(
+          /^2 of 2 tools reach the AI bot, about \d+ tokens of definitions per user \(an estimate: JSON length \/ 4\)$/,
+        )
+        .waitFor();
 
       await list.getByRole('switch', { name: 'echo reaches the AI bot' }).click();
       await list.getByText('Switched off').waitFor();
       expect((await f.lastValue(page)).servers[0].tools).toEqual({ echo: { enabled: false } });
       await list.getByRole('combobox', { name: 'Policy for whoami' }).selectOption('ask');
-      expect((await f.lastValue(page)).servers[0].tools).toEqual({ echo: { enabled: false }, whoami: { policy: 'ask' } });
+      expect((await f.lastValue(page)).servers[0].tools).toEqual({
+        echo: { enabled: false },
+        whoami: { policy: 'ask' },
+      });
 
       await wiki.getByLabel('Deny patterns', { exact: true }).fill('who*, drop_*');
       await list.getByText('Hidden by deny pattern who*').waitFor();
@@ -218,7 +294,10 @@ describe('webapp in Chromium: registration and the System Console setting', () =
       expect(saved.servers[0].tools.echo).toBeUndefined(); // back on, with no policy: nothing left to save
 
       // What the console saves is what the sidecar accepts, and the AI bot then sees only echo.
-      const check = await sidecarRequest(f.sidecar.address, '/hooks/ConfigurationWillBeSaved', { secret: SECRET, body: { settings: { config: saved } } });
+      const check = await sidecarRequest(f.sidecar.address, '/hooks/ConfigurationWillBeSaved', {
+        secret: SECRET,
+        body: { settings: { config: saved } },
+      });
       expect(check.status).toBe(200);
       await f.screenshot(page, 'console-tool-rules.png');
       await page.close();
@@ -226,7 +305,9 @@ describe('webapp in Chromium: registration and the System Console setting', () =
 
     it('reads the servers from the sidecar when Mattermost sends Config masked, and keeps each saved secret masked', async () => {
       const API_KEY = 'sk-saved-never-in-the-browser';
-      f.sidecar.manager.reInit(parseConfig({ servers: [{ name: 'wiki', baseURL: f.tools.url, headers: { 'X-Api-Key': API_KEY } }] }));
+      f.sidecar.manager.reInit(
+        parseConfig({ servers: [{ name: 'wiki', baseURL: f.tools.url, headers: { 'X-Api-Key': API_KEY } }] }),
+      );
       try {
         const page = await f.openPage({ view: 'console', value: JSON.stringify(SECRET_MASK) });
         const card = page.getByRole('group', { name: 'MCP server 1' });
@@ -243,7 +324,13 @@ describe('webapp in Chromium: registration and the System Console setting', () =
 
         // An edit sends the mask back for the header the admin kept.
         await card.getByLabel('Server URL', { exact: true }).fill(`${f.tools.url}?v=2`);
-        expect((await f.onChangeCalls(page)).at(-1)?.value).toEqual({ enabled: true, idleTimeoutMinutes: 30, servers: [{ name: 'wiki', enabled: true, baseURL: `${f.tools.url}?v=2`, headers: { 'X-Api-Key': SECRET_MASK } }] });
+        expect((await f.onChangeCalls(page)).at(-1)?.value).toEqual({
+          enabled: true,
+          idleTimeoutMinutes: 30,
+          servers: [
+            { name: 'wiki', enabled: true, baseURL: `${f.tools.url}?v=2`, headers: { 'X-Api-Key': SECRET_MASK } },
+          ],
+        });
         expect(await page.content()).not.toContain(API_KEY);
         await page.close();
       } finally {

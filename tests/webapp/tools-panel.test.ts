@@ -6,7 +6,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parseConfig } from '../../server/config/schema.js';
 import { eventually } from '../support/eventually.js';
-import { CONNECTION_EVENT, SECRET, USER, startWebappFixture, type WebappFixture } from '../support/host-page-fixture.js';
+import {
+  CONNECTION_EVENT,
+  SECRET,
+  USER,
+  startWebappFixture,
+  type WebappFixture,
+} from '../support/host-page-fixture.js';
 import { sidecarRequest } from '../support/sidecar-client.js';
 
 describe('webapp in Chromium: the MCP tools panel', () => {
@@ -45,7 +51,9 @@ describe('webapp in Chromium: the MCP tools panel', () => {
       const github = list.getByRole('listitem', { name: 'github' });
       await github.getByText('Not connected').waitFor();
       await github.getByRole('button', { name: 'Connect github', exact: true }).click();
-      expect(await page.evaluate(() => (window as any).__opened)).toEqual([[expect.stringContaining(f.startURLOf('github')), '_blank', 'noopener,noreferrer']]);
+      expect(await page.evaluate(() => (window as any).__opened)).toEqual([
+        [expect.stringContaining(f.startURLOf('github')), '_blank', 'noopener,noreferrer'],
+      ]);
 
       await f.screenshot(page, 'user-panel.png');
       await page.close();
@@ -58,9 +66,16 @@ describe('webapp in Chromium: the MCP tools panel', () => {
       await list.getByRole('listitem', { name: 'wiki' }).waitFor();
       const fetches = () => f.host.requests.filter((r) => r.path === '/mcp/tools').length;
 
-      f.sidecar.manager.reInit(parseConfig({ servers: [...f.config().servers!, { name: 'extra', baseURL: f.extra.url }] }));
+      f.sidecar.manager.reInit(
+        parseConfig({ servers: [...f.config().servers!, { name: 'extra', baseURL: f.extra.url }] }),
+      );
       const before = fetches();
-      expect(await page.evaluate((event) => (window as any).__mm.emitWebSocket(event, { status: 'connected', serverName: 'extra' }), CONNECTION_EVENT)).toBe(true);
+      expect(
+        await page.evaluate(
+          (event) => (window as any).__mm.emitWebSocket(event, { status: 'connected', serverName: 'extra' }),
+          CONNECTION_EVENT,
+        ),
+      ).toBe(true);
       await list.getByRole('listitem', { name: 'extra' }).getByText('1 tool').waitFor();
       expect(fetches()).toBe(before + 1);
 
@@ -71,7 +86,7 @@ describe('webapp in Chromium: the MCP tools panel', () => {
       await page.close();
     });
 
-    it('connects an account: Connect, the authorization server\'s login and consent, then the event brings the server\'s tools', async () => {
+    it("connects an account: Connect, the authorization server's login and consent, then the event brings the server's tools", async () => {
       const page = await f.openPage({ view: 'channel' });
       await page.getByRole('button', { name: 'MCP tools' }).click();
       const github = page.getByRole('listitem', { name: 'github' });
@@ -89,11 +104,19 @@ describe('webapp in Chromium: the MCP tools panel', () => {
       await tab.locator('button[type="submit"]').click(); // consent
       await tab.waitForURL((url) => url.pathname.endsWith('/plugins/mattermost-mcp/oauth/callback'));
       await tab.getByText('Your account is connected to github').waitFor();
-      expect(f.host.requests.filter((r) => r.path.startsWith('/oauth/callback')).map((r) => r.authenticated)).toEqual([true]);
+      expect(f.host.requests.filter((r) => r.path.startsWith('/oauth/callback')).map((r) => r.authenticated)).toEqual([
+        true,
+      ]);
       await tab.close();
 
       // The sidecar told the shim, Mattermost delivered the event, the panel fetched again.
-      await eventually(() => expect(f.channel.events).toContainEqual({ event: CONNECTION_EVENT, payload: { status: 'connected', serverName: 'github' }, userId: USER }));
+      await eventually(() =>
+        expect(f.channel.events).toContainEqual({
+          event: CONNECTION_EVENT,
+          payload: { status: 'connected', serverName: 'github' },
+          userId: USER,
+        }),
+      );
       await github.getByText('Connected').waitFor();
       await github.getByText(/^\d+ tools?$/).waitFor();
       await page.close();
@@ -101,9 +124,13 @@ describe('webapp in Chromium: the MCP tools panel', () => {
 
     it('disconnects an OAuth-connected server: the row goes back to Connect and the sidecar forgets the tokens', async () => {
       // Runs after the connect scenario above: github is connected through OAuth.
-      const row = (await sidecarRequest(f.sidecar.address, '/mcp/tools', { secret: SECRET, userId: USER })).body.servers.find((s: { name: string }) => s.name === 'github');
+      const row = (
+        await sidecarRequest(f.sidecar.address, '/mcp/tools', { secret: SECRET, userId: USER })
+      ).body.servers.find((s: { name: string }) => s.name === 'github');
       expect(row).toEqual(expect.objectContaining({ status: 'connected', authenticated: true, needsOAuth: true }));
-      const wikiRow = (await sidecarRequest(f.sidecar.address, '/mcp/tools', { secret: SECRET, userId: USER })).body.servers.find((s: { name: string }) => s.name === 'wiki');
+      const wikiRow = (
+        await sidecarRequest(f.sidecar.address, '/mcp/tools', { secret: SECRET, userId: USER })
+      ).body.servers.find((s: { name: string }) => s.name === 'wiki');
       expect(wikiRow.needsOAuth).toBe(false); // header-only servers offer no Disconnect
 
       const page = await f.openPage({ view: 'channel' });
@@ -126,7 +153,9 @@ describe('webapp in Chromium: the MCP tools panel', () => {
       await toggle.click();
       await wiki.getByText('Switched off', { exact: true }).waitFor();
       expect(await toggle.isChecked()).toBe(false);
-      expect(f.host.requests.filter((r) => r.path === '/mcp/servers/wiki/enabled').map((r) => [r.method, r.body])).toEqual([['PUT', { enabled: false }]]);
+      expect(
+        f.host.requests.filter((r) => r.path === '/mcp/servers/wiki/enabled').map((r) => [r.method, r.body]),
+      ).toEqual([['PUT', { enabled: false }]]);
 
       const fromUser = () => f.tools.requests.filter((r) => r.headers['x-mattermost-userid'] === USER).length;
       const before = fromUser();

@@ -24,7 +24,9 @@ export class Plugin {
     registry.registerAdminConsoleCustomSetting('Config', ConfigSetting, { showTitle: true });
     const { toggleRHSPlugin } = registry.registerRightHandSidebarComponent(ToolsPanel, 'MCP tools');
     registry.registerChannelHeaderButtonAction(
-      <span className='mcp-header-icon'><McpIcon /></span>,
+      <span className="mcp-header-icon">
+        <McpIcon />
+      </span>,
       () => store.dispatch(toggleRHSPlugin),
       'MCP tools',
       'MCP tools',

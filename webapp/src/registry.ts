@@ -5,9 +5,18 @@ import type React from 'react';
  * (developers.mattermost.com/extend/plugins/webapp/reference).
  */
 export interface PluginRegistry {
-  registerAdminConsoleCustomSetting(key: string, component: React.ComponentType<CustomSettingProps>, options?: { showTitle?: boolean }): void;
+  registerAdminConsoleCustomSetting(
+    key: string,
+    component: React.ComponentType<CustomSettingProps>,
+    options?: { showTitle?: boolean },
+  ): void;
   registerRightHandSidebarComponent(component: React.ComponentType, title: React.ReactNode): RightHandSidebarActions;
-  registerChannelHeaderButtonAction(icon: React.ReactNode, action: () => void, dropdownText: string, tooltipText?: string): string;
+  registerChannelHeaderButtonAction(
+    icon: React.ReactNode,
+    action: () => void,
+    dropdownText: string,
+    tooltipText?: string,
+  ): string;
   /** Renders a component at the app's root, on every page; returns its registration id. */
   registerRootComponent(component: React.ComponentType): string;
   registerWebSocketEventHandler<T = unknown>(event: string, handler: (message: WebSocketMessage<T>) => void): void;

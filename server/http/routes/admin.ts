@@ -30,7 +30,9 @@ export function adminRouter(manager: ClientManager, surfaces: MattermostSurfaces
   router.post('/admin/mcp/discover', ...admin, async (req, res) => {
     const parsed = ServerConfigSchema.safeParse(restoreMaskedServer(req.body, manager.currentConfig));
     if (!parsed.success) {
-      const fields = parsed.error.issues.map((issue) => `${issue.path.map(String).join('.') || '(body)'}: ${issue.message}`);
+      const fields = parsed.error.issues.map(
+        (issue) => `${issue.path.map(String).join('.') || '(body)'}: ${issue.message}`,
+      );
       throw badRequest(`Invalid server config: ${fields.join('; ')}`);
     }
     res.json(await discoverServerRow(parsed.data, userIdOf(res.locals), surfaces.discover));
@@ -43,7 +45,11 @@ export function adminRouter(manager: ClientManager, surfaces: MattermostSurfaces
 function requireSystemAdmin(check: AdminCheck | undefined): RequestHandler {
   return async (_req, res, next) => {
     if (!check) {
-      throw new HttpError(503, 'ERR_MATTERMOST_UNAVAILABLE', 'Cannot check that you are a system admin: the sidecar has no Mattermost REST access (MCP_MATTERMOST_URL and MCP_MATTERMOST_TOKEN are unset).');
+      throw new HttpError(
+        503,
+        'ERR_MATTERMOST_UNAVAILABLE',
+        'Cannot check that you are a system admin: the sidecar has no Mattermost REST access (MCP_MATTERMOST_URL and MCP_MATTERMOST_TOKEN are unset).',
+      );
     }
     let isAdmin: boolean;
     try {

@@ -24,7 +24,9 @@ export function botToolsRouter(manager: ClientManager, metrics: Metrics): Router
     const parsed = CallToolBody.safeParse(req.body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      throw badRequest(`Body field ${issue.path.join('.') || '(root)'}: ${issue.message}. Expected {"name": string, "arguments": object}.`);
+      throw badRequest(
+        `Body field ${issue.path.join('.') || '(root)'}: ${issue.message}. Expected {"name": string, "arguments": object}.`,
+      );
     }
     const { name, arguments: args, timeoutMs } = parsed.data;
     const abort = new AbortController();

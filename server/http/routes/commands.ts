@@ -35,7 +35,8 @@ export function commandsRouter(manager: ClientManager, surfaces: MattermostSurfa
       const issue = parsed.error.issues[0]!;
       throw badRequest(`CommandArgs field ${issue.path.join('.') || '(root)'}: ${issue.message}.`);
     }
-    if (parsed.data.user_id !== userIdOf(res.locals)) throw badRequest(`CommandArgs field user_id does not match ${MM_USER_ID_HEADER}.`);
+    if (parsed.data.user_id !== userIdOf(res.locals))
+      throw badRequest(`CommandArgs field user_id does not match ${MM_USER_ID_HEADER}.`);
     res.json(await command.execute(parsed.data));
   });
 

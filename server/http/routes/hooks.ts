@@ -16,7 +16,13 @@ export interface UserConnections {
 }
 
 /** Plugin hooks the shim forwards as `POST /hooks/<Name>` (docs/sidecar-protocol.md). */
-export function hooksRouter(manager: ClientManager, metrics: Metrics, logger: Logger, configPublisher?: ConfigPublisher, connections?: UserConnections): Router {
+export function hooksRouter(
+  manager: ClientManager,
+  metrics: Metrics,
+  logger: Logger,
+  configPublisher?: ConfigPublisher,
+  connections?: UserConnections,
+): Router {
   const router = Router();
 
   // Validation before Mattermost saves: a 400 makes the shim refuse the save with this message.
@@ -37,7 +43,10 @@ export function hooksRouter(manager: ClientManager, metrics: Metrics, logger: Lo
       logger.info({ servers: config.servers.map((s) => s.name), enabled: config.enabled }, 'MCP configuration applied');
     } catch (error) {
       metrics.configChanges.inc({ outcome: 'rejected' });
-      logger.warn({ reason: error instanceof Error ? error.message : String(error) }, 'MCP configuration refused; keeping the running one');
+      logger.warn(
+        { reason: error instanceof Error ? error.message : String(error) },
+        'MCP configuration refused; keeping the running one',
+      );
       throw error;
     }
     await shared;
@@ -52,7 +61,10 @@ export function hooksRouter(manager: ClientManager, metrics: Metrics, logger: Lo
       try {
         await connections?.disconnectAll(userId, manager.currentConfig.servers);
       } catch (error) {
-        logger.warn({ userId, reason: error instanceof Error ? error.message : String(error) }, 'could not revoke and delete a deactivated user\'s tokens');
+        logger.warn(
+          { userId, reason: error instanceof Error ? error.message : String(error) },
+          "could not revoke and delete a deactivated user's tokens",
+        );
       }
       manager.invalidateUser(userId);
     }

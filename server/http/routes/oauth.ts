@@ -4,7 +4,15 @@ import { MM_USER_ID_HEADER, type ServerConfig } from '../../config/schema.js';
 import type { ClientManager } from '../../mcp/client-manager.js';
 import { describeError } from '../../mcp/errors.js';
 import { ClientRejectedError, MixUpError, ServerChangedError, UnknownStateError } from '../../oauth/callback-errors.js';
-import { AuthorizationResponseError, AuthorizationServerUnavailableError, IssuerMismatchError, OAuthNetworkError, OAuthTokenError, PinnedIssuerError, StateMismatchError } from '../../oauth/errors.js';
+import {
+  AuthorizationResponseError,
+  AuthorizationServerUnavailableError,
+  IssuerMismatchError,
+  OAuthNetworkError,
+  OAuthTokenError,
+  PinnedIssuerError,
+  StateMismatchError,
+} from '../../oauth/errors.js';
 import { StoreError } from '../../store/errors.js';
 import type { OAuthManager } from '../../oauth/oauth-manager.js';
 import { connectedPage, failedPage, nothingToConnectPage, PAGE_HEADERS } from '../pages.js';
@@ -23,7 +31,8 @@ export function oauthRouter(manager: ClientManager, oauth: OAuthManager, logger:
     const id = res.req.header(MM_USER_ID_HEADER);
     return id && USER_ID.test(id) ? id : undefined;
   };
-  const fail = (res: Response, status: number, message: string) => res.status(status).set(PAGE_HEADERS).type('html').send(failedPage(message));
+  const fail = (res: Response, status: number, message: string) =>
+    res.status(status).set(PAGE_HEADERS).type('html').send(failedPage(message));
 
   router.get('/mcp/oauth/:serverName/start', async (req, res) => {
     const userId = userOf(res);
@@ -42,7 +51,11 @@ export function oauthRouter(manager: ClientManager, oauth: OAuthManager, logger:
         }
         if (!hint && state?.status !== 'connected' && state?.status !== 'needs_oauth') {
           logger.warn({ userId, server: server.name, reason: state?.error }, 'Connect on a server that is unavailable');
-          return fail(res, 502, `${server.name} is unavailable right now and did not ask you to sign in, so there is nothing to connect yet. Try again later; tell a system admin if it persists.`);
+          return fail(
+            res,
+            502,
+            `${server.name} is unavailable right now and did not ask you to sign in, so there is nothing to connect yet. Try again later; tell a system admin if it persists.`,
+          );
         }
       }
       const url = await oauth.beginAuthorization(userId, server, hint ?? {});
@@ -51,7 +64,13 @@ export function oauthRouter(manager: ClientManager, oauth: OAuthManager, logger:
       logger.warn({ userId, server: server.name, reason: describeError(error) }, 'could not start authorization');
       if (error instanceof StoreError) return fail(res, 503, STORE_DOWN);
       // What remote servers answered stays in the log: their bodies are never shown to users.
-      return fail(res, 502, error instanceof PinnedIssuerError ? error.message : `Could not start connecting your account to ${server.name}. Try again in a few minutes; if it keeps failing, tell a system admin (the plugin's log says why).`);
+      return fail(
+        res,
+        502,
+        error instanceof PinnedIssuerError
+          ? error.message
+          : `Could not start connecting your account to ${server.name}. Try again in a few minutes; if it keeps failing, tell a system admin (the plugin's log says why).`,
+      );
     }
   });
 
@@ -74,7 +93,13 @@ export function oauthRouter(manager: ClientManager, oauth: OAuthManager, logger:
     const userId = userOf(res);
     if (!userId) return res.status(401).json({ error: `Missing ${MM_USER_ID_HEADER}.`, code: 'ERR_NO_USER' });
     const server = manager.currentConfig.servers.find((s) => s.name === req.params.serverName);
-    if (!server) return res.status(404).json({ error: `There is no MCP server named "${req.params.serverName}".`, code: 'ERR_MCP_SERVER_NOT_AVAILABLE' });
+    if (!server)
+      return res
+        .status(404)
+        .json({
+          error: `There is no MCP server named "${req.params.serverName}".`,
+          code: 'ERR_MCP_SERVER_NOT_AVAILABLE',
+        });
     const { revoked } = await oauth.disconnect(userId, server);
     manager.invalidateUser(userId, server.name);
     return res.json({ serverName: server.name, revoked });
@@ -82,7 +107,8 @@ export function oauthRouter(manager: ClientManager, oauth: OAuthManager, logger:
 
   router.get('/oauth/client-metadata.json', (_req, res) => {
     res.json({
-      client_id: oauth.clientMetadataURL ?? `${oauth.callbackURL.replace(/\/oauth\/callback$/, '')}/oauth/client-metadata.json`,
+      client_id:
+        oauth.clientMetadataURL ?? `${oauth.callbackURL.replace(/\/oauth\/callback$/, '')}/oauth/client-metadata.json`,
       client_name: 'Mattermost MCP',
       redirect_uris: [oauth.callbackURL],
       grant_types: ['authorization_code', 'refresh_token'],
@@ -99,22 +125,40 @@ function errorCode(code: string): string {
   return /^[a-z_]{1,40}$/.test(code) ? ` (${code})` : '';
 }
 
-const STORE_DOWN = 'The plugin’s storage is unavailable right now, so nothing was changed. Use Connect again in a minute.';
+const STORE_DOWN =
+  'The plugin’s storage is unavailable right now, so nothing was changed. Use Connect again in a minute.';
 
 function callbackFailure(error: unknown): { status: number; message: string } {
   if (error instanceof AuthorizationResponseError) {
     return error.code === 'access_denied'
-      ? { status: 400, message: 'You declined the authorization, so the account was not connected. Use Connect again if you change your mind.' }
+      ? {
+          status: 400,
+          message:
+            'You declined the authorization, so the account was not connected. Use Connect again if you change your mind.',
+        }
       : { status: 400, message: `The authorization server refused${errorCode(error.code)}. Use Connect again.` };
   }
-  if (error instanceof UnknownStateError || error instanceof ServerChangedError || error instanceof StateMismatchError || error instanceof IssuerMismatchError || error instanceof MixUpError) {
+  if (
+    error instanceof UnknownStateError ||
+    error instanceof ServerChangedError ||
+    error instanceof StateMismatchError ||
+    error instanceof IssuerMismatchError ||
+    error instanceof MixUpError
+  ) {
     return { status: 400, message: error.message };
   }
   if (error instanceof ClientRejectedError) return { status: 502, message: error.message };
   // The authorization server's own words (error_description, an error page) stay in the log.
-  if (error instanceof OAuthTokenError) return { status: 502, message: `The authorization server refused to complete the connection${errorCode(error.code)}. Use Connect again; tell a system admin if it keeps failing.` };
+  if (error instanceof OAuthTokenError)
+    return {
+      status: 502,
+      message: `The authorization server refused to complete the connection${errorCode(error.code)}. Use Connect again; tell a system admin if it keeps failing.`,
+    };
   if (error instanceof OAuthNetworkError || error instanceof AuthorizationServerUnavailableError) {
-    return { status: 502, message: `The authorization server did not answer, so the account was not connected (${error.message}) Use Connect again in a minute.` };
+    return {
+      status: 502,
+      message: `The authorization server did not answer, so the account was not connected (${error.message}) Use Connect again in a minute.`,
+    };
   }
   if (error instanceof StoreError) return { status: 503, message: STORE_DOWN };
   return { status: 500, message: 'The connection could not be completed; try again from Mattermost.' };

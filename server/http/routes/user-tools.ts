@@ -51,21 +51,30 @@ export function userToolsRouter(manager: ClientManager, connections?: StoredConn
   router.get('/mcp/tools', async (_req, res) => {
     const userId = userIdOf(res.locals);
     const states = await manager.getServerStatesForUser(userId);
-    const servers = await Promise.all(states.map(async (state) => {
-      const view = toStatusView(state);
-      const viaOAuth = state.status === 'connected' && connections ? await connections.hasTokens(userId, state.serverName) : false;
-      return viaOAuth ? { ...view, needsOAuth: true } : view;
-    }));
+    const servers = await Promise.all(
+      states.map(async (state) => {
+        const view = toStatusView(state);
+        const viaOAuth =
+          state.status === 'connected' && connections ? await connections.hasTokens(userId, state.serverName) : false;
+        return viaOAuth ? { ...view, needsOAuth: true } : view;
+      }),
+    );
     res.json({ servers });
   });
 
   // The panel's switch: the user's own choice for one configured, enabled server, kept in the store.
   router.put('/mcp/servers/:server/enabled', async (req, res) => {
     const parsed = SwitchBody.safeParse(req.body);
-    if (!parsed.success) throw badRequest(`Body field enabled: ${parsed.error.issues[0]!.message}. Expected {"enabled": boolean}.`);
+    if (!parsed.success)
+      throw badRequest(`Body field enabled: ${parsed.error.issues[0]!.message}. Expected {"enabled": boolean}.`);
     const name = req.params.server.toLowerCase();
     const server = manager.currentConfig.servers.find((s) => s.enabled && s.name.toLowerCase() === name);
-    if (!server) throw new HttpError(404, 'ERR_MCP_SERVER_NOT_AVAILABLE', `There is no enabled MCP server named ${req.params.server}.`);
+    if (!server)
+      throw new HttpError(
+        404,
+        'ERR_MCP_SERVER_NOT_AVAILABLE',
+        `There is no enabled MCP server named ${req.params.server}.`,
+      );
     await manager.setServerSwitchedOff(userIdOf(res.locals), server.name, !parsed.data.enabled);
     res.json({ name: server.name, enabled: parsed.data.enabled });
   });

@@ -39,7 +39,15 @@ export interface BackendLayout {
   readonly onBackgroundError: (error: unknown) => void;
 }
 
-export const RECORD_KINDS: readonly RecordKind[] = ['clients', 'tokens', 'oauth-state', 'discovery', 'locks', 'config', 'user-choices'];
+export const RECORD_KINDS: readonly RecordKind[] = [
+  'clients',
+  'tokens',
+  'oauth-state',
+  'discovery',
+  'locks',
+  'config',
+  'user-choices',
+];
 
 export function kindNamespace(layout: BackendLayout, kind: RecordKind): string {
   return `${layout.namespace}:${kind}`;

@@ -1,6 +1,13 @@
 import { KeyvPostgres } from '@keyv/postgres';
 import type { RecordKind } from '../types.js';
-import { kindNamespace, RECORD_KINDS, strictKeyv, type Backend, type BackendLayout, type KindStorage } from './backend.js';
+import {
+  kindNamespace,
+  RECORD_KINDS,
+  strictKeyv,
+  type Backend,
+  type BackendLayout,
+  type KindStorage,
+} from './backend.js';
 import { newPgPool, type PgPool } from './pg-driver.js';
 import { purgeExpiredRows, sqlKindStorage, type SqlDialect, type SqlQuery } from './sql-kind.js';
 
@@ -28,12 +35,22 @@ class KeyvPostgresOnPool extends KeyvPostgres {
 
 /** Scale-out: one keyv table in `schema` (created if absent), one connection pool per store. */
 export async function openPostgres(url: string, where: string, layout: BackendLayout): Promise<Backend> {
-  const pool = newPgPool({ connectionString: url, max: 10, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: 'mattermost-mcp' });
+  const pool = newPgPool({
+    connectionString: url,
+    max: 10,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    application_name: 'mattermost-mcp',
+  });
   pool.on('error', layout.onBackgroundError); // an idle connection dropped by the server; the pool replaces it
   const table = `${layout.schema}.${layout.table}`;
   let setupError: unknown;
   const open = async (): Promise<KeyvPostgresOnPool> => {
-    const adapter = new KeyvPostgresOnPool({ pool, schema: layout.schema, table: layout.table, keySize: KEY_SIZE } as ConstructorParameters<typeof KeyvPostgres>[0]);
+    const adapter = new KeyvPostgresOnPool({
+      pool,
+      schema: layout.schema,
+      table: layout.table,
+      keySize: KEY_SIZE,
+    } as ConstructorParameters<typeof KeyvPostgres>[0]);
     adapter.on('error', (error: unknown) => (setupError ??= error)); // keyv reports a failed CREATE TABLE only as an event
     await adapter.query(`SELECT 1 FROM ${table} LIMIT 0`).catch((error: unknown) => {
       throw setupError ?? error;
@@ -49,7 +66,10 @@ export async function openPostgres(url: string, where: string, layout: BackendLa
     const storages = new Map<RecordKind, KindStorage>();
     [first, ...rest].forEach((adapter, index) => {
       const kind = RECORD_KINDS[index]!;
-      storages.set(kind, sqlKindStorage(strictKeyv(adapter, kindNamespace(layout, kind), true), query, table, postgresDialect));
+      storages.set(
+        kind,
+        sqlKindStorage(strictKeyv(adapter, kindNamespace(layout, kind), true), query, table, postgresDialect),
+      );
     });
     return {
       name: 'postgres',

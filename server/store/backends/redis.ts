@@ -1,6 +1,13 @@
 import KeyvRedis, { createClient, type RedisClientType } from '@keyv/redis';
 import type { RecordKind } from '../types.js';
-import { kindNamespace, RECORD_KINDS, strictKeyv, type Backend, type BackendLayout, type KindStorage } from './backend.js';
+import {
+  kindNamespace,
+  RECORD_KINDS,
+  strictKeyv,
+  type Backend,
+  type BackendLayout,
+  type KindStorage,
+} from './backend.js';
 
 const CONNECT_TIMEOUT_MS = 5000;
 const FIRST_CONNECT_ATTEMPTS = 3; // at start-up, fail fast instead of retrying forever
@@ -20,7 +27,8 @@ export async function openRedis(url: string, where: string, layout: BackendLayou
     socket: {
       connectTimeout: CONNECT_TIMEOUT_MS,
       // `false` ends the first connect with its cause (node-redis' `instanceof Error` check for a returned error is realm-sensitive).
-      reconnectStrategy: (retries) => (everReady ? Math.min(50 * 2 ** retries, 2000) : retries + 1 < FIRST_CONNECT_ATTEMPTS && 100),
+      reconnectStrategy: (retries) =>
+        everReady ? Math.min(50 * 2 ** retries, 2000) : retries + 1 < FIRST_CONNECT_ATTEMPTS && 100,
     },
   }) as RedisClientType;
   client.on('error', (error: unknown) => {
@@ -48,7 +56,12 @@ export async function openRedis(url: string, where: string, layout: BackendLayou
       },
       async putIfVacant(key, serialized, ttlMs) {
         const ttl = Math.max(1, Math.ceil(ttlMs));
-        return (await client.set(storageKey(key), serialized, { condition: 'NX', expiration: { type: 'PX', value: ttl } })) === 'OK';
+        return (
+          (await client.set(storageKey(key), serialized, {
+            condition: 'NX',
+            expiration: { type: 'PX', value: ttl },
+          })) === 'OK'
+        );
       },
       async deleteIfEquals(key, serialized) {
         return (await client.eval(DELETE_IF_EQUALS, { keys: [storageKey(key)], arguments: [serialized] })) === 1;

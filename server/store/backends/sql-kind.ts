@@ -44,7 +44,13 @@ export function sqlKindStorage(keyv: Keyv, query: SqlQuery, table: string, diale
  * Deletes the rows under `keyPrefix` (one store's namespace) whose keyv `expires` is before `now`, in one
  * statement; keyv itself deletes an expired row only when it is read. Rows without `expires` stay.
  */
-export async function purgeExpiredRows(query: SqlQuery, table: string, dialect: SqlDialect, keyPrefix: string, now: number): Promise<number> {
+export async function purgeExpiredRows(
+  query: SqlQuery,
+  table: string,
+  dialect: SqlDialect,
+  keyPrefix: string,
+  now: number,
+): Promise<number> {
   const p = (n: number) => dialect.param(n);
   const purge = `DELETE FROM ${table} WHERE substr(key, 1, ${p(1)}) = ${p(2)} AND ${dialect.expiresOf('value')} < ${p(3)} RETURNING key`;
   return (await query(purge, [keyPrefix.length, keyPrefix, now])).length;

@@ -2,7 +2,14 @@ import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { RecordKind } from '../types.js';
-import { kindNamespace, RECORD_KINDS, strictKeyv, type Backend, type BackendLayout, type KindStorage } from './backend.js';
+import {
+  kindNamespace,
+  RECORD_KINDS,
+  strictKeyv,
+  type Backend,
+  type BackendLayout,
+  type KindStorage,
+} from './backend.js';
 import { keyvTableDDL, SqliteKeyvAdapter, SqliteStatements } from './sqlite-keyv.js';
 import { purgeExpiredRows, sqlKindStorage, type SqlDialect, type SqlQuery } from './sql-kind.js';
 

@@ -14,7 +14,9 @@ export async function connectURL(user: Session, serverName: string): Promise<str
   const tools = await listTools(user);
   expect(tools.status).toBe(200);
   const authError = tools.json.errors.toolAuthErrors.find((e: { serverName: string }) => e.serverName === serverName);
-  expect(authError).toEqual(expect.objectContaining({ authURL: `${world().siteURL}${pluginPath(`/mcp/oauth/${serverName}/start`)}` }));
+  expect(authError).toEqual(
+    expect.objectContaining({ authURL: `${world().siteURL}${pluginPath(`/mcp/oauth/${serverName}/start`)}` }),
+  );
   return authError.authURL;
 }
 
@@ -24,7 +26,10 @@ export async function authorizeInBrowser(user: Session, serverName: string, issu
   expect(start.status).toBe(302);
   const location = start.headers.get('location')!;
   expect(location.startsWith(`${issuer}/`)).toBe(true);
-  return new BrowserUser({ login: user.username }).authorize(location, `${world().siteURL}${pluginPath('/oauth/callback')}`);
+  return new BrowserUser({ login: user.username }).authorize(
+    location,
+    `${world().siteURL}${pluginPath('/oauth/callback')}`,
+  );
 }
 
 /** The whole Connect, ending on the plugin's "connected" page. */

@@ -21,14 +21,16 @@ declare global {
 
 export default async function globalSetup(_globalConfig: unknown, { rootDir }: { rootDir: string }): Promise<void> {
   const started = Date.now();
-  const stage = (what: string) => process.stderr.write(`e2e: ${what} after ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  const stage = (what: string) =>
+    process.stderr.write(`e2e: ${what} after ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   process.stderr.write('\n');
   const bundle = findBundle(rootDir);
   const buildDir = buildMattermost(rootDir);
   // The server's PATH holds no node (the bundle brings its runtime) unless MCP_E2E_SERVER_PATH says
   // otherwise, e.g. for a bundle without one; the lifecycle spec then fails, as it should.
   const path = process.env.MCP_E2E_SERVER_PATH ?? pathWithoutNode();
-  if (!bundleHasRuntime(bundle)) process.stderr.write(`e2e: ${bundle} carries no Node runtime (server/dist/node/bin/node)\n`);
+  if (!bundleHasRuntime(bundle))
+    process.stderr.write(`e2e: ${bundle} carries no Node runtime (server/dist/node/bin/node)\n`);
   const server = await startMattermost({ buildDir, path });
   globalThis.mattermostE2E = server;
   stage(`Mattermost answering at ${server.siteURL} (log: ${server.logFile})`);
@@ -41,11 +43,16 @@ export default async function globalSetup(_globalConfig: unknown, { rootDir }: {
     const admin = await createUser('sysadmin'); // the first user is a system admin
     const alice = await createUser('alice');
     const bob = await createUser('bob');
-    const team = await api.ok('/api/v4/teams', { as: admin, json: { name: 'e2e', display_name: 'End to end', type: 'O' } }) as { id: string };
+    const team = (await api.ok('/api/v4/teams', {
+      as: admin,
+      json: { name: 'e2e', display_name: 'End to end', type: 'O' },
+    })) as { id: string };
     for (const user of [admin, alice, bob]) {
       await api.ok(`/api/v4/teams/${team.id}/members`, { as: admin, json: { team_id: team.id, user_id: user.userId } });
     }
-    const channel = await api.ok(`/api/v4/teams/${team.id}/channels/name/town-square`, { as: admin }) as { id: string };
+    const channel = (await api.ok(`/api/v4/teams/${team.id}/channels/name/town-square`, { as: admin })) as {
+      id: string;
+    };
     stage('users and team created');
 
     await uploadBundle(api, admin, bundle);

@@ -38,7 +38,12 @@ export class MattermostApi {
     const headers = new Headers(options.headers);
     const method = options.method ?? (options.json === undefined && options.body === undefined ? 'GET' : 'POST');
     if (options.as && options.browser) {
-      headers.set('cookie', Object.entries(options.as.cookies).map(([name, value]) => `${name}=${value}`).join('; '));
+      headers.set(
+        'cookie',
+        Object.entries(options.as.cookies)
+          .map(([name, value]) => `${name}=${value}`)
+          .join('; '),
+      );
       if (!['GET', 'HEAD'].includes(method)) {
         headers.set('x-csrf-token', options.as.cookies.MMCSRF ?? '');
         headers.set('x-requested-with', 'XMLHttpRequest');
@@ -66,7 +71,9 @@ export class MattermostApi {
   async ok(path: string, options: ApiRequest = {}): Promise<any> {
     const response = await this.request(path, options);
     if (response.status < 200 || response.status > 299) {
-      throw new Error(`${options.method ?? (options.json === undefined && options.body === undefined ? 'GET' : 'POST')} ${path}: HTTP ${response.status} ${response.text.slice(0, 500)}`);
+      throw new Error(
+        `${options.method ?? (options.json === undefined && options.body === undefined ? 'GET' : 'POST')} ${path}: HTTP ${response.status} ${response.text.slice(0, 500)}`,
+      );
     }
     return response.json;
   }
@@ -78,7 +85,7 @@ export class MattermostApi {
       headers: { 'content-type': 'application/json', 'x-requested-with': 'XMLHttpRequest' },
       body: JSON.stringify({ login_id: loginId, password }),
     });
-    const user = await response.json() as { id: string; username: string };
+    const user = (await response.json()) as { id: string; username: string };
     const token = response.headers.get('token');
     if (response.status !== 200 || !token) throw new Error(`login as ${loginId}: HTTP ${response.status}`);
     const cookies: Record<string, string> = {};

@@ -4,7 +4,17 @@
  * machine's PostgreSQL, listening on a free 127.0.0.1 port, with a PATH that holds no `node`.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { freePort } from '../../support/free-port.js';
@@ -30,8 +40,12 @@ export interface MattermostServer {
 /** Builds (or reuses) the pinned Mattermost (tests/e2e/mattermost/build.sh under `rootDir`); returns its directory. */
 export function buildMattermost(rootDir: string): string {
   const started = Date.now();
-  const result = spawnSync(join(rootDir, 'tests', 'e2e', 'mattermost', 'build.sh'), { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`tests/e2e/mattermost/build.sh failed (exit ${result.status}); see its output above`);
+  const result = spawnSync(join(rootDir, 'tests', 'e2e', 'mattermost', 'build.sh'), {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+  });
+  if (result.status !== 0)
+    throw new Error(`tests/e2e/mattermost/build.sh failed (exit ${result.status}); see its output above`);
   const dir = result.stdout.trim().split('\n').pop()!;
   process.stderr.write(`e2e: Mattermost build ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   return dir;
@@ -39,7 +53,10 @@ export function buildMattermost(rootDir: string): string {
 
 /** The directories of `path` that hold no executable named `node` (the server must not find one). */
 export function pathWithoutNode(path = process.env.PATH ?? ''): string {
-  return path.split(':').filter((dir) => dir !== '' && !isExecutable(join(dir, 'node'))).join(':');
+  return path
+    .split(':')
+    .filter((dir) => dir !== '' && !isExecutable(join(dir, 'node')))
+    .join(':');
 }
 
 export function isExecutable(file: string): boolean {
@@ -65,7 +82,8 @@ export async function startMattermost({ buildDir, path = pathWithoutNode() }: St
 
   // Short: the plugin's unix sockets live under plugins/<id>/ and sun_path holds 108 bytes.
   const workDir = mkdtempSync(`${WORK_PREFIX}${process.pid}-`);
-  for (const dir of ['config', 'data', 'plugins', 'client/plugins', 'logs']) mkdirSync(join(workDir, dir), { recursive: true });
+  for (const dir of ['config', 'data', 'plugins', 'client/plugins', 'logs'])
+    mkdirSync(join(workDir, dir), { recursive: true });
   for (const dir of ['i18n', 'templates', 'fonts']) symlinkSync(join(buildDir, dir), join(workDir, dir));
   const port = await freePort();
   const siteURL = `http://127.0.0.1:${port}`;
@@ -95,11 +113,15 @@ export async function startMattermost({ buildDir, path = pathWithoutNode() }: St
   };
   const log = createWriteStream(logFile);
   await once(log, 'open');
-  const child: ChildProcess = spawn(join(buildDir, 'mattermost'), ['server', '--config', join(workDir, 'config', 'config.json')], {
-    cwd: workDir,
-    env,
-    stdio: ['ignore', log, log],
-  });
+  const child: ChildProcess = spawn(
+    join(buildDir, 'mattermost'),
+    ['server', '--config', join(workDir, 'config', 'config.json')],
+    {
+      cwd: workDir,
+      env,
+      stdio: ['ignore', log, log],
+    },
+  );
   const exited = once(child, 'exit');
   // Jest killed or interrupted: take the server down with it (the next run drops its database).
   const killServer = () => child.kill('SIGKILL');
@@ -144,7 +166,8 @@ export async function startMattermost({ buildDir, path = pathWithoutNode() }: St
 async function waitForPing(siteURL: string, child: ChildProcess, logFile: string): Promise<void> {
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`Mattermost exited with ${child.exitCode} before answering; see ${logFile}`);
+    if (child.exitCode !== null)
+      throw new Error(`Mattermost exited with ${child.exitCode} before answering; see ${logFile}`);
     try {
       const response = await fetch(`${siteURL}/api/v4/system/ping`);
       if (response.status === 200) return;
@@ -158,7 +181,11 @@ async function waitForPing(siteURL: string, child: ChildProcess, logFile: string
 
 /** Runs SQL on the server's `postgres` database with psql; returns its unaligned, tuples-only output. */
 function psql(sql: string): string {
-  const result = spawnSync('psql', [`${POSTGRES}/postgres`, '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8' });
+  const result = spawnSync(
+    'psql',
+    [`${POSTGRES}/postgres`, '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', sql],
+    { encoding: 'utf8' },
+  );
   if (result.error) throw new Error(`psql is needed to create the suite's database: ${result.error.message}`);
   if (result.status !== 0) throw new Error(`psql ${POSTGRES}: ${sql}: ${result.stderr.trim()}`);
   return result.stdout;
@@ -167,7 +194,9 @@ function psql(sql: string): string {
 /** Databases and working directories of earlier runs whose process is gone (killed before its teardown). */
 function removeAbandonedRuns(): void {
   const gone = (pid: number) => pid > 0 && !existsSync(`/proc/${pid}`);
-  for (const datname of psql(`SELECT datname FROM pg_database WHERE datname LIKE '${DB_PREFIX}%'`).split('\n').filter(Boolean)) {
+  for (const datname of psql(`SELECT datname FROM pg_database WHERE datname LIKE '${DB_PREFIX}%'`)
+    .split('\n')
+    .filter(Boolean)) {
     if (gone(Number(/^mme2e_(\d+)_/.exec(datname)?.[1]))) psql(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
   }
   for (const name of readdirSync('/tmp').filter((n) => n.startsWith('mme2e-'))) {

@@ -17,26 +17,41 @@ import { api, pluginPath, world } from './world.js';
 export async function useServers(servers: NonNullable<ConfigInput['servers']>): Promise<void> {
   const { admin } = world();
   await patchPluginConfig(api(), admin, { servers });
-  const names = servers.filter((s) => s.enabled !== false).map((s) => s.name).sort();
-  await eventually(async () => {
-    const response = await api().request(pluginPath('/mcp/tools'), { as: admin });
-    expect(response.status).toBe(200);
-    expect(response.json.servers.map((s: { name: string }) => s.name).sort()).toEqual(names);
-  }, 30_000, 200);
+  const names = servers
+    .filter((s) => s.enabled !== false)
+    .map((s) => s.name)
+    .sort();
+  await eventually(
+    async () => {
+      const response = await api().request(pluginPath('/mcp/tools'), { as: admin });
+      expect(response.status).toBe(200);
+      expect(response.json.servers.map((s: { name: string }) => s.name).sort()).toEqual(names);
+    },
+    30_000,
+    200,
+  );
 }
 
 export function listTools(user: Session): Promise<ApiResponse> {
   return api().request(pluginPath('/api/v1/tools'), { as: user });
 }
 
-export function callTool(user: Session, name: string, args: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): Promise<ApiResponse> {
+export function callTool(
+  user: Session,
+  name: string,
+  args: Record<string, unknown> = {},
+  extra: Record<string, unknown> = {},
+): Promise<ApiResponse> {
   return api().request(pluginPath('/api/v1/tools/call'), { as: user, json: { name, arguments: args, ...extra } });
 }
 
 /** `POST /api/v4/commands/execute` in the team's town-square; the ephemeral answer's text. */
 export async function runCommand(user: Session, command: string): Promise<string> {
   const { teamId, channelId } = world();
-  const response = await api().ok('/api/v4/commands/execute', { as: user, json: { channel_id: channelId, team_id: teamId, command } });
+  const response = await api().ok('/api/v4/commands/execute', {
+    as: user,
+    json: { channel_id: channelId, team_id: teamId, command },
+  });
   return String(response.text ?? '');
 }
 

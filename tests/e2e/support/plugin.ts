@@ -30,7 +30,9 @@ export function findBundle(root: string): string {
   for (const name of [`${PLUGIN_ID}-${version}-linux-amd64.tar.gz`, `${PLUGIN_ID}-${version}.tar.gz`]) {
     if (names.includes(name)) return join(root, 'dist', name);
   }
-  throw new Error(`No plugin bundle in dist/ for version ${version}: run \`make dist\` (or \`make test-e2e\`, which builds it), or set MCP_BUNDLE.`);
+  throw new Error(
+    `No plugin bundle in dist/ for version ${version}: run \`make dist\` (or \`make test-e2e\`, which builds it), or set MCP_BUNDLE.`,
+  );
 }
 
 /** Whether the bundle carries its own Node runtime (`server/dist/node/bin/node`). */
@@ -40,15 +42,26 @@ export function bundleHasRuntime(bundle: string): boolean {
 }
 
 /** `POST /api/v4/plugins` (multipart, `force=true` replaces an installed version). */
-export async function uploadBundle(api: MattermostApi, admin: Session, bundle: string): Promise<{ id: string; version: string }> {
+export async function uploadBundle(
+  api: MattermostApi,
+  admin: Session,
+  bundle: string,
+): Promise<{ id: string; version: string }> {
   const form = new FormData();
   form.append('plugin', new Blob([readFileSync(bundle)]), bundle.split('/').pop());
   form.append('force', 'true');
   return api.ok('/api/v4/plugins', { as: admin, method: 'POST', body: form });
 }
 
-export async function pluginState(api: MattermostApi, admin: Session): Promise<{ state: number; version: string } | undefined> {
-  const statuses = await api.ok('/api/v4/plugins/statuses', { as: admin }) as Array<{ plugin_id: string; state: number; version: string }>;
+export async function pluginState(
+  api: MattermostApi,
+  admin: Session,
+): Promise<{ state: number; version: string } | undefined> {
+  const statuses = (await api.ok('/api/v4/plugins/statuses', { as: admin })) as Array<{
+    plugin_id: string;
+    state: number;
+    version: string;
+  }>;
   return statuses.find((s) => s.plugin_id === PLUGIN_ID);
 }
 
@@ -65,7 +78,9 @@ export async function waitUntilRunning(api: MattermostApi, admin: Session, versi
     const status = await pluginState(api, admin);
     if (status?.state === PLUGIN_STATE_RUNNING && (version === undefined || status.version === version)) return;
     if (status?.state === PLUGIN_STATE_FAILED_TO_START || Date.now() > deadline) {
-      throw new Error(`plugin ${PLUGIN_ID} is not running${version ? ` at ${version}` : ''}: ${JSON.stringify(status)}`);
+      throw new Error(
+        `plugin ${PLUGIN_ID} is not running${version ? ` at ${version}` : ''}: ${JSON.stringify(status)}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
@@ -84,7 +99,11 @@ export async function patchPluginConfig(api: MattermostApi, admin: Session, conf
  * The plugin's settings through `PUT /api/v4/config/patch` (keys lower-cased, e.g. `externalmcpclients`).
  * The patch replaces the whole `PluginSettings.Plugins` map: settings not named here go back to their defaults.
  */
-export async function patchPluginSettings(api: MattermostApi, admin: Session, settings: Record<string, unknown>): Promise<void> {
+export async function patchPluginSettings(
+  api: MattermostApi,
+  admin: Session,
+  settings: Record<string, unknown>,
+): Promise<void> {
   await api.ok('/api/v4/config/patch', {
     as: admin,
     method: 'PUT',

@@ -32,7 +32,10 @@ function readProcess(pid: number): ProcessInfo | undefined {
 }
 
 export function allProcesses(): ProcessInfo[] {
-  return readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map((name) => readProcess(Number(name))).filter((p): p is ProcessInfo => p !== undefined);
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map((name) => readProcess(Number(name)))
+    .filter((p): p is ProcessInfo => p !== undefined);
 }
 
 /** Every process descending from `ancestor`. */
@@ -54,16 +57,23 @@ export function descendants(ancestor: number): ProcessInfo[] {
 }
 
 /** The plugin's processes under the Mattermost server `serverPid`: the shim and the sidecar(s). */
-export function pluginProcesses(serverPid: number, bundleDir: string): { shims: ProcessInfo[]; sidecars: ProcessInfo[] } {
+export function pluginProcesses(
+  serverPid: number,
+  bundleDir: string,
+): { shims: ProcessInfo[]; sidecars: ProcessInfo[] } {
   const under = descendants(serverPid).filter((p) => p.cmdline.includes(bundleDir) || p.exe.startsWith(bundleDir));
   return { shims: under.filter((p) => p.ppid === serverPid), sidecars: under.filter((p) => p.ppid !== serverPid) };
 }
 
 /** Paths of the unix sockets listening under `dir` (/proc/net/unix). */
 export function listeningSocketsUnder(dir: string): string[] {
-  return readFileSync('/proc/net/unix', 'utf8').split('\n').slice(1)
-    .map((line) => line.trim().split(/\s+/))
-    // Num RefCount Protocol Flags Type St Inode Path; Flags 00010000 = __SO_ACCEPTCON (listening)
-    .filter((fields) => fields.length >= 8 && fields[3] === '00010000' && fields[7]!.startsWith(dir))
-    .map((fields) => fields[7]!);
+  return (
+    readFileSync('/proc/net/unix', 'utf8')
+      .split('\n')
+      .slice(1)
+      .map((line) => line.trim().split(/\s+/))
+      // Num RefCount Protocol Flags Type St Inode Path; Flags 00010000 = __SO_ACCEPTCON (listening)
+      .filter((fields) => fields.length >= 8 && fields[3] === '00010000' && fields[7]!.startsWith(dir))
+      .map((fields) => fields[7]!)
+  );
 }

@@ -15,7 +15,10 @@ export interface RawRequest {
   readonly framing?: 'length' | 'chunked';
 }
 
-export function rawRequest(siteURL: string, { method, path, headers = {}, body, framing = 'length' }: RawRequest): Promise<{ status: number; json: any; text: string }> {
+export function rawRequest(
+  siteURL: string,
+  { method, path, headers = {}, body, framing = 'length' }: RawRequest,
+): Promise<{ status: number; json: any; text: string }> {
   const { hostname, port } = new URL(siteURL);
   const sent: Record<string, string> = { ...headers };
   if (body !== undefined) {

@@ -38,7 +38,9 @@ export default class ServerLogReporter {
       closeSync(fd);
     }
     const lines = buffer.toString('utf8').trimEnd().split('\n');
-    process.stderr.write(`\nMattermost log while ${test.path.replace(/.*\/tests\//, 'tests/')} ran (last ${Math.min(LINES, lines.length)} of ${lines.length} lines, ${file}):\n`);
+    process.stderr.write(
+      `\nMattermost log while ${test.path.replace(/.*\/tests\//, 'tests/')} ran (last ${Math.min(LINES, lines.length)} of ${lines.length} lines, ${file}):\n`,
+    );
     process.stderr.write(`${lines.slice(-LINES).join('\n')}\n\n`);
   }
 }

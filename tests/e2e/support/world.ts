@@ -33,7 +33,10 @@ let cached: World | undefined;
 export function world(): World {
   if (cached) return cached;
   const file = process.env[STATE_ENV];
-  if (!file) throw new Error(`${STATE_ENV} is not set: run the end-to-end suite with \`make test-e2e\` (its jest config starts Mattermost).`);
+  if (!file)
+    throw new Error(
+      `${STATE_ENV} is not set: run the end-to-end suite with \`make test-e2e\` (its jest config starts Mattermost).`,
+    );
   cached = JSON.parse(readFileSync(file, 'utf8')) as World;
   return cached;
 }

@@ -29,10 +29,13 @@ export async function startFaultProxy(targetURL: string): Promise<FaultProxy> {
     if (fault === 'drop') return void req.socket.destroy();
     if (fault === 'hang') return;
     if (fault) return void res.writeHead(307, { location: fault.redirect }).end();
-    const upstream = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
+    const upstream = request(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
     upstream.on('error', () => res.destroy());
     res.on('close', () => upstream.destroy());
     req.pipe(upstream);

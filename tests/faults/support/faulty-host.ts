@@ -54,7 +54,10 @@ export function faultyHost(handler: RequestListener): FaultyHost {
     },
     set(fault, ...paths) {
       // The newest rule for a path wins; `up` without paths clears every fault.
-      rules = fault === 'up' && paths.length === 0 ? [] : [{ fault, paths }, ...rules.filter((r) => r.paths.join() !== paths.join())];
+      rules =
+        fault === 'up' && paths.length === 0
+          ? []
+          : [{ fault, paths }, ...rules.filter((r) => r.paths.join() !== paths.join())];
       if (fault === 'up') {
         for (const res of hung) res.destroy();
         hung.clear();

@@ -18,10 +18,18 @@ export interface FaultyOAuthWorld {
 
 export async function startFaultyOAuthWorld(): Promise<FaultyOAuthWorld> {
   let host: FaultyHost | undefined;
-  const as = await startAuthorizationServer({ accessTokenTTL: 600, serveThrough: (provider) => (host = faultyHost(provider)).listener });
+  const as = await startAuthorizationServer({
+    accessTokenTTL: 600,
+    serveThrough: (provider) => (host = faultyHost(provider)).listener,
+  });
   const secure = await startProtectedMcpServer({ issuer: as.issuer, jwksURL: as.jwksURL });
   const open = await startMcpServer({ tools: [echoTool] });
-  const config = parseConfig({ servers: [{ name: 'secure', baseURL: secure.url }, { name: 'open', baseURL: open.url }] });
+  const config = parseConfig({
+    servers: [
+      { name: 'secure', baseURL: secure.url },
+      { name: 'open', baseURL: open.url },
+    ],
+  });
   return {
     as,
     host: host!,

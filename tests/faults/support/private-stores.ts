@@ -23,18 +23,35 @@ export interface StoreServer {
   close(): Promise<void>;
 }
 
-
 export async function privateRedis(): Promise<StoreServer> {
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'mmcp-redis-'));
   let child: ChildProcess | undefined;
   const start = async () => {
-    const started = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const started = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        dir,
+        '--save',
+        '',
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'always',
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let output = '';
     started.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const deadline = Date.now() + 10_000;
     while (!output.includes('Ready to accept connections')) {
-      if (Date.now() > deadline || started.exitCode !== null) throw new Error(`redis-server did not start: ${output.slice(-500)}`);
+      if (Date.now() > deadline || started.exitCode !== null)
+        throw new Error(`redis-server did not start: ${output.slice(-500)}`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     child = started;
@@ -64,7 +81,11 @@ export async function privatePostgres(): Promise<StoreServer> {
   const { admin, role } = await adminPool();
   const database = `mmcp_faults_${randomBytes(5).toString('hex')}`;
   await admin.query(`CREATE DATABASE ${database}`);
-  const endSessions = () => admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database]);
+  const endSessions = () =>
+    admin.query(
+      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+      [database],
+    );
   return {
     backend: 'postgres',
     url: `postgres://${role}@127.0.0.1:5432/${database}`,

@@ -44,7 +44,10 @@ const started = new Set<ChildProcess>();
  * under test (`make test-node` builds first).
  */
 export function assertBuilt(): void {
-  if (!existsSync(MAIN)) throw new Error('dist/server/main.js is missing: run `npm run build` (make test-node does) before the replica specs.');
+  if (!existsSync(MAIN))
+    throw new Error(
+      'dist/server/main.js is missing: run `npm run build` (make test-node does) before the replica specs.',
+    );
   const stale: string[] = [];
   const walk = (dir: string): void => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -58,7 +61,10 @@ export function assertBuilt(): void {
     }
   };
   walk(join(ROOT, 'server'));
-  if (stale.length > 0) throw new Error(`dist/ is older than ${stale.slice(0, 3).join(', ')}${stale.length > 3 ? ` and ${stale.length - 3} more` : ''}: run \`npm run build\` (make test-node does).`);
+  if (stale.length > 0)
+    throw new Error(
+      `dist/ is older than ${stale.slice(0, 3).join(', ')}${stale.length > 3 ? ` and ${stale.length - 3} more` : ''}: run \`npm run build\` (make test-node does).`,
+    );
 }
 
 export async function startReplica(name: string, env: ReplicaEnvironment): Promise<ReplicaProcess> {
@@ -93,7 +99,9 @@ export async function startReplica(name: string, env: ReplicaEnvironment): Promi
   while (address === undefined) {
     if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`replica ${name} did not start (exit ${child.exitCode ?? child.signalCode}):\n${output.slice(-2000)}`);
+      throw new Error(
+        `replica ${name} did not start (exit ${child.exitCode ?? child.signalCode}):\n${output.slice(-2000)}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -119,11 +127,13 @@ export async function startReplica(name: string, env: ReplicaEnvironment): Promi
 
 /** Kills every replica still running (after a failed spec). */
 export async function killAllReplicas(): Promise<void> {
-  await Promise.all([...started].map(async (child) => {
-    const exited = once(child, 'exit');
-    child.kill('SIGKILL');
-    await exited;
-  }));
+  await Promise.all(
+    [...started].map(async (child) => {
+      const exited = once(child, 'exit');
+      child.kill('SIGKILL');
+      await exited;
+    }),
+  );
 }
 
 function listeningAddress(output: string): string | undefined {

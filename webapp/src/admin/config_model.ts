@@ -93,7 +93,15 @@ export function newKey(prefix: string): string {
   return `${prefix}${nextKey}`;
 }
 
-const SERVER_FIELDS = new Set(['name', 'enabled', 'baseURL', 'headers', 'connectTimeoutSeconds', 'toolTimeoutSeconds', 'oauth']);
+const SERVER_FIELDS = new Set([
+  'name',
+  'enabled',
+  'baseURL',
+  'headers',
+  'connectTimeoutSeconds',
+  'toolTimeoutSeconds',
+  'oauth',
+]);
 const CONFIG_FIELDS = new Set(['enabled', 'idleTimeoutMinutes', 'servers']);
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -122,12 +130,22 @@ export function parseStoredValue(value: unknown): Record<string, unknown> {
   return isRecord(value) ? value : {};
 }
 
-export const EMPTY_OAUTH: OAuthDraft = { clientId: '', clientSecret: '', issuer: '', scopes: '', resourceMode: 'discovered', resource: '', audience: '', allowMissingS256: false };
+export const EMPTY_OAUTH: OAuthDraft = {
+  clientId: '',
+  clientSecret: '',
+  issuer: '',
+  scopes: '',
+  resourceMode: 'discovered',
+  resource: '',
+  audience: '',
+  allowMissingS256: false,
+};
 
 function oauthDraft(value: unknown): OAuthDraft {
   if (!isRecord(value)) return EMPTY_OAUTH;
   const scopes = Array.isArray(value.scopes) ? value.scopes.map(text).join(' ') : text(value.scopes);
-  const resourceMode: ResourceMode = value.omitResource === true ? 'omit' : text(value.resource) ? 'override' : 'discovered';
+  const resourceMode: ResourceMode =
+    value.omitResource === true ? 'omit' : text(value.resource) ? 'override' : 'discovered';
   return {
     clientId: text(value.clientId),
     clientSecret: text(value.clientSecret),

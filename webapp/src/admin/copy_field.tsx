@@ -17,15 +17,33 @@ export function CopyField({ label, value, help }: { label: string; value: string
     window.setTimeout(() => setCopied(false), 2000);
   };
   return (
-    <div className='mcp-field'>
-      <label htmlFor={id} className='mcp-label'>{label}</label>
-      <div className='mcp-input-row'>
-        <input id={id} className='mcp-input mcp-input--readonly' readOnly value={value} onFocus={(e) => e.target.select()} aria-describedby={help ? `${id}-help` : undefined} />
-        <button type='button' className='mcp-btn mcp-btn--secondary' onClick={() => void copy()} aria-label={`Copy ${label}`}>
+    <div className="mcp-field">
+      <label htmlFor={id} className="mcp-label">
+        {label}
+      </label>
+      <div className="mcp-input-row">
+        <input
+          id={id}
+          className="mcp-input mcp-input--readonly"
+          readOnly
+          value={value}
+          onFocus={(e) => e.target.select()}
+          aria-describedby={help ? `${id}-help` : undefined}
+        />
+        <button
+          type="button"
+          className="mcp-btn mcp-btn--secondary"
+          onClick={() => void copy()}
+          aria-label={`Copy ${label}`}
+        >
           {copied ? 'Copied' : 'Copy'}
         </button>
       </div>
-      {help && <div id={`${id}-help`} className='mcp-help'>{help}</div>}
+      {help && (
+        <div id={`${id}-help`} className="mcp-help">
+          {help}
+        </div>
+      )}
     </div>
   );
 }

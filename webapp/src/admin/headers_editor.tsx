@@ -12,31 +12,32 @@ interface Props {
 
 /** Admin headers sent to the server with every request (API keys): values are masked. */
 export function HeadersEditor({ rows, onChange, issues, disabled }: Props) {
-  const update = (key: string, patch: Partial<HeaderRow>) => onChange(rows.map((row) => (row.key === key ? { ...row, ...patch } : row)));
+  const update = (key: string, patch: Partial<HeaderRow>) =>
+    onChange(rows.map((row) => (row.key === key ? { ...row, ...patch } : row)));
   return (
-    <div className='mcp-headers' role='group' aria-label='Headers'>
-      <div className='mcp-label'>Headers</div>
-      <div className='mcp-help'>
+    <div className="mcp-headers" role="group" aria-label="Headers">
+      <div className="mcp-label">Headers</div>
+      <div className="mcp-help">
         Sent with every request to this server, e.g. an API key. Every request also carries X-Mattermost-UserID with the
         requesting user's id, which cannot be overridden.
       </div>
       {rows.map((row, index) => (
-        <div key={row.key} className='mcp-header-row'>
+        <div key={row.key} className="mcp-header-row">
           <TextField
-            className='mcp-header-row__name'
+            className="mcp-header-row__name"
             label={`Header ${index + 1} name`}
             hideLabel
-            placeholder='Header name'
+            placeholder="Header name"
             value={row.name}
             error={issues.get(`${row.key}.name`)}
             disabled={disabled}
             onChange={(name) => update(row.key, { name })}
           />
           <TextField
-            className='mcp-header-row__value'
+            className="mcp-header-row__value"
             label={`Header ${index + 1} value`}
             hideLabel
-            placeholder='Value'
+            placeholder="Value"
             masked
             value={row.value}
             error={issues.get(`${row.key}.value`)}
@@ -44,8 +45,8 @@ export function HeadersEditor({ rows, onChange, issues, disabled }: Props) {
             onChange={(value) => update(row.key, { value })}
           />
           <button
-            type='button'
-            className='mcp-btn mcp-btn--tertiary mcp-btn--danger'
+            type="button"
+            className="mcp-btn mcp-btn--tertiary mcp-btn--danger"
             aria-label={`Remove header ${index + 1}`}
             disabled={disabled}
             onClick={() => onChange(rows.filter((r) => r.key !== row.key))}
@@ -55,8 +56,8 @@ export function HeadersEditor({ rows, onChange, issues, disabled }: Props) {
         </div>
       ))}
       <button
-        type='button'
-        className='mcp-btn mcp-btn--secondary'
+        type="button"
+        className="mcp-btn mcp-btn--secondary"
         disabled={disabled}
         onClick={() => onChange([...rows, { key: newKey('header'), name: '', value: '' }])}
       >

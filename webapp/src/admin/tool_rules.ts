@@ -18,7 +18,10 @@ export interface ToolRules {
   readonly deny: readonly string[];
 }
 
-export type Hidden = { readonly kind: 'disabled' } | { readonly kind: 'denied'; readonly pattern: string } | { readonly kind: 'not_allowed' };
+export type Hidden =
+  | { readonly kind: 'disabled' }
+  | { readonly kind: 'denied'; readonly pattern: string }
+  | { readonly kind: 'not_allowed' };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -37,7 +40,9 @@ export function rulesOf(extra: Readonly<Record<string, unknown>>): ToolRules {
 /** The `extra` fields with these rules written in; empty rules leave no field behind. */
 export function withRules(extra: Readonly<Record<string, unknown>>, rules: ToolRules): Record<string, unknown> {
   const { tools: _tools, allow: _allow, deny: _deny, ...rest } = extra;
-  const tools = Object.fromEntries(Object.entries(rules.tools).filter(([, s]) => s.enabled !== undefined || s.policy !== undefined));
+  const tools = Object.fromEntries(
+    Object.entries(rules.tools).filter(([, s]) => s.enabled !== undefined || s.policy !== undefined),
+  );
   return {
     ...rest,
     ...(Object.keys(tools).length > 0 ? { tools } : {}),
@@ -52,7 +57,9 @@ export function splitPatterns(text: string): string[] {
 }
 
 function globMatches(pattern: string, name: string): boolean {
-  const source = [...pattern].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[\\^$.|+()[\]{}]/g, '\\$&'))).join('');
+  const source = [...pattern]
+    .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[\\^$.|+()[\]{}]/g, '\\$&')))
+    .join('');
   return new RegExp(`^${source}$`, 'su').test(name);
 }
 
@@ -62,7 +69,13 @@ export function hiddenBy(rules: ToolRules, tool: string): Hidden | undefined {
   if (denied) return { kind: 'denied', pattern: denied };
   const setting = Object.prototype.hasOwnProperty.call(rules.tools, tool) ? rules.tools[tool] : undefined;
   if (setting?.enabled === false) return { kind: 'disabled' };
-  if (rules.allow && rules.allow.length > 0 && setting?.enabled !== true && !rules.allow.some((p) => globMatches(p, tool))) return { kind: 'not_allowed' };
+  if (
+    rules.allow &&
+    rules.allow.length > 0 &&
+    setting?.enabled !== true &&
+    !rules.allow.some((p) => globMatches(p, tool))
+  )
+    return { kind: 'not_allowed' };
   return undefined;
 }
 
@@ -74,7 +87,12 @@ export function unmatchedPatterns(rules: ToolRules, tools: readonly string[]): s
 }
 
 /** The sidecar's estimate (server/mcp/tool-budget.ts): the definition as JSON, 4 characters a token. */
-export function estimateTokens(serverName: string, tool: { name: string; description: string; inputSchema?: unknown }): number {
+export function estimateTokens(
+  serverName: string,
+  tool: { name: string; description: string; inputSchema?: unknown },
+): number {
   const name = `${serverName}__${tool.name}`;
-  return Math.ceil(JSON.stringify({ name, description: tool.description, input_schema: tool.inputSchema ?? {} }).length / 4);
+  return Math.ceil(
+    JSON.stringify({ name, description: tool.description, input_schema: tool.inputSchema ?? {} }).length / 4,
+  );
 }

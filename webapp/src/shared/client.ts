@@ -3,7 +3,11 @@ import { browserSiteURL } from './site_url';
 
 /** A failed call to the plugin: `message` is the server's own explanation when it sent one. */
 export class ApiError extends Error {
-  constructor(readonly status: number, message: string, readonly code?: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly code?: string,
+  ) {
     super(message);
     this.name = 'ApiError';
   }
@@ -26,7 +30,11 @@ function csrfToken(): string | undefined {
  * Calls the plugin the way Client4.getOptions does: cookies included, `X-Requested-With`, and the
  * CSRF token on every non-GET request (without it Mattermost forwards the request anonymously).
  */
-export async function requestJSON<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
+export async function requestJSON<T>(
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  path: string,
+  body?: unknown,
+): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json', 'X-Requested-With': 'XMLHttpRequest' };
   if (method !== 'GET') {
     const token = csrfToken();
@@ -53,7 +61,12 @@ export async function requestJSON<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', 
   }
   if (!response.ok) {
     const payload = (data ?? {}) as { error?: unknown; message?: unknown; code?: unknown };
-    const message = typeof payload.error === 'string' ? payload.error : typeof payload.message === 'string' ? payload.message : `The request failed (HTTP ${response.status}).`;
+    const message =
+      typeof payload.error === 'string'
+        ? payload.error
+        : typeof payload.message === 'string'
+          ? payload.message
+          : `The request failed (HTTP ${response.status}).`;
     throw new ApiError(response.status, message, typeof payload.code === 'string' ? payload.code : undefined);
   }
   return data as T;

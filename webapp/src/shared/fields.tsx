@@ -14,8 +14,8 @@ export function useFieldId(prefix = 'mcp-field'): string {
 export function FieldError({ id, message }: { id: string; message?: string }) {
   if (!message) return null;
   return (
-    <div id={id} className='mcp-field-error'>
-      <span aria-hidden='true'>⚠ </span>
+    <div id={id} className="mcp-field-error">
+      <span aria-hidden="true">⚠ </span>
       {message}
     </div>
   );
@@ -40,16 +40,19 @@ interface TextFieldProps {
 export function TextField(props: TextFieldProps) {
   const id = useFieldId();
   const [revealed, setRevealed] = useState(false);
-  const describedBy = [props.error ? `${id}-error` : '', props.help ? `${id}-help` : ''].filter(Boolean).join(' ') || undefined;
+  const describedBy =
+    [props.error ? `${id}-error` : '', props.help ? `${id}-help` : ''].filter(Boolean).join(' ') || undefined;
   const hidden = props.masked && !revealed;
   return (
     <div className={`mcp-field ${props.className ?? ''}`}>
-      <label htmlFor={id} className={props.hideLabel ? 'mcp-visually-hidden' : 'mcp-label'}>{props.label}</label>
-      <div className='mcp-input-row'>
+      <label htmlFor={id} className={props.hideLabel ? 'mcp-visually-hidden' : 'mcp-label'}>
+        {props.label}
+      </label>
+      <div className="mcp-input-row">
         <input
           id={id}
           className={`mcp-input ${props.error ? 'mcp-input--invalid' : ''}`}
-          type={hidden ? 'password' : props.type ?? 'text'}
+          type={hidden ? 'password' : (props.type ?? 'text')}
           inputMode={props.inputMode}
           value={props.value}
           placeholder={props.placeholder}
@@ -62,8 +65,8 @@ export function TextField(props: TextFieldProps) {
         />
         {props.masked && (
           <button
-            type='button'
-            className='mcp-btn mcp-btn--tertiary'
+            type="button"
+            className="mcp-btn mcp-btn--tertiary"
             aria-label={`${revealed ? 'Hide' : 'Show'} ${props.label}`}
             aria-pressed={revealed}
             onClick={() => setRevealed(!revealed)}
@@ -72,7 +75,11 @@ export function TextField(props: TextFieldProps) {
           </button>
         )}
       </div>
-      {props.help && <div id={`${id}-help`} className='mcp-help'>{props.help}</div>}
+      {props.help && (
+        <div id={`${id}-help`} className="mcp-help">
+          {props.help}
+        </div>
+      )}
       <FieldError id={`${id}-error`} message={props.error} />
     </div>
   );
@@ -90,19 +97,25 @@ interface ToggleProps {
 export function Toggle(props: ToggleProps) {
   const id = useFieldId('mcp-toggle');
   return (
-    <div className='mcp-field mcp-toggle'>
+    <div className="mcp-field mcp-toggle">
       <input
         id={id}
-        type='checkbox'
-        role='switch'
-        className='mcp-toggle__input'
+        type="checkbox"
+        role="switch"
+        className="mcp-toggle__input"
         checked={props.checked}
         disabled={props.disabled}
         aria-describedby={props.help ? `${id}-help` : undefined}
         onChange={(event) => props.onChange(event.target.checked)}
       />
-      <label htmlFor={id} className='mcp-toggle__label'>{props.label}</label>
-      {props.help && <div id={`${id}-help`} className='mcp-help mcp-toggle__help'>{props.help}</div>}
+      <label htmlFor={id} className="mcp-toggle__label">
+        {props.label}
+      </label>
+      {props.help && (
+        <div id={`${id}-help`} className="mcp-help mcp-toggle__help">
+          {props.help}
+        </div>
+      )}
     </div>
   );
 }

@@ -20,7 +20,9 @@ export function ConnectNotices() {
   useEffect(() => {
     const offNeeded = subscribeConnectNeeded(({ serverName, authURL }) => {
       if (!serverName || !authURL) return;
-      setNotices((current) => [{ serverName, authURL }, ...current.filter((n) => n.serverName !== serverName)].slice(0, MAX_NOTICES));
+      setNotices((current) =>
+        [{ serverName, authURL }, ...current.filter((n) => n.serverName !== serverName)].slice(0, MAX_NOTICES),
+      );
     });
     const offUpdates = subscribeConnectionUpdates(({ status, serverName }) => {
       if (status === 'connected' && serverName) remove(serverName);
@@ -33,17 +35,33 @@ export function ConnectNotices() {
 
   if (notices.length === 0) return null;
   return (
-    <div className='mcp-root mcp-connect-notices'>
+    <div className="mcp-root mcp-connect-notices">
       {notices.map((notice) => (
-        <div key={notice.serverName} className='mcp-callout mcp-callout--warning mcp-connect-notice' role='status' aria-label={`${notice.serverName} needs your account`}>
-          <span>The AI bot needs your <strong>{notice.serverName}</strong> account to use its tools.</span>
-          <span className='mcp-connect-notice__actions'>
-            <button type='button' className='mcp-btn mcp-btn--primary' onClick={() => {
-              if (openAuthURL(notice.authURL)) remove(notice.serverName);
-            }}>
+        <div
+          key={notice.serverName}
+          className="mcp-callout mcp-callout--warning mcp-connect-notice"
+          role="status"
+          aria-label={`${notice.serverName} needs your account`}
+        >
+          <span>
+            The AI bot needs your <strong>{notice.serverName}</strong> account to use its tools.
+          </span>
+          <span className="mcp-connect-notice__actions">
+            <button
+              type="button"
+              className="mcp-btn mcp-btn--primary"
+              onClick={() => {
+                if (openAuthURL(notice.authURL)) remove(notice.serverName);
+              }}
+            >
               {`Connect ${notice.serverName}`}
             </button>
-            <button type='button' className='mcp-btn mcp-btn--tertiary' aria-label={`Dismiss ${notice.serverName}`} onClick={() => remove(notice.serverName)}>
+            <button
+              type="button"
+              className="mcp-btn mcp-btn--tertiary"
+              aria-label={`Dismiss ${notice.serverName}`}
+              onClick={() => remove(notice.serverName)}
+            >
               Dismiss
             </button>
           </span>

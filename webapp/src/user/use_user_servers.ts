@@ -31,7 +31,8 @@ export function useUserServers(): UserServersState {
         if (mounted.current && request === latest.current) setState({ servers, loading: false });
       },
       (error: unknown) => {
-        if (mounted.current && request === latest.current) setState((previous) => ({ servers: previous.servers, error: errorMessage(error), loading: false }));
+        if (mounted.current && request === latest.current)
+          setState((previous) => ({ servers: previous.servers, error: errorMessage(error), loading: false }));
       },
     );
   }, []);
