@@ -6,12 +6,12 @@ import { ConfigSync } from './config/config-sync.js';
 import type { Config } from './config/schema.js';
 import { createApp } from './http/app.js';
 import { createMattermostSurfaces, type MattermostOptions } from './mattermost/surfaces.js';
-import { ClientManager } from './mcp/client-manager.js';
-import type { UserClientsDeps } from './mcp/user-clients.js';
-import { StoredServerChoices } from './mcp/user-server-choices.js';
+import { ClientManager } from './mcp/index.js';
+import type { UserClientsDeps } from './mcp/index.js';
+import { StoredServerChoices } from './mcp/index.js';
 import { createMetrics } from './observability/metrics.js';
 import { publishConnectionChanges } from './mattermost/connection-events.js';
-import { OAuthManager } from './oauth/oauth-manager.js';
+import { OAuthManager } from './oauth/index.js';
 import { StoreClosedError, type Store } from './store/index.js';
 
 export interface SidecarOptions {

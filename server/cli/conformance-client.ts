@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { parseConfig, type ServerConfig } from '../config/schema.js';
-import { Client } from '../mcp/client.js';
-import { acceptWithDefaults } from '../mcp/elicitation.js';
-import { isAuthNeeded } from '../mcp/types.js';
-import { discoverAuthorization } from '../oauth/discovery.js';
-import { OAuthManager } from '../oauth/oauth-manager.js';
+import { Client } from '../mcp/index.js';
+import { acceptWithDefaults } from '../mcp/index.js';
+import { isAuthNeeded } from '../mcp/index.js';
+import { discoverAuthorization } from '../oauth/index.js';
+import { OAuthManager } from '../oauth/index.js';
 import { createLogger } from '../observability/logger.js';
 import { createStore } from '../store/index.js';
 

@@ -114,6 +114,7 @@ const toolPattern = z
   .string()
   .min(1, 'must not be empty')
   .max(128, 'must be at most 128 characters')
+  // eslint-disable-next-line no-control-regex -- control characters are what it refuses
   .regex(/^[^\s\x00-\x1f\x7f]*$/, 'must not contain spaces or control characters (use * and ? as wildcards)');
 
 /** An admin's settings for one tool, keyed by the tool's own name on its server. */

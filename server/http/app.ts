@@ -1,6 +1,6 @@
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
-import type { ClientManager } from '../mcp/client-manager.js';
+import type { ClientManager } from '../mcp/index.js';
 import type { MattermostSurfaces } from '../mattermost/surfaces.js';
 import type { Metrics } from '../observability/metrics.js';
 import {
@@ -20,7 +20,7 @@ import { botToolsRouter } from './routes/bot-tools.js';
 import { commandsRouter } from './routes/commands.js';
 import { hooksRouter, type ConfigPublisher } from './routes/hooks.js';
 import { oauthRouter } from './routes/oauth.js';
-import type { OAuthManager } from '../oauth/oauth-manager.js';
+import type { OAuthManager } from '../oauth/index.js';
 import { userToolsRouter } from './routes/user-tools.js';
 
 /** The largest tool-call body (REST and the MCP endpoint) the sidecar reads. */

@@ -11,10 +11,10 @@ import {
   ToolDisabledError,
   ToolNotFoundError,
   describeError,
-} from '../mcp/errors.js';
-import { AuthorizationServerUnavailableError, OAuthError, TokenUnavailableError } from '../oauth/errors.js';
-import { StoreError } from '../store/errors.js';
-import { isAuthNeeded } from '../mcp/types.js';
+} from '../mcp/index.js';
+import { AuthorizationServerUnavailableError, OAuthError, TokenUnavailableError } from '../oauth/index.js';
+import { StoreError } from '../store/index.js';
+import { isAuthNeeded } from '../mcp/index.js';
 import { ConfigValidationError } from '../config/errors.js';
 
 /** An error with the HTTP status and stable code the sidecar answers with. */

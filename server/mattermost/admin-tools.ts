@@ -1,11 +1,11 @@
 import type { Config, ServerConfig } from '../config/schema.js';
-import { DEFAULT_CONNECT_TIMEOUT_MS } from '../mcp/client.js';
-import { discoverServerTools, type DiscoverDeps, type ToolInfo } from '../mcp/discover-server-tools.js';
-import { ServerTimeoutError, describeError } from '../mcp/errors.js';
-import { isAuthNeeded, type AuthNeeded } from '../mcp/types.js';
-import { describeUnmatched, toolAccessFor, type HiddenBy } from '../mcp/tool-access.js';
-import { toolBudget, type ToolBudget } from '../mcp/tool-budget.js';
-import { baseToolName } from '../mcp/tool-names.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS } from '../mcp/index.js';
+import { discoverServerTools, type DiscoverDeps, type ToolInfo } from '../mcp/index.js';
+import { ServerTimeoutError, describeError } from '../mcp/index.js';
+import { isAuthNeeded, type AuthNeeded } from '../mcp/index.js';
+import { describeUnmatched, toolAccessFor, type HiddenBy } from '../mcp/index.js';
+import { toolBudget, type ToolBudget } from '../mcp/index.js';
+import { baseToolName } from '../mcp/index.js';
 import type { ToolPolicy } from '../config/schema.js';
 
 /** A discovered tool with what the server's rules make of it. */

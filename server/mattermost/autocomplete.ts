@@ -1,5 +1,5 @@
 import type { ServerConfig } from '../config/schema.js';
-import type { ServerState } from '../mcp/types.js';
+import type { ServerState } from '../mcp/index.js';
 import { plural, reasonOf } from './command-replies.js';
 import { oneLine } from './markdown.js';
 

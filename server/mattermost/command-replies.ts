@@ -1,5 +1,5 @@
-import { describeTokens, toolBudget } from '../mcp/tool-budget.js';
-import type { ServerState } from '../mcp/types.js';
+import { describeTokens, toolBudget } from '../mcp/index.js';
+import type { ServerState } from '../mcp/index.js';
 import { absoluteURL, bold, code, escapeMarkdown, link, plain } from './markdown.js';
 
 /** The Markdown texts of `/mcp`. Server names, tool descriptions and error reasons are escaped. */

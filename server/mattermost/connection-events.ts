@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { describeError } from '../mcp/errors.js';
+import { describeError } from '../mcp/index.js';
 import type { ShimChannel } from './shim-channel.js';
 
 /** Clients receive it as `custom_<plugin id>_mcp_connection_updated` and refetch `GET /mcp/tools`. */

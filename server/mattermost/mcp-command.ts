@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/schema.js';
-import type { ClientManager } from '../mcp/client-manager.js';
-import { describeError } from '../mcp/errors.js';
-import type { ServerState } from '../mcp/types.js';
+import type { ClientManager } from '../mcp/index.js';
+import { describeError } from '../mcp/index.js';
+import type { ServerState } from '../mcp/index.js';
 import { parseCommand, serverNameArgument } from './command-parser.js';
 import {
   MCP_DISABLED,

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ShimChannel } from '../mattermost/shim-channel.js';
-import { describeError } from '../mcp/errors.js';
+import { describeError } from '../mcp/index.js';
 
 /**
  * Clients receive it as `custom_<plugin id>_mcp_connect_needed` and show a "Connect <server>" notice:

@@ -1,7 +1,7 @@
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { MCP_DISABLED, NO_SERVERS, plural, reasonOf } from '../mattermost/command-replies.js';
 import { absoluteURL } from '../mattermost/markdown.js';
-import type { ServerState, ToolAuthError } from '../mcp/types.js';
+import type { ServerState, ToolAuthError } from '../mcp/index.js';
 
 /** Our own tool, always listed: a client such as the Agents plugin refuses a server with no tools. */
 export const CONNECTIONS_TOOL_NAME = 'mcp_connections';

@@ -1,8 +1,8 @@
 import { Router, type RequestHandler } from 'express';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { userIdOf } from '../http/authentication.js';
-import { describeError } from '../mcp/errors.js';
-import { SharedSchemaValidator } from '../mcp/shared-schema-validator.js';
+import { describeError } from '../mcp/index.js';
+import { SharedSchemaValidator } from '../mcp/index.js';
 import { userToolServer, type UserToolServerDeps } from './user-tool-server.js';
 
 /** Reached through Mattermost at `<SiteURL>/plugins/mattermost-mcp/api/v1/mcp`, from plugins at `/mattermost-mcp/api/v1/mcp`. */

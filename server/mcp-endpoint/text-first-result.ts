@@ -1,5 +1,5 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { ToolCallResult } from '../mcp/tool-result.js';
+import type { ToolCallResult } from '../mcp/index.js';
 
 type ContentBlock = CallToolResult['content'][number];
 

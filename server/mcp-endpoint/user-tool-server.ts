@@ -7,10 +7,10 @@ import {
   type CallToolResult,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { ClientManager } from '../mcp/client-manager.js';
-import { McpClientError, describeError } from '../mcp/errors.js';
-import { isAuthNeeded, type AuthNeeded, type UserTool } from '../mcp/types.js';
-import { OAuthError } from '../oauth/errors.js';
+import type { ClientManager } from '../mcp/index.js';
+import { McpClientError, describeError } from '../mcp/index.js';
+import { isAuthNeeded, type AuthNeeded, type UserTool } from '../mcp/index.js';
+import { OAuthError } from '../oauth/index.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { ConnectNotifier } from './connect-notice.js';
 import { CONNECTIONS_TOOL_NAME, connectURL, connectionsResult, connectionsTool } from './connections-tool.js';

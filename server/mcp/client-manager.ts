@@ -1,4 +1,3 @@
-import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import type { CallToolOptions } from './client.js';
 import type { ToolCallResult } from './tool-result.js';

@@ -228,13 +228,13 @@ export class UserClients {
     this.setServers(servers);
     for (const [name, slot] of this.slots) {
       const next = this.servers.find((s) => s.name === name);
-      if (!next || !sameServerConfig(connectionPart(next), connectionPart(slot.config))) this.drop(name);
+      if (!next || !sameServerConfig(connectionPart(next), connectionPart(slot.config))) void this.drop(name); // closing never rejects
     }
   }
 
   /** Forgets one server's connection (e.g. after the user connected their account) or all of them. */
   reset(serverName?: string): void {
-    for (const name of [...this.slots.keys()]) if (!serverName || name === serverName) this.drop(name);
+    for (const name of [...this.slots.keys()]) if (!serverName || name === serverName) void this.drop(name); // closing never rejects
   }
 
   /** Closes the server streams of every connection while the user is idle (see `Client.pauseServerStream`). */

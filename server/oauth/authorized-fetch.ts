@@ -1,5 +1,5 @@
 import type { ServerConfig } from '../config/schema.js';
-import type { FetchLike } from '../mcp/request-headers.js';
+import type { FetchLike } from '../mcp/index.js';
 import { unionScopes } from './authorization-request.js';
 import { AuthorizationSetupError } from './callback-errors.js';
 import { OAuthNeededError, TokenUnavailableError } from './errors.js';

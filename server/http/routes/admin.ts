@@ -1,7 +1,7 @@
 import { Router, type RequestHandler } from 'express';
 import { ServerConfigSchema } from '../../config/schema.js';
 import { maskSecrets, restoreMaskedServer } from '../../config/secret-mask.js';
-import type { ClientManager } from '../../mcp/client-manager.js';
+import type { ClientManager } from '../../mcp/index.js';
 import { discoverEnabledServerRows, discoverServerRow } from '../../mattermost/admin-tools.js';
 import { MattermostUnavailableError } from '../../mattermost/errors.js';
 import type { AdminCheck } from '../../mattermost/system-admin.js';

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import type { ClientManager } from '../../mcp/client-manager.js';
+import type { ClientManager } from '../../mcp/index.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { userIdOf } from '../authentication.js';
 import { badRequest } from '../errors.js';

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { MM_USER_ID_HEADER } from '../../config/schema.js';
-import type { ClientManager } from '../../mcp/client-manager.js';
+import type { ClientManager } from '../../mcp/index.js';
 import { McpCommand } from '../../mattermost/mcp-command.js';
 import type { MattermostSurfaces } from '../../mattermost/surfaces.js';
 import { requireUser, userIdOf } from '../authentication.js';

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { Logger } from 'pino';
 import { configFromPluginSettings } from '../../config/plugin-settings.js';
 import type { Config, ServerConfig } from '../../config/schema.js';
-import type { ClientManager } from '../../mcp/client-manager.js';
+import type { ClientManager } from '../../mcp/index.js';
 import type { Metrics } from '../../observability/metrics.js';
 
 /** Shares a config applied here with the other replicas (`ConfigSync`); never rejects. */

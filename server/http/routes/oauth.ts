@@ -1,9 +1,9 @@
 import { Router, type Response } from 'express';
 import type { Logger } from 'pino';
 import { MM_USER_ID_HEADER, type ServerConfig } from '../../config/schema.js';
-import type { ClientManager } from '../../mcp/client-manager.js';
-import { describeError } from '../../mcp/errors.js';
-import { ClientRejectedError, MixUpError, ServerChangedError, UnknownStateError } from '../../oauth/callback-errors.js';
+import type { ClientManager } from '../../mcp/index.js';
+import { describeError } from '../../mcp/index.js';
+import { ClientRejectedError, MixUpError, ServerChangedError, UnknownStateError } from '../../oauth/index.js';
 import {
   AuthorizationResponseError,
   AuthorizationServerUnavailableError,
@@ -12,9 +12,9 @@ import {
   OAuthTokenError,
   PinnedIssuerError,
   StateMismatchError,
-} from '../../oauth/errors.js';
-import { StoreError } from '../../store/errors.js';
-import type { OAuthManager } from '../../oauth/oauth-manager.js';
+} from '../../oauth/index.js';
+import { StoreError } from '../../store/index.js';
+import type { OAuthManager } from '../../oauth/index.js';
 import { connectedPage, failedPage, nothingToConnectPage, PAGE_HEADERS } from '../pages.js';
 
 const USER_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -94,12 +94,10 @@ export function oauthRouter(manager: ClientManager, oauth: OAuthManager, logger:
     if (!userId) return res.status(401).json({ error: `Missing ${MM_USER_ID_HEADER}.`, code: 'ERR_NO_USER' });
     const server = manager.currentConfig.servers.find((s) => s.name === req.params.serverName);
     if (!server)
-      return res
-        .status(404)
-        .json({
-          error: `There is no MCP server named "${req.params.serverName}".`,
-          code: 'ERR_MCP_SERVER_NOT_AVAILABLE',
-        });
+      return res.status(404).json({
+        error: `There is no MCP server named "${req.params.serverName}".`,
+        code: 'ERR_MCP_SERVER_NOT_AVAILABLE',
+      });
     const { revoked } = await oauth.disconnect(userId, server);
     manager.invalidateUser(userId, server.name);
     return res.json({ serverName: server.name, revoked });

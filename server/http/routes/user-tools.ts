@@ -1,6 +1,6 @@
 import { Router } from 'express';
-import type { ClientManager } from '../../mcp/client-manager.js';
-import type { ServerState } from '../../mcp/types.js';
+import type { ClientManager } from '../../mcp/index.js';
+import type { ServerState } from '../../mcp/index.js';
 import { z } from 'zod';
 import { userIdOf } from '../authentication.js';
 import { HttpError, badRequest } from '../errors.js';
