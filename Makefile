@@ -8,7 +8,7 @@ PLUGIN_VERSION := $(or $(shell sed -n 's/^  "version": *"\([^"]*\)".*/\1/p' plug
 # and the benchmarks, never the machine's own node. npm scripts find it first on PATH too.
 NODE := node_modules/.bin/node
 
-.PHONY: help install build run test test-node test-shim test-conformance test-slow typecheck check-style bench webapp dist test-dist test-e2e clean
+.PHONY: help install build run test test-node test-shim test-conformance test-slow typecheck check-style format bench webapp dist test-dist test-e2e clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -28,6 +28,7 @@ run: build ## Start the sidecar on 127.0.0.1:8787 with a demo MCP server (secret
 
 typecheck: install ## Type-check everything (strict)
 	npx tsc -p tsconfig.json --noEmit
+	npx tsc -p webapp/tsconfig.json --noEmit
 
 test-node: build ## Jest suites (real MCP servers, stores, authorization server, browser; tests/replicas runs dist/)
 	npm test --silent -- --ci
@@ -42,7 +43,7 @@ test-conformance: build ## The MCP conformance suite's client scenarios against 
 
 # `make test` runs these in turn, stops at the first that fails, and prints how long each took
 # (`== stage test-node: 95 s`); install and build run once, as stages of their own (`-o`: not again inside the others).
-TEST_STAGES := install typecheck build test-node test-shim test-conformance test-dist test-e2e
+TEST_STAGES := install check-style build test-node test-shim test-conformance test-dist test-e2e
 test: ## Everything CI runs, with each stage's duration
 	@t0=$$SECONDS; for stage in $(TEST_STAGES); do \
 	  t=$$SECONDS; $(MAKE) --no-print-directory $$(for done in install build; do [ $$done = $$stage ] || echo "-o $$done"; done) $$stage; rc=$$?; \
@@ -53,7 +54,13 @@ test: ## Everything CI runs, with each stage's duration
 test-slow: install ## Long fault and load suites (over a minute)
 	npm test --silent -- --ci tests/slow --testPathIgnorePatterns /node_modules/
 
-check-style: typecheck ## Static checks
+check-style: typecheck ## Static checks: types, ESLint (rules and folder faces), Prettier, and the shim's golangci-lint
+	npx eslint --max-warnings 0 .
+	npx prettier --check --log-level warn .
+	@if [ -x server/shim/lint.sh ]; then server/shim/lint.sh; fi
+
+format: install ## Rewrite every TypeScript/JavaScript source with Prettier (what check-style checks)
+	npx prettier --write --log-level warn .
 
 bench: build ## Benchmarks (own MCP servers on 127.0.0.1, real stores, a real Mattermost when Go is installed; 15–25 minutes; BENCH_ONLY=calls,listing,scale,store,mattermost runs some); results in docs/benchmarks.md
 	npx tsc -p tsconfig.bench.json

@@ -85,7 +85,7 @@ function keepConnectionsLikeAProxy(): void {
 async function serve(): Promise<void> {
   keepConnectionsLikeAProxy();
   const servers: TestMcpServer[] = [];
-  process.on('message', async (request: Request) => {
+  const handle = async (request: Request): Promise<void> => {
     const reply = (body: Omit<Reply, 'id'>) => process.send!({ id: request.id, ...body });
     try {
       if (request.type === 'start') {
@@ -106,7 +106,8 @@ async function serve(): Promise<void> {
     } catch (error) {
       reply({ error: error instanceof Error ? error.message : String(error) });
     }
-  });
+  };
+  process.on('message', (request: Request) => void handle(request));
   // The parent died without closing us: stop too.
   process.on('disconnect', () => process.exit(0));
 }

@@ -11,7 +11,7 @@ import { startAuthorizationServer, type TestAuthorizationServer } from '../suppo
 import { startProtectedMcpServer, type ProtectedMcpServer } from '../support/protected-mcp-server.js';
 import { startMetadataServer, type MetadataServer } from '../support/metadata-server.js';
 import { BrowserUser } from '../support/browser-user.js';
-import { echoTool, startMcpServer, whoamiTool, type TestMcpServer } from '../support/mcp-test-server.js';
+import { echoTool, startMcpServer, whoamiTool } from '../support/mcp-test-server.js';
 import { startRawServer } from '../support/raw-http-server.js';
 import { storeTarget, type StoreTarget } from '../support/store-fixtures.js';
 import { silentLogger } from '../support/logger.js';

@@ -7,9 +7,7 @@ import { OAuthNetworkError, TokenUnavailableError } from '../../server/oauth/err
 import { toErrorResponse } from '../../server/http/errors.js';
 import type { Store } from '../../server/store/index.js';
 import type { TestAuthorizationServer } from '../support/authorization-server.js';
-import type { ProtectedMcpServer } from '../support/protected-mcp-server.js';
 import { BrowserUser } from '../support/browser-user.js';
-import type { TestMcpServer } from '../support/mcp-test-server.js';
 import { storeTarget, type StoreTarget } from '../support/store-fixtures.js';
 import { silentLogger } from '../support/logger.js';
 import { eventually } from '../support/eventually.js';
@@ -25,8 +23,6 @@ const logger = silentLogger();
 let as: TestAuthorizationServer;
 /** Stands between the authorization server and its callers, with faults the tests switch on and off. */
 let host: FaultyHost;
-let secure: ProtectedMcpServer;
-let open: TestMcpServer;
 let config: Config;
 let target: StoreTarget;
 let store: Store;
@@ -38,7 +34,7 @@ let world: FaultyOAuthWorld | undefined;
 
 beforeAll(async () => {
   world = await startFaultyOAuthWorld();
-  ({ as, host, secure, open, config } = world);
+  ({ as, host, config } = world);
 });
 
 afterAll(async () => {

@@ -10,10 +10,7 @@ import {
   type Store,
   type StoreOptions,
 } from '../../server/store/index.js';
-import type { TestAuthorizationServer } from '../support/authorization-server.js';
-import type { ProtectedMcpServer } from '../support/protected-mcp-server.js';
 import { BrowserUser } from '../support/browser-user.js';
-import type { TestMcpServer } from '../support/mcp-test-server.js';
 import { silentLogger } from '../support/logger.js';
 import { eventually } from '../support/eventually.js';
 import type { FaultyHost } from './support/faulty-host.js';
@@ -25,17 +22,14 @@ const CALLBACK = `${PUBLIC_BASE}/oauth/callback`;
 const USERS = Array.from({ length: 10 }, (_, i) => `user${i}`);
 const logger = silentLogger();
 
-let as: TestAuthorizationServer;
 let host: FaultyHost;
-let secure: ProtectedMcpServer;
-let open: TestMcpServer;
 let config: Config;
 
 let world: FaultyOAuthWorld | undefined;
 
 beforeAll(async () => {
   world = await startFaultyOAuthWorld();
-  ({ as, host, secure, open, config } = world);
+  ({ host, config } = world);
 });
 
 afterAll(async () => {

@@ -34,7 +34,7 @@ export async function startFakeShim(options: FakeShimOptions): Promise<FakeShim>
   const calls: ShimCall[] = [];
   let refused = 0;
 
-  const server = createServer(async (req, res) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (req.headers.authorization !== `Bearer ${options.secret}`) {
       refused++;
       json(res, 401, { error: 'missing or wrong secret' });
@@ -76,7 +76,8 @@ export async function startFakeShim(options: FakeShimOptions): Promise<FakeShim>
     }
     calls.push({ route, body });
     json(res, 200, {});
-  });
+  };
+  const server = createServer((req, res) => void handle(req, res));
 
   await new Promise<void>((resolve) => server.listen(socket, resolve));
   return {

@@ -22,6 +22,7 @@ describe('releaseFreedHeap', () => {
     for (let i = 0; i < 800_000; i++) garbage.push({ id: i, name: `object ${i}`, list: [i, i + 1, i + 2] });
     const peak = process.memoryUsage.rss();
     expect(process.memoryUsage().heapUsed).toBeGreaterThan(80 * MIB);
+    // eslint-disable-next-line no-useless-assignment -- dropping the last reference is what makes it garbage
     garbage = undefined;
     releaseFreedHeap();
     // About 100 MiB of objects became garbage; most of the pages they were on leave the process.

@@ -9,7 +9,15 @@ let portWritten = false;
 net.Server.prototype._listen2 = function loopbackOnly(address, port, addressType, backlog, fd, flags) {
   const forced = WILDCARD.has(address) && fd == null;
   if (forced && process.env.LOOPBACK_FORCE_PORT_ZERO === '1') port = 0;
-  const result = setupListenHandle.call(this, forced ? '127.0.0.1' : address, port, forced ? 4 : addressType, backlog, fd, flags);
+  const result = setupListenHandle.call(
+    this,
+    forced ? '127.0.0.1' : address,
+    port,
+    forced ? 4 : addressType,
+    backlog,
+    fd,
+    flags,
+  );
   const file = process.env.LOOPBACK_PORT_FILE;
   if (file && !portWritten && this.address()) {
     portWritten = true;
