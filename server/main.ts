@@ -4,6 +4,7 @@ import { createLogger } from './observability/logger.js';
 import { startSidecar } from './sidecar.js';
 import { mattermostOptionsFromEnv } from './mattermost/surfaces.js';
 import { createStore } from './store/index.js';
+import { PLUGIN_ID } from './plugin-manifest.js';
 
 /**
  * Starts the sidecar from the environment (docs/sidecar-protocol.md):
@@ -53,7 +54,7 @@ async function main(): Promise<void> {
     logger,
     store,
     ...(configPollMs !== undefined && { configPollMs }),
-    ...(siteURL && { publicBaseURL: `${siteURL}/plugins/${process.env.MCP_PLUGIN_ID ?? 'mattermost-mcp'}` }),
+    ...(siteURL && { publicBaseURL: `${siteURL}/plugins/${process.env.MCP_PLUGIN_ID ?? PLUGIN_ID}` }),
     listen: process.env.MCP_SIDECAR_LISTEN ?? '127.0.0.1:8787',
     allowRemote: process.env.MCP_SIDECAR_ALLOW_REMOTE === 'true',
     mattermost: mattermostOptionsFromEnv(process.env),

@@ -15,6 +15,7 @@ import type { Metrics } from '../observability/metrics.js';
 import type { ConnectNotifier } from './connect-notice.js';
 import { CONNECTIONS_TOOL_NAME, connectURL, connectionsResult, connectionsTool } from './connections-tool.js';
 import { errorResult, textFirstResult } from './text-first-result.js';
+import { PLUGIN_ID, PLUGIN_VERSION } from '../plugin-manifest.js';
 
 export interface UserToolServerDeps {
   readonly manager: ClientManager;
@@ -26,7 +27,7 @@ export interface UserToolServerDeps {
   readonly notify: ConnectNotifier;
 }
 
-const SERVER_INFO = { name: 'mattermost-mcp', version: '1.0.0' };
+const SERVER_INFO = { name: PLUGIN_ID, version: PLUGIN_VERSION };
 const INSTRUCTIONS =
   'Tools of the MCP servers a Mattermost admin configured, called with your own accounts. ' +
   `When a tool answers that an account needs connecting, give the user its link; ${CONNECTIONS_TOOL_NAME} lists every server and its state.`;

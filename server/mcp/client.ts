@@ -31,8 +31,9 @@ import { ResponseTooLargeError, withResponseLimits, type ResponseLimits } from '
 import { DEFAULT_TOOL_LIST_LIMITS, ToolListBudget, type ToolListLimits } from './tool-list-limits.js';
 import { toToolCallResult, type ToolCallResult } from './tool-result.js';
 import { isAuthNeeded, isServerAttributed } from './types.js';
+import { PLUGIN_ID, PLUGIN_VERSION } from '../plugin-manifest.js';
 
-export const CLIENT_INFO = { name: 'mattermost-mcp', version: '0.1.0' } as const;
+export const CLIENT_INFO = { name: PLUGIN_ID, version: PLUGIN_VERSION } as const;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_TOOL_TIMEOUT_MS = 60_000;
 const LIST_CHANGED_DEBOUNCE_MS = 100;

@@ -1,4 +1,5 @@
 import { pino, type Logger, type DestinationStream, type LevelWithSilent } from 'pino';
+import { PLUGIN_ID } from '../plugin-manifest.js';
 
 /**
  * Paths whose values are never written: credentials, admin-configured header values, tokens and
@@ -39,7 +40,7 @@ export interface LoggerOptions {
 export function createLogger(options: LoggerOptions = {}): Logger {
   return pino(
     {
-      name: 'mattermost-mcp',
+      name: PLUGIN_ID,
       level: options.level ?? 'info',
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       serializers: { err: pino.stdSerializers.err },

@@ -12,10 +12,6 @@ import (
 	"github.com/mattermost/mattermost/server/public/plugin"
 )
 
-// pluginID is plugin.json's id (plugin_manifest_test.go keeps them equal). The API's GetPluginID
-// would need Mattermost 10.1.
-const pluginID = "mattermost-mcp"
-
 // Plugin is the shim: it owns the activation secret, the sidecar (child process or external
 // service), the reverse channel and the forwarding of hooks.
 type Plugin struct {
