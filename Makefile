@@ -78,7 +78,15 @@ BUNDLE_ROOT := $(DIST_DIR)/bundle
 PLATFORMS := linux-amd64 linux-arm64
 MAX_BUNDLE_MIB := 90
 
-dist: install webapp ## Build the plugin bundles dist/<id>-<version>-linux-{amd64,arm64}.tar.gz
+# What the bundles are made of: `make dist` rebuilds them only when one of these is newer (make test's
+# test-dist and test-e2e both need them; the second finds them current).
+DIST_SOURCES := plugin.json package-lock.json Makefile $(shell find server webapp/src webapp/build.mjs assets -type f -not -path 'server/shim/dist/*' -not -name '*.md' -not -name '*_test.go' 2>/dev/null)
+BUNDLES := $(foreach platform,$(PLATFORMS),$(DIST_DIR)/$(PLUGIN_ID)-$(PLUGIN_VERSION)-$(platform).tar.gz)
+
+dist: $(BUNDLES) ## Build the plugin bundles dist/<id>-<version>-linux-{amd64,arm64}.tar.gz (when their sources changed)
+
+$(BUNDLES) &: $(DIST_SOURCES) node_modules/.installed
+	$(NODE) webapp/build.mjs
 	@test -f plugin.json || { echo "plugin.json is missing: the bundle needs the plugin manifest"; exit 1; }
 	@test -f server/shim/go.mod || { echo "server/shim/go.mod is missing: the bundle needs the Go shim"; exit 1; }
 	rm -rf $(BUNDLE_ROOT) && mkdir -p $(BUNDLE_ROOT)
