@@ -13,7 +13,7 @@ import {
 import { CallerSettingsHolder } from './caller-settings.js';
 import { errorHandler, HttpError } from './errors.js';
 import { connectNotifier } from '../mcp-endpoint/connect-notice.js';
-import { MCP_ENDPOINT_PATH, mcpEndpointRouter } from '../mcp-endpoint/endpoint-router.js';
+import { MCP_ENDPOINT_PATH, mcpEndpointRouter, unreadableJsonRpcBody } from '../mcp-endpoint/endpoint-router.js';
 import { adminRouter } from './routes/admin.js';
 import { autocompleteRouter } from './routes/autocomplete.js';
 import { botToolsRouter } from './routes/bot-tools.js';
@@ -71,6 +71,7 @@ export function createApp({
   // Tool calls carry the model's arguments: up to 16 MiB, the bound of an answer from an MCP server; 1 MiB elsewhere.
   app.use([MCP_ENDPOINT_PATH, '/api/v1/tools/call'], express.json({ limit: TOOL_CALL_BODY_LIMIT }));
   app.use(express.json({ limit: '1mb' }));
+  app.use(MCP_ENDPOINT_PATH, unreadableJsonRpcBody);
   // Applied from every push, even one whose server list is refused: they are settings of their own.
   app.post('/hooks/OnConfigurationChange', (req, _res, next) => {
     callers.apply(req.body?.settings);

@@ -1,4 +1,4 @@
-import { Router, type RequestHandler } from 'express';
+import { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { userIdOf } from '../http/authentication.js';
 import { describeError } from '../mcp/index.js';
@@ -48,3 +48,17 @@ export function mcpEndpointRouter(deps: UserToolServerDeps, caller: RequestHandl
 
   return router;
 }
+
+/**
+ * A body the app's JSON parser could not take is answered as JSON-RPC, as an MCP client expects (JSON-RPC
+ * 2.0 §5.1: -32700 parse error, -32600 invalid request), not in the REST routes' shape. The app mounts it
+ * on MCP_ENDPOINT_PATH right after its parsers (a router's own error handlers never see their errors).
+ */
+export const unreadableJsonRpcBody: ErrorRequestHandler = (error: unknown, _req, res, next) => {
+  const type = (error as { type?: unknown } | null)?.type;
+  if (type === 'entity.parse.failed')
+    res.status(400).json(jsonRpcError(-32700, 'Parse error: the request body is not valid JSON.'));
+  else if (type === 'entity.too.large')
+    res.status(413).json(jsonRpcError(-32600, 'Invalid request: the request body is too large for this endpoint.'));
+  else next(error);
+};

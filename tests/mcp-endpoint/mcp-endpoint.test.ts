@@ -310,6 +310,43 @@ describe('POST /api/v1/mcp: the calling user’s tools as one MCP server', () =>
     });
   });
 
+  it('answers a body that is not JSON with a JSON-RPC parse error (-32700), as the SDK’s own transport does', async () => {
+    const response = await sidecarRequest(sidecar.address, '/api/v1/mcp', {
+      secret: SECRET,
+      userId: ALICE,
+      pluginCaller: 'mattermost-ai',
+      headers: { accept: 'application/json, text/event-stream' },
+      rawBody: '{"jsonrpc": "2.0", "id": 1, "method": "tools/list"',
+    });
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual({
+      jsonrpc: '2.0',
+      error: { code: -32700, message: expect.stringContaining('not valid JSON') },
+      id: null,
+    });
+  });
+
+  it('answers a body over the tool-call limit (16 MiB) with 413 and a JSON-RPC invalid request (-32600)', async () => {
+    const response = await sidecarRequest(sidecar.address, '/api/v1/mcp', {
+      secret: SECRET,
+      userId: ALICE,
+      pluginCaller: 'mattermost-ai',
+      headers: { accept: 'application/json, text/event-stream' },
+      rawBody: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'tools/call',
+        params: { name: 'x', arguments: { text: 'a'.repeat(17 * 1024 * 1024) } },
+      }),
+    });
+    expect(response.status).toBe(413);
+    expect(response.body).toEqual({
+      jsonrpc: '2.0',
+      error: { code: -32600, message: expect.stringContaining('too large') },
+      id: null,
+    });
+  });
+
   it('answers 401 without a user', async () => {
     const response = await sidecarRequest(sidecar.address, '/api/v1/mcp', {
       secret: SECRET,
