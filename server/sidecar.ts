@@ -13,6 +13,7 @@ import { createMetrics } from './observability/metrics.js';
 import { publishConnectionChanges } from './mattermost/connection-events.js';
 import { OAuthManager } from './oauth/index.js';
 import { StoreClosedError, type Store } from './store/index.js';
+import { CallerSettingsHolder } from './http/caller-settings.js';
 
 export interface SidecarOptions {
   readonly config: Config;
@@ -81,12 +82,15 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
       })
     : undefined;
   const auth = options.clientDeps?.auth ?? oauth;
+  // Who may call besides browsers (trusted plugins, external MCP clients): pushed with the config, shared with it.
+  const callers = new CallerSettingsHolder();
   // Replicas share one config through the store: start with the one Mattermost pushed last, if any.
   const configSync = options.store
     ? new ConfigSync({
         store: options.store,
         logger,
         apply: (next) => manager?.reInit(next),
+        applySettings: (settings) => callers.apply(settings),
         ...(options.configPollMs !== undefined && { intervalMs: options.configPollMs }),
       })
     : undefined;
@@ -123,6 +127,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     mattermost,
     ...(oauth && { oauth }),
     ...(configSync && { configPublisher: configSync }),
+    callers,
   });
   configSync?.start();
   const stopPurging = options.store

@@ -10,14 +10,24 @@ export interface StoredConfig {
   /** SHA-256 of the config's canonical JSON: equal digests, same config. */
   readonly digest: string;
   readonly config: Config;
+  /**
+   * Plugin settings besides `Config` that every replica must apply too (who may call the sidecar: trusted
+   * plugins, external MCP clients), as pushed. Absent in records written before they were shared.
+   */
+  readonly settings?: SharedSettings;
   readonly publishedAt: number;
 }
+
+/** Plain plugin settings (keys lower-cased, as Mattermost pushes them) shared with the config. */
+export type SharedSettings = Readonly<Record<string, string | boolean>>;
 
 export interface ConfigSyncOptions {
   readonly store: Store;
   readonly logger: Logger;
   /** Applies a config another replica published (the client manager's `reInit`). */
   readonly apply: (config: Config) => void;
+  /** Applies the shared settings another replica published, or that were stored when this one started. */
+  readonly applySettings?: (settings: SharedSettings) => void;
   /** How often the stored config is read, in milliseconds (default 5 s); its timer never keeps the process alive. */
   readonly intervalMs?: number;
   readonly now?: () => number;
@@ -59,6 +69,7 @@ export class ConfigSync {
     const config = stored && this.validated(stored);
     if (stored && config) {
       this.running = { digest: stored.digest, version: stored.version };
+      if (stored.settings) this.options.applySettings?.(stored.settings);
       if (stored.digest !== configDigest(own))
         this.options.logger.info(
           { version: stored.version, servers: config.servers.map((s) => s.name) },
@@ -80,11 +91,11 @@ export class ConfigSync {
    * Shares a config this replica just applied (validated: a refused config never gets here). Never rejects:
    * while the store is unavailable the config waits here and the next poll writes it.
    */
-  publish(config: Config): Promise<void> {
+  publish(config: Config, settings?: SharedSettings): Promise<void> {
     this.generation += 1;
-    const digest = configDigest(config);
+    const digest = configDigest(config, settings);
     this.running = { digest, version: this.running.version };
-    this.unpublished = { version: 0, digest, config, publishedAt: this.now() };
+    this.unpublished = { version: 0, digest, config, ...(settings && { settings }), publishedAt: this.now() };
     return this.flush();
   }
 
@@ -103,6 +114,7 @@ export class ConfigSync {
     const config = this.validated(stored);
     if (!config) return;
     this.options.apply(config);
+    if (stored.settings) this.options.applySettings?.(stored.settings);
     this.running = { digest: stored.digest, version: stored.version };
     this.lastProblem = '';
     this.options.logger.info(
@@ -206,9 +218,11 @@ export class ConfigSync {
   }
 }
 
-/** SHA-256 of the config's JSON with sorted keys and no undefined members. */
-export function configDigest(config: Config): string {
-  return createHash('sha256').update(canonicalJSON(config)).digest('base64url');
+/** SHA-256 of the config's JSON (with the shared settings, if any) with sorted keys and no undefined members. */
+export function configDigest(config: Config, settings?: SharedSettings): string {
+  return createHash('sha256')
+    .update(canonicalJSON(settings ? { config, settings } : config))
+    .digest('base64url');
 }
 
 function canonicalJSON(value: unknown): string {

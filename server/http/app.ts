@@ -37,6 +37,8 @@ export interface AppDeps {
   readonly oauth?: OAuthManager;
   /** Shares configs pushed to this replica with the others (with a store; see `server/config/config-sync.ts`). */
   readonly configPublisher?: ConfigPublisher;
+  /** Who may call besides browsers; the sidecar shares it with `ConfigSync` so pushes to other replicas reach it. */
+  readonly callers?: CallerSettingsHolder;
 }
 
 /**
@@ -52,6 +54,7 @@ export function createApp({
   mattermost = { discover: { logger } },
   oauth,
   configPublisher,
+  callers = new CallerSettingsHolder(),
 }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -60,7 +63,6 @@ export function createApp({
   app.use(requireSidecarSecret(secret));
   // The shim reaches these with its internal credential only; a request it proxied is refused before its body is read.
   app.use(['/hooks', '/healthz', '/metrics'], requireInternalChannel());
-  const callers = new CallerSettingsHolder();
   app.use(
     admitPluginCallers(callers, [
       ['all', MCP_ENDPOINT_PATH],

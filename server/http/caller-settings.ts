@@ -27,12 +27,32 @@ export function callerSettingsFrom(settings: unknown): CallerSettings {
   return { trustedPluginIds: new Set(trusted), externalMcpClients: external === true || external === 'true' };
 }
 
+/** The keys of the plugin settings the caller settings come from: what `ConfigSync` shares with the other replicas. */
+const CALLER_SETTING_KEYS = ['trustedpluginids', 'externalmcpclients'] as const;
+
+/**
+ * The caller settings' part of pushed plugin settings, as pushed (absent keys stay absent, so a replica
+ * applying it reads the same defaults). Only strings and booleans are kept.
+ */
+export function callerSettingsPart(settings: unknown): Record<string, string | boolean> {
+  const record = settings !== null && typeof settings === 'object' ? (settings as Record<string, unknown>) : {};
+  const part: Record<string, string | boolean> = {};
+  for (const key of CALLER_SETTING_KEYS) {
+    const value = record[key];
+    if (typeof value === 'string' || typeof value === 'boolean') part[key] = value;
+  }
+  return part;
+}
+
 /** Where the routes read the caller settings: the last `OnConfigurationChange` this sidecar was sent. */
 export interface CallerSettingsSource {
   readonly current: CallerSettings;
 }
 
-/** The settings source the app keeps; before any push it holds the defaults (only the AI bot; no external clients). */
+/**
+ * The settings source the app keeps; before any push it holds the defaults (only the AI bot; no external
+ * clients). A push to this replica applies here; one to another replica arrives through `ConfigSync`.
+ */
 export class CallerSettingsHolder implements CallerSettingsSource {
   current: CallerSettings = callerSettingsFrom({});
 

@@ -64,6 +64,36 @@ describe.each(BACKENDS)('replicas on one %s store share the config', (backend) =
     });
   });
 
+  it('applies on every replica who may call (trusted plugins, external MCP clients) as pushed to one of them', async () => {
+    const [a, b] = [await replica(), await replica()];
+    // GET on the MCP endpoint answers 405 to an admitted caller, 403 to a refused one: no MCP server is involved.
+    const asPlugin = (sidecar: Sidecar, plugin: string) =>
+      sidecarRequest(sidecar.address, '/api/v1/mcp', { secret: SECRET, userId: 'alice', pluginCaller: plugin });
+    const asExternalClient = (sidecar: Sidecar) =>
+      sidecarRequest(sidecar.address, '/api/v1/mcp', { secret: SECRET, userId: 'alice' });
+    expect((await asPlugin(b, 'com.example.helper')).body.code).toBe('ERR_PLUGIN_NOT_TRUSTED');
+    expect((await asExternalClient(b)).body.code).toBe('ERR_EXTERNAL_CLIENTS_OFF');
+
+    const settings = {
+      config: { servers: [server('wiki')] },
+      trustedpluginids: 'com.example.helper',
+      externalmcpclients: true,
+    };
+    const pushed = await sidecarRequest(a.address, '/hooks/OnConfigurationChange', {
+      secret: SECRET,
+      body: { settings },
+    });
+    expect(pushed.status).toBe(200);
+    await eventually(async () => {
+      expect((await asPlugin(b, 'com.example.helper')).status).toBe(405);
+      expect((await asExternalClient(b)).status).toBe(405);
+    });
+    expect((await asPlugin(b, 'mattermost-ai')).body.code).toBe('ERR_PLUGIN_NOT_TRUSTED'); // replaced, not added
+    const started = await replica();
+    expect((await asPlugin(started, 'com.example.helper')).status).toBe(405); // a replica started later too
+    expect((await asExternalClient(started)).status).toBe(405);
+  });
+
   it('never shares a config it refused', async () => {
     const [a] = await Promise.all([replica(), replica()]);
     const refused = await push(a, { servers: [server('wiki'), { name: 'bad', baseURL: 'ftp://files' }] });

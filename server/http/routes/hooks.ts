@@ -4,10 +4,11 @@ import { configFromPluginSettings } from '../../config/plugin-settings.js';
 import type { Config, ServerConfig } from '../../config/schema.js';
 import type { ClientManager } from '../../mcp/index.js';
 import type { Metrics } from '../../observability/metrics.js';
+import { callerSettingsPart } from '../caller-settings.js';
 
-/** Shares a config applied here with the other replicas (`ConfigSync`); never rejects. */
+/** Shares a config applied here, and the caller settings pushed with it, with the other replicas (`ConfigSync`); never rejects. */
 export interface ConfigPublisher {
-  publish(config: Config): Promise<void>;
+  publish(config: Config, settings?: Readonly<Record<string, string | boolean>>): Promise<void>;
 }
 
 /** Ends a user's OAuth connections to the given servers: revokes the tokens (RFC 7009 where offered) and deletes them. */
@@ -38,7 +39,9 @@ export function hooksRouter(
     try {
       const config = configFromPluginSettings(req.body?.settings);
       manager.reInit(config);
-      shared = configPublisher?.publish(config); // in the same tick as reInit: no poll can slip in between
+      // In the same tick as reInit: no poll can slip in between. A refused config shares nothing, not even
+      // the caller settings applied here (the next accepted push carries them).
+      shared = configPublisher?.publish(config, callerSettingsPart(req.body?.settings));
       metrics.configChanges.inc({ outcome: 'applied' });
       logger.info({ servers: config.servers.map((s) => s.name), enabled: config.enabled }, 'MCP configuration applied');
     } catch (error) {
