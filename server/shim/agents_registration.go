@@ -374,7 +374,7 @@ func (b *agentsBridge) post(path string, body any) attemptResult {
 	if resp == nil {
 		return attemptResult{outcomeRetry, "no answer from the Agents plugin"}
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	text, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	switch {
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:

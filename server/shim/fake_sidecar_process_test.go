@@ -77,7 +77,7 @@ func runFakeSidecarProcess() int {
 			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
 		}
-		defer res.Body.Close()
+		defer func() { _ = res.Body.Close() }()
 		w.WriteHeader(res.StatusCode)
 		_, _ = io.Copy(w, res.Body)
 	})
@@ -96,7 +96,7 @@ func appendRecord(record processRecord) {
 	if err != nil {
 		return
 	}
-	defer file.Close()
+	defer func() { _ = file.Close() }()
 	_, _ = file.Write(append(line, '\n'))
 }
 
