@@ -108,7 +108,7 @@ func readRecords(t *testing.T, path string) []processRecord {
 		return nil
 	}
 	var out []processRecord
-	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+	for line := range strings.SplitSeq(strings.TrimSpace(string(data)), "\n") {
 		var record processRecord
 		if json.Unmarshal([]byte(line), &record) == nil {
 			out = append(out, record)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -179,9 +180,7 @@ func activateExternal(t *testing.T, extra map[string]any) (*harness, *fakeSideca
 		"sidecarurl":         fake.address,
 		"sidecarsecret":      testExternalSecret,
 	}
-	for k, v := range extra {
-		settings[k] = v
-	}
+	maps.Copy(settings, extra)
 	h := newHarness(t, settings)
 	h.activate()
 	return h, fake
