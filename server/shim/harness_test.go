@@ -189,6 +189,7 @@ func activateExternal(t *testing.T, extra map[string]any) (*harness, *fakeSideca
 // shortTempDir is a temporary directory whose paths fit in a unix socket address.
 func shortTempDir(t *testing.T) string {
 	t.Helper()
+	//nolint:usetesting // t.TempDir is named after the test, too long for a socket's 108-byte address
 	dir, err := os.MkdirTemp("", "shim")
 	if err != nil {
 		t.Fatal(err)
