@@ -121,7 +121,7 @@ func sidecarEnv(t *testing.T, h *harness) map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer res.Body.Close()
+	defer func() { _ = res.Body.Close() }()
 	var environ []string
 	if err := json.NewDecoder(res.Body).Decode(&environ); err != nil {
 		t.Fatal(err)
@@ -196,7 +196,7 @@ func TestEmbeddedModeStartsAndStopsTheSidecar(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer res.Body.Close()
+		defer func() { _ = res.Body.Close() }()
 		body, _ := io.ReadAll(res.Body)
 		if res.StatusCode != http.StatusOK || !strings.Contains(string(body), testBotID) {
 			t.Fatalf("%d %s", res.StatusCode, body)

@@ -303,6 +303,7 @@ func (b *agentsBridge) registerWithRetry(ctx context.Context) bool {
 			b.set(bridgeRefused, result.detail)
 			b.api.LogWarn("The Agents plugin refused this plugin's MCP registration", "reason", result.detail)
 			return true
+		case outcomeRetry: // tried again below while the schedule allows
 		}
 		if attempt >= b.schedule.maxAttempts {
 			b.set(bridgeUnreachable, fmt.Sprintf("no registration after %d attempts; last: %s", attempt, result.detail))
@@ -365,6 +366,7 @@ func (b *agentsBridge) post(path string, body any) attemptResult {
 	if err != nil {
 		return attemptResult{outcomeRefused, err.Error()}
 	}
+	//nolint:noctx // PluginHTTP cannot be cancelled (see unregister), so a context would promise nothing
 	req, err := http.NewRequest(http.MethodPost, path, bytes.NewReader(payload))
 	if err != nil {
 		return attemptResult{outcomeRefused, err.Error()}
@@ -374,7 +376,7 @@ func (b *agentsBridge) post(path string, body any) attemptResult {
 	if resp == nil {
 		return attemptResult{outcomeRetry, "no answer from the Agents plugin"}
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	text, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	switch {
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:

@@ -25,8 +25,8 @@ type agentsWorld struct {
 	status   *model.PluginStatus // nil: not installed
 	enabled  bool
 	licence  string // the server licence's id; empty: none
-	answers  []int // statuses for the next register requests; then 200
-	answer   int   // status for every register request once answers run out (0: 200)
+	answers  []int  // statuses for the next register requests; then 200
+	answer   int    // status for every register request once answers run out (0: 200)
 	body     string
 	requests []agentsRequest
 
@@ -42,6 +42,7 @@ type agentsRequest struct {
 }
 
 func newAgentsWorld(t *testing.T) *agentsWorld {
+	t.Helper()
 	w := &agentsWorld{t: t, api: &testAPI{API: plugintest.NewAPI(t)}, atPoll: make(chan struct{}), nextPoll: make(chan struct{})}
 	w.mockOn(w.api.API)
 	w.mockConfig(w.api.API)
@@ -259,9 +260,9 @@ func TestBridgeRetriesOn404429And5xxWithTheReferenceScheduleThenGivesUp(t *testi
 	b := w.started()
 
 	w.expectSent(agentsRegisterPath, 15, "in all")
-	want := []time.Duration{1, 2, 4, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8}
-	for i := range want {
-		want[i] *= time.Second
+	var want []time.Duration
+	for _, seconds := range []int{1, 2, 4, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8} {
+		want = append(want, time.Duration(seconds)*time.Second)
 	}
 	if got := w.retryDelays(); !slices.Equal(got, want) {
 		t.Fatalf("delays %v, want %v", got, want)

@@ -38,7 +38,7 @@ func (s pluginSettings) trustedPluginIDs() []string {
 	}
 	text, _ := raw.(string)
 	var ids []string
-	for _, id := range strings.Split(text, ",") {
+	for id := range strings.SplitSeq(text, ",") {
 		if id = strings.TrimSpace(id); id != "" {
 			ids = append(ids, id)
 		}

@@ -77,7 +77,7 @@ func runFakeSidecarProcess() int {
 			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
 		}
-		defer res.Body.Close()
+		defer func() { _ = res.Body.Close() }()
 		w.WriteHeader(res.StatusCode)
 		_, _ = io.Copy(w, res.Body)
 	})
@@ -96,7 +96,7 @@ func appendRecord(record processRecord) {
 	if err != nil {
 		return
 	}
-	defer file.Close()
+	defer func() { _ = file.Close() }()
 	_, _ = file.Write(append(line, '\n'))
 }
 
@@ -108,7 +108,7 @@ func readRecords(t *testing.T, path string) []processRecord {
 		return nil
 	}
 	var out []processRecord
-	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+	for line := range strings.SplitSeq(strings.TrimSpace(string(data)), "\n") {
 		var record processRecord
 		if json.Unmarshal([]byte(line), &record) == nil {
 			out = append(out, record)

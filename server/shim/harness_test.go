@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -179,9 +180,7 @@ func activateExternal(t *testing.T, extra map[string]any) (*harness, *fakeSideca
 		"sidecarurl":         fake.address,
 		"sidecarsecret":      testExternalSecret,
 	}
-	for k, v := range extra {
-		settings[k] = v
-	}
+	maps.Copy(settings, extra)
 	h := newHarness(t, settings)
 	h.activate()
 	return h, fake
@@ -190,6 +189,7 @@ func activateExternal(t *testing.T, extra map[string]any) (*harness, *fakeSideca
 // shortTempDir is a temporary directory whose paths fit in a unix socket address.
 func shortTempDir(t *testing.T) string {
 	t.Helper()
+	//nolint:usetesting // t.TempDir is named after the test, too long for a socket's 108-byte address
 	dir, err := os.MkdirTemp("", "shim")
 	if err != nil {
 		t.Fatal(err)

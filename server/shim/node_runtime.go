@@ -135,7 +135,7 @@ func platformOf(path string) string {
 	if err != nil {
 		return "it is not a Linux program (" + here + ")"
 	}
-	defer file.Close()
+	defer func() { _ = file.Close() }() // read only: nothing to lose
 	built, ok := elfPlatforms[file.Machine]
 	if !ok {
 		built = file.Machine.String()

@@ -62,7 +62,7 @@ func elfHeaderFor(machine elf.Machine) string {
 func TestTheSidecarRunsOnTheBundledNodeUnlessNodePathNamesAnother(t *testing.T) {
 	t.Run("the default is the bundle's server/dist/node/bin/node", func(t *testing.T) {
 		h := newHarness(t, map[string]any{})
-		requireRuntimeAdvice(t, activate(h), "the bundled Node.js runtime ("+filepath.Join(h.bundle, "server/dist/node/bin/node")+") does not exist")
+		requireRuntimeAdvice(t, activate(h), "the bundled Node.js runtime ("+filepath.Join(h.bundle, "server", "dist", "node", "bin", "node")+") does not exist")
 	})
 	t.Run("make dist puts the runtime where the shim looks", func(t *testing.T) {
 		script, err := os.ReadFile("../platform-bundle.mjs")

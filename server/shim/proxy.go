@@ -97,7 +97,7 @@ func withoutQueryParameter(rawQuery, name string) string {
 		return ""
 	}
 	kept := make([]string, 0, strings.Count(rawQuery, "&")+1)
-	for _, pair := range strings.Split(rawQuery, "&") {
+	for pair := range strings.SplitSeq(rawQuery, "&") {
 		key, _, _ := strings.Cut(pair, "=")
 		if unescaped, err := url.QueryUnescape(key); err == nil && strings.EqualFold(unescaped, name) {
 			continue

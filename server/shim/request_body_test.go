@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -96,7 +97,7 @@ func TestProxyStreamsARequestBody(t *testing.T) {
 		}
 		close(firstArrived)
 		rest, _ := io.ReadAll(r.Body)
-		received = append(first, rest...)
+		received = slices.Concat(first, rest)
 		_, _ = io.WriteString(w, "{}")
 	}))
 	t.Cleanup(sidecar.Close)

@@ -31,6 +31,7 @@ type reverseChannel struct {
 
 func startReverseChannel(api plugin.API, socketPath, secret, botID string, bridge func() bridgeStatus) (*reverseChannel, error) {
 	_ = os.Remove(socketPath) // left by a previous activation that did not stop cleanly
+	//nolint:noctx // a socket path: nothing to resolve, so nothing to cancel
 	listener, err := net.Listen("unix", socketPath)
 	if err != nil {
 		return nil, fmt.Errorf("listen on the reverse channel socket: %w", err)

@@ -36,7 +36,7 @@ func call(t *testing.T, client *http.Client, method, path, auth, body string) (i
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer res.Body.Close()
+	defer func() { _ = res.Body.Close() }()
 	data, _ := io.ReadAll(res.Body)
 	return res.StatusCode, string(data)
 }

@@ -69,6 +69,7 @@ func expectValidatedWith(t *testing.T, fake *fakeSidecar, secret string) {
 
 func TestConfigurationWillBeSavedKeepsMaskedSecrets(t *testing.T) {
 	setup := func(t *testing.T) (*harness, *fakeSidecar) {
+		t.Helper()
 		h, fake := activateExternal(t, nil)
 		h.config.PluginSettings.Plugins = map[string]map[string]any{pluginID: savedSecretSettings(fake.address)}
 		h.setSettings(savedSecretSettings(fake.address))

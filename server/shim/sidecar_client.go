@@ -108,7 +108,7 @@ func (c *sidecarClient) healthy(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer drain(res.Body)
+	defer drain(res)
 	if res.StatusCode != http.StatusOK {
 		return fmt.Errorf("/healthz answered %d", res.StatusCode)
 	}
@@ -162,7 +162,7 @@ func (c *sidecarClient) postHook(ctx context.Context, name, userID string, body,
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	defer drain(res.Body)
+	defer drain(res)
 	data, err := io.ReadAll(io.LimitReader(res.Body, maxSidecarAnswer))
 	if err != nil {
 		return fmt.Errorf("%s: read answer: %w", name, err)
@@ -193,7 +193,8 @@ func errorMessage(data []byte, status int) string {
 	return fmt.Sprintf("the MCP sidecar refused the request (%d)", status)
 }
 
-func drain(body io.ReadCloser) {
-	_, _ = io.Copy(io.Discard, io.LimitReader(body, maxSidecarAnswer))
-	_ = body.Close()
+// drain reads the rest of a bounded answer and closes it, so its connection can be reused.
+func drain(res *http.Response) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, maxSidecarAnswer))
+	_ = res.Body.Close()
 }

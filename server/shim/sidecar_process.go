@@ -72,6 +72,7 @@ func (s *sidecarProcess) launch() (*child, error) {
 	if socket, ok := strings.CutPrefix(envValue(s.command.env, "MCP_SIDECAR_LISTEN"), "unix:"); ok {
 		_ = os.Remove(socket) // the sidecar cannot listen over a socket left by a dead predecessor
 	}
+	//nolint:gosec,noctx // G204: running the chosen Node is the job; stop() sends SIGTERM, a context would SIGKILL
 	cmd := exec.Command(s.command.runtime.path, s.command.args...)
 	cmd.Env = s.command.env
 	stdout, stderr, tail := newLogWriter(s.api, false), newLogWriter(s.api, true), &stderrTail{}
