@@ -1,7 +1,7 @@
 /**
  * Errors of the OAuth layer. Each has a stable `code` a caller can switch on and fields that say
  * what went wrong; messages say what to do. Protocol errors (`RegistrationError`, `OAuthTokenError`,
- * `AuthorizationResponseError`) use the RFC's own `error` value as their `code`.
+ * `AuthorizationResponseError`) carry the authorization server's error response in `oauthError`.
  * Messages never contain tokens, secrets or authorization codes.
  */
 export abstract class OAuthError extends Error {
@@ -10,6 +10,31 @@ export abstract class OAuthError extends Error {
     super(message, options);
     this.name = new.target.name;
   }
+}
+
+/**
+ * An error response as an authorization server sent it: RFC 6749 §4.1.2.1 (the redirect) and §5.2 (the token
+ * endpoint), RFC 7009 §2.2.1 (revocation), RFC 7591 §3.2.2 (registration).
+ */
+export interface OAuthErrorResponse<E extends string = string> {
+  /** The `error` value, e.g. `invalid_grant`. */
+  readonly error: E;
+  /** `error_description`, or a bounded snippet of a body that was not an error response. */
+  readonly errorDescription?: string;
+  /** `error_uri`. */
+  readonly errorURI?: string;
+}
+
+function errorResponse<E extends string>(
+  error: E,
+  errorDescription?: string,
+  errorURI?: string,
+): OAuthErrorResponse<E> {
+  return {
+    error,
+    ...(errorDescription !== undefined && { errorDescription }),
+    ...(errorURI !== undefined && { errorURI }),
+  };
 }
 
 /** The user has to authorize the plugin at `authURL` before the server can be used on their behalf. */
@@ -146,17 +171,19 @@ export type RegistrationErrorCode =
 
 /** The registration endpoint refused the client (RFC 7591 §3.2.2). */
 export class RegistrationError extends OAuthError {
+  readonly code = 'ERR_OAUTH_REGISTRATION_REFUSED';
+  /** The RFC 7591 error response (`errorDescription`: or a bounded snippet of a body that was not one). */
+  readonly oauthError: OAuthErrorResponse<RegistrationErrorCode>;
   constructor(
-    /** The RFC 7591 `error` value. */
-    readonly code: RegistrationErrorCode,
-    /** The RFC 7591 `error_description`, or a bounded snippet of a non-JSON body. */
-    readonly description: string | undefined,
+    error: RegistrationErrorCode,
+    errorDescription: string | undefined,
     /** HTTP status of the answer; undefined when the request was refused before it was sent. */
     readonly status: number | undefined,
   ) {
     super(
-      `Client registration failed: ${code}${description ? ` (${description})` : ''}${status ? ` [HTTP ${status}]` : ''}.`,
+      `Client registration failed: ${error}${errorDescription ? ` (${errorDescription})` : ''}${status ? ` [HTTP ${status}]` : ''}.`,
     );
+    this.oauthError = errorResponse(error, errorDescription);
   }
 }
 
@@ -177,27 +204,30 @@ export type TokenErrorCode =
 
 /** The token or revocation endpoint answered with an error. `invalid_grant` means: authorize again. */
 export class OAuthTokenError extends OAuthError {
+  readonly code = 'ERR_OAUTH_TOKEN_REFUSED';
+  /** The RFC 6749 §5.2 error response (`error` is `unknown_error` for an answer that is not one). */
+  readonly oauthError: OAuthErrorResponse<TokenErrorCode>;
   constructor(
-    /** The RFC 6749 `error` value. */
-    readonly code: TokenErrorCode,
-    readonly description: string | undefined,
+    error: TokenErrorCode,
+    errorDescription: string | undefined,
     readonly status: number,
-    readonly errorURI?: string,
+    errorURI?: string,
   ) {
     super(
-      `The authorization server refused the token request: ${code}${description ? ` (${description})` : ''} [HTTP ${status}].`,
+      `The authorization server refused the token request: ${error}${errorDescription ? ` (${errorDescription})` : ''} [HTTP ${status}].`,
     );
+    this.oauthError = errorResponse(error, errorDescription, errorURI);
   }
 }
 
 /** RFC 6749 §4.1.2.1: the authorization server redirected back with an error instead of a code. */
 export class AuthorizationResponseError extends OAuthError {
-  constructor(
-    readonly code: string,
-    readonly description: string | undefined,
-    readonly errorURI?: string,
-  ) {
-    super(`Authorization was not granted: ${code}${description ? ` (${description})` : ''}.`);
+  readonly code = 'ERR_OAUTH_AUTHORIZATION_REFUSED';
+  /** The RFC 6749 §4.1.2.1 error response, e.g. `access_denied`. */
+  readonly oauthError: OAuthErrorResponse;
+  constructor(error: string, errorDescription: string | undefined, errorURI?: string) {
+    super(`Authorization was not granted: ${error}${errorDescription ? ` (${errorDescription})` : ''}.`);
+    this.oauthError = errorResponse(error, errorDescription, errorURI);
   }
 }
 

@@ -128,13 +128,16 @@ const STORE_DOWN =
 
 function callbackFailure(error: unknown): { status: number; message: string } {
   if (error instanceof AuthorizationResponseError) {
-    return error.code === 'access_denied'
+    return error.oauthError.error === 'access_denied'
       ? {
           status: 400,
           message:
             'You declined the authorization, so the account was not connected. Use Connect again if you change your mind.',
         }
-      : { status: 400, message: `The authorization server refused${errorCode(error.code)}. Use Connect again.` };
+      : {
+          status: 400,
+          message: `The authorization server refused${errorCode(error.oauthError.error)}. Use Connect again.`,
+        };
   }
   if (
     error instanceof UnknownStateError ||
@@ -150,7 +153,7 @@ function callbackFailure(error: unknown): { status: number; message: string } {
   if (error instanceof OAuthTokenError)
     return {
       status: 502,
-      message: `The authorization server refused to complete the connection${errorCode(error.code)}. Use Connect again; tell a system admin if it keeps failing.`,
+      message: `The authorization server refused to complete the connection${errorCode(error.oauthError.error)}. Use Connect again; tell a system admin if it keeps failing.`,
     };
   if (error instanceof OAuthNetworkError || error instanceof AuthorizationServerUnavailableError) {
     return {
