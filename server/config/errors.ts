@@ -1,3 +1,5 @@
+import { PluginError } from '../errors/plugin-error.js';
+
 /** One problem in a submitted configuration, located by a dotted path such as `servers[1].baseURL`. */
 export interface ConfigIssue {
   readonly path: string;
@@ -8,9 +10,9 @@ export interface ConfigIssue {
  * The submitted configuration was refused. The running configuration is left in place;
  * `message` names every offending field so an admin can fix it in one go.
  */
-export class ConfigValidationError extends Error {
+export class ConfigValidationError extends PluginError {
   readonly code = 'ERR_CONFIG_INVALID';
-  override readonly name = 'ConfigValidationError';
+  readonly category = 'invalid_input';
   constructor(readonly issues: readonly ConfigIssue[]) {
     super(
       `Invalid MCP configuration: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`,

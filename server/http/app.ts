@@ -105,7 +105,9 @@ export function createApp({
   user.use(userToolsRouter(manager, oauth));
   app.use(user);
 
-  app.use((req, _res, next) => next(new HttpError(404, 'ERR_NOT_FOUND', `No route for ${req.method} ${req.path}.`)));
+  app.use((req, _res, next) =>
+    next(new HttpError('not_found', 'ERR_NOT_FOUND', `No route for ${req.method} ${req.path}.`)),
+  );
   app.use(errorHandler(logger));
   return app;
 }

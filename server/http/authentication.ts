@@ -44,7 +44,7 @@ export function requireSidecarSecret(secret: string): RequestHandler {
     const isProxied = presented !== undefined && timingSafeEqual(presented, proxied);
     const isInternal = presented !== undefined && timingSafeEqual(presented, internal);
     if (!isProxied && !isInternal) {
-      next(new HttpError(401, 'ERR_SIDECAR_SECRET', 'Missing or wrong sidecar secret.'));
+      next(new HttpError('unauthenticated', 'ERR_SIDECAR_SECRET', 'Missing or wrong sidecar secret.'));
       return;
     }
     res.locals.channel = (isInternal ? 'internal' : 'proxied') satisfies ShimChannel;
@@ -58,7 +58,7 @@ export function requireInternalChannel(): RequestHandler {
     if (res.locals.channel !== 'internal') {
       next(
         new HttpError(
-          403,
+          'forbidden',
           'ERR_INTERNAL_ROUTE',
           `${req.method} ${req.path} is the shim's own route; it is not reachable through Mattermost.`,
         ),
@@ -74,7 +74,13 @@ export function requireUser(): RequestHandler {
   return (req, res, next) => {
     const userId = req.header(MM_USER_ID_HEADER);
     if (!userId || !USER_ID.test(userId)) {
-      next(new HttpError(401, 'ERR_NO_USER', `Missing or malformed ${MM_USER_ID_HEADER}: log in to Mattermost.`));
+      next(
+        new HttpError(
+          'unauthenticated',
+          'ERR_NO_USER',
+          `Missing or malformed ${MM_USER_ID_HEADER}: log in to Mattermost.`,
+        ),
+      );
       return;
     }
     res.locals.userId = userId;
@@ -93,7 +99,7 @@ export function pluginCallerOf(locals: Record<string, unknown>): string | undefi
 
 function untrusted(plugin: string): HttpError {
   return new HttpError(
-    403,
+    'forbidden',
     'ERR_PLUGIN_NOT_TRUSTED',
     `The plugin "${plugin}" may not call MCP Tools. A system admin can add its id to Trusted plugin IDs in System Console > Plugins > MCP Tools.`,
   );
@@ -131,7 +137,7 @@ export function admitPluginCallers(
     if (pluginCallerOf(res.locals) !== undefined && res.locals.pluginRoute !== true) {
       return next(
         new HttpError(
-          403,
+          'forbidden',
           'ERR_PLUGIN_ROUTE',
           `Other plugins may not call ${req.method} ${req.path}; they may call ${routes.map(([m, p]) => (m === 'all' ? p : `${m.toUpperCase()} ${p}`)).join(', ')}.`,
         ),
@@ -157,7 +163,7 @@ export function requireMcpEndpointCaller(settings: CallerSettingsSource): Reques
     if (pluginCallerOf(res.locals) === undefined && !settings.current.externalMcpClients) {
       return next(
         new HttpError(
-          403,
+          'forbidden',
           'ERR_EXTERNAL_CLIENTS_OFF',
           'MCP clients outside Mattermost are turned off. A system admin can turn on External MCP clients in System Console > Plugins > MCP Tools.',
         ),

@@ -1,36 +1,38 @@
 import type { ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
-import {
-  ClientClosedError,
-  McpClientError,
-  ServerNotAvailableError,
-  ServerSwitchedOffError,
-  ServerTimeoutError,
-  ServerUnavailableError,
-  ToolCallError,
-  ToolDisabledError,
-  ToolNotFoundError,
-  describeError,
-} from '../mcp/index.js';
-import { AuthorizationServerUnavailableError, OAuthError, TokenUnavailableError } from '../oauth/index.js';
+import { PluginError, type ErrorCategory } from '../errors/plugin-error.js';
+import { describeError, isAuthNeeded } from '../mcp/index.js';
 import { StoreError } from '../store/index.js';
-import { isAuthNeeded } from '../mcp/index.js';
-import { ConfigValidationError } from '../config/errors.js';
 
-/** An error with the HTTP status and stable code the sidecar answers with. */
-export class HttpError extends Error {
+/** The one place a sort of failure becomes an HTTP status. */
+export const STATUS_BY_CATEGORY = {
+  invalid_input: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  internal: 500,
+  upstream: 502,
+  unavailable: 503,
+  timeout: 504,
+} as const satisfies Record<ErrorCategory, number>;
+
+export function statusOf(category: ErrorCategory): number {
+  return STATUS_BY_CATEGORY[category];
+}
+
+/** A refusal of the HTTP layer itself (no user, a bad body, no such route), with its stable code. */
+export class HttpError extends PluginError {
   constructor(
-    readonly status: number,
+    readonly category: ErrorCategory,
     readonly code: string,
     message: string,
   ) {
     super(message);
-    this.name = 'HttpError';
   }
 }
 
 export function badRequest(message: string): HttpError {
-  return new HttpError(400, 'ERR_BAD_REQUEST', message);
+  return new HttpError('invalid_input', 'ERR_BAD_REQUEST', message);
 }
 
 interface ErrorBody {
@@ -40,46 +42,33 @@ interface ErrorBody {
   readonly serverName?: string;
 }
 
-/** Maps domain errors to statuses; unknown errors become a 500 without internals. */
+function internal(): { status: number; body: ErrorBody } {
+  return {
+    status: statusOf('internal'),
+    body: { error: 'Internal error in the MCP sidecar; see its log.', code: 'ERR_INTERNAL' },
+  };
+}
+
+/** Answers the plugin's errors by their category; anything else becomes a 500 without internals. */
 export function toErrorResponse(error: unknown): { status: number; body: ErrorBody } {
-  if (error instanceof HttpError) return { status: error.status, body: { error: error.message, code: error.code } };
-  if (isAuthNeeded(error)) {
-    const serverName = (error as { serverName?: string }).serverName;
-    return {
-      status: 403,
-      body: {
-        error: error.message,
-        code: 'ERR_OAUTH_NEEDED',
-        authURL: error.authURL,
-        ...(serverName ? { serverName } : {}),
-      },
-    };
+  if (error instanceof PluginError) {
+    if (error.category === 'internal') return internal();
+    const status = statusOf(error.category);
+    if (isAuthNeeded(error)) {
+      const { serverName } = error;
+      return {
+        status,
+        body: { error: error.message, code: error.code, authURL: error.authURL, ...(serverName ? { serverName } : {}) },
+      };
+    }
+    // The store's own message names hosts and files: the user learns only that it is down.
+    if (error instanceof StoreError)
+      return {
+        status,
+        body: { error: 'The MCP plugin’s storage is unavailable; try again in a minute.', code: error.code },
+      };
+    return { status, body: { error: error.message, code: error.code } };
   }
-  if (error instanceof ConfigValidationError) return { status: 400, body: { error: error.message, code: error.code } };
-  if (error instanceof ToolNotFoundError || error instanceof ServerNotAvailableError)
-    return { status: 404, body: { error: error.message, code: error.code } };
-  // Refused by an admin's or the user's own choice: the same request will not work until that changes.
-  if (error instanceof ToolDisabledError || error instanceof ServerSwitchedOffError)
-    return { status: 403, body: { error: error.message, code: error.code } };
-  if (error instanceof ServerTimeoutError) return { status: 504, body: { error: error.message, code: error.code } };
-  // Temporary: the server, its authorization server or the store is down; the same request may work later.
-  if (
-    error instanceof ClientClosedError ||
-    error instanceof ServerUnavailableError ||
-    error instanceof TokenUnavailableError ||
-    error instanceof AuthorizationServerUnavailableError
-  ) {
-    return { status: 503, body: { error: error.message, code: error.code } };
-  }
-  if (error instanceof StoreError)
-    return {
-      status: 503,
-      body: { error: 'The MCP plugin’s storage is unavailable; try again in a minute.', code: error.code },
-    };
-  // Any other failure of the OAuth layer (discovery, registration, a refused grant) is upstream's, with a message for the user.
-  if (error instanceof OAuthError) return { status: 502, body: { error: error.message, code: error.code } };
-  if (error instanceof ToolCallError || error instanceof McpClientError)
-    return { status: 502, body: { error: error.message, code: error.code } };
   const status = (error as { status?: unknown; type?: unknown }).status;
   // body-parser errors: malformed JSON, too large, bad encoding.
   if (typeof status === 'number' && status >= 400 && status < 500) {
@@ -92,7 +81,7 @@ export function toErrorResponse(error: unknown): { status: number; body: ErrorBo
           : describeError(error);
     return { status, body: { error: message, code: 'ERR_BAD_REQUEST' } };
   }
-  return { status: 500, body: { error: 'Internal error in the MCP sidecar; see its log.', code: 'ERR_INTERNAL' } };
+  return internal();
 }
 
 export function errorHandler(logger: Logger): ErrorRequestHandler {

@@ -1,15 +1,12 @@
+import { PluginError } from '../errors/plugin-error.js';
+
 /** Errors of the Mattermost surfaces; each has a stable `code`. Messages never contain tokens or secrets. */
-export abstract class MattermostError extends Error {
-  abstract readonly code: string;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+export abstract class MattermostError extends PluginError {}
 
 /** Mattermost's REST API could not answer who a user is (down, unreachable, or it refused the bot token). */
 export class MattermostUnavailableError extends MattermostError {
   readonly code = 'ERR_MATTERMOST_UNAVAILABLE';
+  readonly category = 'unavailable';
   constructor(
     readonly reason: string,
     options?: { cause?: unknown },
@@ -24,6 +21,8 @@ export class MattermostUnavailableError extends MattermostError {
 /** The shim's reverse channel refused a request or could not be reached. */
 export class ShimChannelError extends MattermostError {
   readonly code = 'ERR_SHIM_CHANNEL';
+  // The plugin's own two halves failed to talk: nothing the caller can act on.
+  readonly category = 'internal';
   constructor(
     readonly route: string,
     readonly status: number | undefined,

@@ -1,15 +1,12 @@
+import { PluginError } from '../errors/plugin-error.js';
+
 /** Errors a caller of the MCP layer can switch on by `code`. Messages say what to do. */
-export abstract class McpClientError extends Error {
-  abstract readonly code: string;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+export abstract class McpClientError extends PluginError {}
 
 /** The server could not be reached or refused the MCP handshake on both transports. */
 export class ServerConnectError extends McpClientError {
   readonly code = 'ERR_MCP_CONNECT';
+  readonly category = 'upstream';
   constructor(
     readonly serverName: string,
     reason: string,
@@ -25,6 +22,7 @@ export class ServerConnectError extends McpClientError {
 /** The server did not finish the handshake within its connect timeout. */
 export class ServerTimeoutError extends McpClientError {
   readonly code = 'ERR_MCP_TIMEOUT';
+  readonly category = 'timeout';
   constructor(
     readonly serverName: string,
     readonly timeoutMs: number,
@@ -37,6 +35,7 @@ export class ServerTimeoutError extends McpClientError {
 /** The server failed its last connection attempts (by any user): it is not dialled again until `retryAt`. */
 export class ServerUnavailableError extends McpClientError {
   readonly code = 'ERR_MCP_SERVER_UNAVAILABLE';
+  readonly category = 'unavailable';
   constructor(
     readonly serverName: string,
     reason: string,
@@ -55,6 +54,7 @@ export class ServerUnavailableError extends McpClientError {
 /** The server answered 401 and the plugin has no way (yet) to authorize this user. */
 export class ServerUnauthorizedError extends McpClientError {
   readonly code = 'ERR_MCP_UNAUTHORIZED';
+  readonly category = 'upstream';
   constructor(readonly serverName: string) {
     super(`Server ${serverName}: the server requires authorization (HTTP 401) and no OAuth flow is available for it.`);
   }
@@ -63,6 +63,7 @@ export class ServerUnauthorizedError extends McpClientError {
 /** The bot asked for a tool the user does not have. */
 export class ToolNotFoundError extends McpClientError {
   readonly code = 'ERR_MCP_TOOL_NOT_FOUND';
+  readonly category = 'not_found';
   constructor(readonly toolName: string) {
     super(`Unknown tool "${toolName}". List the user's tools again: it may have been removed or renamed.`);
   }
@@ -71,6 +72,7 @@ export class ToolNotFoundError extends McpClientError {
 /** A tool a system admin switched off (by its setting or a deny/allow pattern): neither listed nor callable. */
 export class ToolDisabledError extends McpClientError {
   readonly code = 'ERR_MCP_TOOL_DISABLED';
+  readonly category = 'forbidden';
   constructor(
     readonly serverName: string,
     readonly toolName: string,
@@ -85,6 +87,7 @@ export class ToolDisabledError extends McpClientError {
 /** The user switched this server off for themselves (`/mcp disable`): none of its tools are listed or called for them. */
 export class ServerSwitchedOffError extends McpClientError {
   readonly code = 'ERR_MCP_SERVER_SWITCHED_OFF';
+  readonly category = 'forbidden';
   constructor(
     readonly serverName: string,
     readonly toolName: string,
@@ -98,6 +101,7 @@ export class ServerSwitchedOffError extends McpClientError {
 /** A tools/call failed at the protocol level (not a tool result with isError). */
 export class ToolCallError extends McpClientError {
   readonly code = 'ERR_MCP_TOOL_CALL';
+  readonly category = 'upstream';
   constructor(
     readonly serverName: string,
     readonly toolName: string,
@@ -111,6 +115,7 @@ export class ToolCallError extends McpClientError {
 /** A server the user asked for is not configured or is disabled. */
 export class ServerNotAvailableError extends McpClientError {
   readonly code = 'ERR_MCP_SERVER_NOT_AVAILABLE';
+  readonly category = 'not_found';
   constructor(readonly serverName: string) {
     super(`Server ${serverName} is not configured or is disabled.`);
   }
@@ -119,6 +124,7 @@ export class ServerNotAvailableError extends McpClientError {
 /** The client was closed (idle eviction, config change, shutdown) while the request ran. */
 export class ClientClosedError extends McpClientError {
   readonly code = 'ERR_MCP_CLIENT_CLOSED';
+  readonly category = 'unavailable';
   constructor(readonly serverName: string) {
     super(`Server ${serverName}: the connection was closed; retry the request.`);
   }

@@ -28,15 +28,4 @@ export { describeTokens, toolBudget, type ToolBudget } from './tool-budget.js';
 export type { FetchLike } from './request-headers.js';
 export { CircuitBreaker, type CircuitBreakerOptions, type Outcome } from './circuit-breaker.js';
 
-export {
-  ClientClosedError,
-  McpClientError,
-  ServerNotAvailableError,
-  ServerSwitchedOffError,
-  ServerTimeoutError,
-  ServerUnavailableError,
-  ToolCallError,
-  ToolDisabledError,
-  ToolNotFoundError,
-  describeError,
-} from './errors.js';
+export { McpClientError, ServerTimeoutError, describeError } from './errors.js';

@@ -1,3 +1,4 @@
+import { PluginError } from '../errors/plugin-error.js';
 import type { FetchLike } from './request-headers.js';
 import { linkedSignal } from './linked-signal.js';
 import { isToolListRequest } from './tool-list-limits.js';
@@ -8,14 +9,14 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_MAX_SSE_EVENT_BYTES = 4 * 1024 * 1024;
 
 /** The server sent more than the client accepts; the response is cut off. */
-export class ResponseTooLargeError extends Error {
+export class ResponseTooLargeError extends PluginError {
   readonly code = 'ERR_MCP_RESPONSE_TOO_LARGE';
+  readonly category = 'upstream';
   constructor(
     readonly limitBytes: number,
     what: string,
   ) {
     super(`The MCP server sent ${what} larger than ${Math.round(limitBytes / 1024)} KiB; the response was refused.`);
-    this.name = 'ResponseTooLargeError';
   }
 }
 

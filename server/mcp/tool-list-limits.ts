@@ -33,6 +33,7 @@ export const DEFAULT_TOOL_LIST_LIMITS: ToolListLimits = Object.freeze({
 /** The server's tool list went past one of the bounds: none of its tools are offered, the other servers' are. */
 export class ToolListTooLargeError extends McpClientError {
   readonly code = 'ERR_MCP_TOOL_LIST_TOO_LARGE';
+  readonly category = 'upstream';
   constructor(
     readonly serverName: string,
     readonly reason: string,

@@ -1,6 +1,7 @@
 import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerConfig } from '../config/schema.js';
 import type { FetchLike } from './request-headers.js';
+import { PluginError } from '../errors/plugin-error.js';
 
 /** A tool as the bot sees it: an LLM-safe unique name that maps back to (server, tool). */
 export interface UserTool {
@@ -52,12 +53,15 @@ export interface ServerState {
 }
 
 /** An error that carries a Connect URL (the OAuth layer's OAuthNeededError). */
-export interface AuthNeeded extends Error {
+export interface AuthNeeded extends PluginError {
+  readonly code: 'ERR_OAUTH_NEEDED';
   readonly authURL: string;
+  readonly serverName?: string;
 }
 
+// By its code, the root's contract: `mcp/` does not import `oauth/`, where the class is.
 export function isAuthNeeded(error: unknown): error is AuthNeeded {
-  return error instanceof Error && typeof (error as Partial<AuthNeeded>).authURL === 'string';
+  return error instanceof PluginError && error.code === 'ERR_OAUTH_NEEDED';
 }
 
 /** How the OAuth layer plugs into every client (the hook `UserClients` leaves for it). */
@@ -67,10 +71,6 @@ export interface ClientAuthHooks {
 }
 
 /** An error already attributed to a server, with a message for the user: passed on unchanged. */
-export function isServerAttributed(error: unknown, serverName: string): error is Error & { code: string } {
-  return (
-    error instanceof Error &&
-    (error as { serverName?: unknown }).serverName === serverName &&
-    typeof (error as { code?: unknown }).code === 'string'
-  );
+export function isServerAttributed(error: unknown, serverName: string): error is PluginError {
+  return error instanceof PluginError && 'serverName' in error && error.serverName === serverName;
 }

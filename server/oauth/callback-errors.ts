@@ -6,6 +6,7 @@ import { OAuthError } from './errors.js';
  */
 export class UnknownStateError extends OAuthError {
   readonly code = 'ERR_OAUTH_STATE_UNKNOWN';
+  readonly category = 'invalid_input';
   constructor() {
     super(
       'This authorization link is unknown, expired, already used, or was started by another Mattermost user. Start the connection again from Mattermost.',
@@ -19,6 +20,7 @@ export class UnknownStateError extends OAuthError {
  */
 export class MixUpError extends OAuthError {
   readonly code = 'ERR_OAUTH_MIX_UP';
+  readonly category = 'invalid_input';
   constructor(readonly serverName: string) {
     super(
       `This authorization answer comes from another authorization server than the one the connection to ${serverName} went to, so nothing was exchanged. Start the connection again from Mattermost.`,
@@ -29,6 +31,7 @@ export class MixUpError extends OAuthError {
 /** The server an authorization was started for was removed or changed before the callback came back. */
 export class ServerChangedError extends OAuthError {
   readonly code = 'ERR_OAUTH_SERVER_CHANGED';
+  readonly category = 'invalid_input';
   constructor(readonly serverName: string) {
     super(
       `The MCP server ${serverName} was removed or reconfigured while you were authorizing. Start the connection again.`,
@@ -42,6 +45,7 @@ export class ServerChangedError extends OAuthError {
  */
 export class ClientRejectedError extends OAuthError {
   readonly code = 'ERR_OAUTH_CLIENT_REJECTED';
+  readonly category = 'upstream';
   constructor(
     readonly serverName: string,
     options?: { cause?: unknown; preRegistered?: boolean },
@@ -58,6 +62,7 @@ export class ClientRejectedError extends OAuthError {
 /** Authorization could not even begin for a server (discovery, PKCE support, registration): what the admin must fix. */
 export class AuthorizationSetupError extends OAuthError {
   readonly code = 'ERR_OAUTH_SETUP';
+  readonly category = 'upstream';
   constructor(
     readonly serverName: string,
     cause: unknown,

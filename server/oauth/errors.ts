@@ -1,20 +1,42 @@
+import { PluginError } from '../errors/plugin-error.js';
+
 /**
  * Errors of the OAuth layer. Each has a stable `code` a caller can switch on and fields that say
  * what went wrong; messages say what to do. Protocol errors (`RegistrationError`, `OAuthTokenError`,
- * `AuthorizationResponseError`) use the RFC's own `error` value as their `code`.
+ * `AuthorizationResponseError`) carry the authorization server's error response in `oauthError`.
  * Messages never contain tokens, secrets or authorization codes.
  */
-export abstract class OAuthError extends Error {
-  abstract readonly code: string;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
+export abstract class OAuthError extends PluginError {}
+
+/**
+ * An error response as an authorization server sent it: RFC 6749 §4.1.2.1 (the redirect) and §5.2 (the token
+ * endpoint), RFC 7009 §2.2.1 (revocation), RFC 7591 §3.2.2 (registration).
+ */
+export interface OAuthErrorResponse<E extends string = string> {
+  /** The `error` value, e.g. `invalid_grant`. */
+  readonly error: E;
+  /** `error_description`, or a bounded snippet of a body that was not an error response. */
+  readonly errorDescription?: string;
+  /** `error_uri`. */
+  readonly errorURI?: string;
+}
+
+function errorResponse<E extends string>(
+  error: E,
+  errorDescription?: string,
+  errorURI?: string,
+): OAuthErrorResponse<E> {
+  return {
+    error,
+    ...(errorDescription !== undefined && { errorDescription }),
+    ...(errorURI !== undefined && { errorURI }),
+  };
 }
 
 /** The user has to authorize the plugin at `authURL` before the server can be used on their behalf. */
 export class OAuthNeededError extends OAuthError {
   readonly code = 'ERR_OAUTH_NEEDED';
+  readonly category = 'forbidden';
   constructor(
     readonly serverName: string,
     /** Where to send the user's browser (the plugin's start URL or the provider's authorization URL). */
@@ -28,6 +50,7 @@ export class OAuthNeededError extends OAuthError {
 /** A `WWW-Authenticate` value longer than the parser accepts; it is not parsed at all. */
 export class ChallengeTooLongError extends OAuthError {
   readonly code = 'ERR_OAUTH_CHALLENGE_TOO_LONG';
+  readonly category = 'upstream';
   constructor(
     readonly length: number,
     readonly limit: number,
@@ -39,6 +62,7 @@ export class ChallengeTooLongError extends OAuthError {
 /** A URL the flow would send credentials or users to is not HTTPS (plain HTTP is allowed on loopback only). */
 export class InsecureURLError extends OAuthError {
   readonly code = 'ERR_OAUTH_INSECURE_URL';
+  readonly category = 'upstream';
   constructor(
     readonly field: string,
     readonly url: string,
@@ -60,6 +84,7 @@ export interface MetadataAttempt {
 /** No candidate URL served the metadata document (every one answered 4xx or 502). */
 export class MetadataNotFoundError extends OAuthError {
   readonly code = 'ERR_OAUTH_METADATA_NOT_FOUND';
+  readonly category = 'upstream';
   constructor(
     readonly kind: MetadataKind,
     readonly attempts: readonly MetadataAttempt[],
@@ -74,6 +99,7 @@ export class MetadataNotFoundError extends OAuthError {
 /** A metadata document was found but breaks its RFC (a required field missing or of the wrong type). */
 export class InvalidMetadataError extends OAuthError {
   readonly code = 'ERR_OAUTH_INVALID_METADATA';
+  readonly category = 'upstream';
   constructor(
     readonly kind: MetadataKind,
     readonly url: string,
@@ -86,6 +112,7 @@ export class InvalidMetadataError extends OAuthError {
 /** RFC 9728 §3.3: the protected resource metadata describes another resource than the MCP server. */
 export class ResourceMismatchError extends OAuthError {
   readonly code = 'ERR_OAUTH_RESOURCE_MISMATCH';
+  readonly category = 'upstream';
   constructor(
     readonly resource: string,
     readonly serverURL: string,
@@ -99,6 +126,7 @@ export class ResourceMismatchError extends OAuthError {
 /** RFC 8414 §3.3 / RFC 9207: the issuer named by a document or redirect is not the one expected. */
 export class IssuerMismatchError extends OAuthError {
   readonly code = 'ERR_OAUTH_ISSUER_MISMATCH';
+  readonly category = 'upstream';
   constructor(
     readonly expected: string,
     readonly actual: string,
@@ -113,6 +141,7 @@ export class IssuerMismatchError extends OAuthError {
 /** The authorization server does not advertise PKCE with S256 (MCP authorization, OAuth 2.1 §7.5.2). */
 export class PKCENotSupportedError extends OAuthError {
   readonly code = 'ERR_OAUTH_PKCE_S256_UNSUPPORTED';
+  readonly category = 'upstream';
   constructor(
     readonly issuer: string,
     readonly methods: readonly string[] | undefined,
@@ -128,6 +157,7 @@ export class PKCENotSupportedError extends OAuthError {
 /** The authorization server offers no dynamic client registration (RFC 7591). */
 export class RegistrationNotSupportedError extends OAuthError {
   readonly code = 'ERR_OAUTH_REGISTRATION_UNSUPPORTED';
+  readonly category = 'upstream';
   constructor(readonly issuer: string) {
     super(
       `Authorization server ${describeURL(issuer)} does not support dynamic client registration; configure a pre-registered client ID for this server.`,
@@ -146,17 +176,20 @@ export type RegistrationErrorCode =
 
 /** The registration endpoint refused the client (RFC 7591 §3.2.2). */
 export class RegistrationError extends OAuthError {
+  readonly code = 'ERR_OAUTH_REGISTRATION_REFUSED';
+  readonly category = 'upstream';
+  /** The RFC 7591 error response (`errorDescription`: or a bounded snippet of a body that was not one). */
+  readonly oauthError: OAuthErrorResponse<RegistrationErrorCode>;
   constructor(
-    /** The RFC 7591 `error` value. */
-    readonly code: RegistrationErrorCode,
-    /** The RFC 7591 `error_description`, or a bounded snippet of a non-JSON body. */
-    readonly description: string | undefined,
+    error: RegistrationErrorCode,
+    errorDescription: string | undefined,
     /** HTTP status of the answer; undefined when the request was refused before it was sent. */
     readonly status: number | undefined,
   ) {
     super(
-      `Client registration failed: ${code}${description ? ` (${description})` : ''}${status ? ` [HTTP ${status}]` : ''}.`,
+      `Client registration failed: ${error}${errorDescription ? ` (${errorDescription})` : ''}${status ? ` [HTTP ${status}]` : ''}.`,
     );
+    this.oauthError = errorResponse(error, errorDescription);
   }
 }
 
@@ -177,33 +210,40 @@ export type TokenErrorCode =
 
 /** The token or revocation endpoint answered with an error. `invalid_grant` means: authorize again. */
 export class OAuthTokenError extends OAuthError {
+  readonly code = 'ERR_OAUTH_TOKEN_REFUSED';
+  readonly category = 'upstream';
+  /** The RFC 6749 §5.2 error response (`error` is `unknown_error` for an answer that is not one). */
+  readonly oauthError: OAuthErrorResponse<TokenErrorCode>;
   constructor(
-    /** The RFC 6749 `error` value. */
-    readonly code: TokenErrorCode,
-    readonly description: string | undefined,
+    error: TokenErrorCode,
+    errorDescription: string | undefined,
     readonly status: number,
-    readonly errorURI?: string,
+    errorURI?: string,
   ) {
     super(
-      `The authorization server refused the token request: ${code}${description ? ` (${description})` : ''} [HTTP ${status}].`,
+      `The authorization server refused the token request: ${error}${errorDescription ? ` (${errorDescription})` : ''} [HTTP ${status}].`,
     );
+    this.oauthError = errorResponse(error, errorDescription, errorURI);
   }
 }
 
 /** RFC 6749 §4.1.2.1: the authorization server redirected back with an error instead of a code. */
 export class AuthorizationResponseError extends OAuthError {
-  constructor(
-    readonly code: string,
-    readonly description: string | undefined,
-    readonly errorURI?: string,
-  ) {
-    super(`Authorization was not granted: ${code}${description ? ` (${description})` : ''}.`);
+  readonly code = 'ERR_OAUTH_AUTHORIZATION_REFUSED';
+  // The redirect is the callback's request: what it carries is the request's content.
+  readonly category = 'invalid_input';
+  /** The RFC 6749 §4.1.2.1 error response, e.g. `access_denied`. */
+  readonly oauthError: OAuthErrorResponse;
+  constructor(error: string, errorDescription: string | undefined, errorURI?: string) {
+    super(`Authorization was not granted: ${error}${errorDescription ? ` (${errorDescription})` : ''}.`);
+    this.oauthError = errorResponse(error, errorDescription, errorURI);
   }
 }
 
 /** The `state` of a redirect is not the one this flow sent (RFC 6749 §10.12): start the flow again. */
 export class StateMismatchError extends OAuthError {
   readonly code = 'ERR_OAUTH_STATE_MISMATCH';
+  readonly category = 'invalid_input';
   constructor() {
     super('The authorization response does not belong to this request (state mismatch); start the connection again.');
   }
@@ -212,6 +252,7 @@ export class StateMismatchError extends OAuthError {
 /** A response that no RFC allows: a redirect on a POST, a body too large, a success without its required fields. */
 export class UnexpectedResponseError extends OAuthError {
   readonly code = 'ERR_OAUTH_UNEXPECTED_RESPONSE';
+  readonly category = 'upstream';
   constructor(
     readonly url: string,
     readonly status: number | undefined,
@@ -224,6 +265,7 @@ export class UnexpectedResponseError extends OAuthError {
 /** The request did not get an answer: connection refused, DNS failure, TLS error or timeout. */
 export class OAuthNetworkError extends OAuthError {
   readonly code = 'ERR_OAUTH_NETWORK';
+  readonly category = 'upstream';
   constructor(
     readonly url: string,
     readonly timedOut: boolean,
@@ -241,6 +283,7 @@ export class OAuthNetworkError extends OAuthError {
 /** The authorization server failed its last requests (from any user): it is not contacted again until `retryAt`. */
 export class AuthorizationServerUnavailableError extends OAuthError {
   readonly code = 'ERR_OAUTH_SERVER_UNAVAILABLE';
+  readonly category = 'unavailable';
   constructor(
     readonly origin: string,
     reason: string,
@@ -259,6 +302,7 @@ export class AuthorizationServerUnavailableError extends OAuthError {
 /** Another holder of the refresh lease (a replica) is still refreshing the same tokens after the wait. */
 export class RefreshInProgressError extends OAuthError {
   readonly code = 'ERR_OAUTH_REFRESH_IN_PROGRESS';
+  readonly category = 'upstream';
   constructor(readonly serverName: string) {
     super(`Another refresh of the connection to ${serverName} is still under way.`);
   }
@@ -267,6 +311,7 @@ export class RefreshInProgressError extends OAuthError {
 /** The sidecar is shutting down: it starts no token refresh, so an expired token cannot be renewed now. */
 export class ShuttingDownError extends OAuthError {
   readonly code = 'ERR_OAUTH_SHUTTING_DOWN';
+  readonly category = 'upstream';
   constructor(readonly serverName: string) {
     super(`The connection to ${serverName} cannot be renewed while the plugin shuts down; try again in a moment.`);
   }
@@ -278,13 +323,14 @@ export class ShuttingDownError extends OAuthError {
  */
 export class TokenUnavailableError extends OAuthError {
   readonly code = 'ERR_OAUTH_TOKEN_UNAVAILABLE';
+  readonly category = 'unavailable';
   constructor(
     readonly serverName: string,
     cause: unknown,
   ) {
-    const code = (cause as { code?: unknown } | null)?.code;
+    const code = cause instanceof PluginError ? cause.code : undefined;
     super(
-      typeof code === 'string' && code.startsWith('ERR_STORE')
+      code?.startsWith('ERR_STORE')
         ? `Server ${serverName}: your connection could not be read because the plugin's storage is unavailable. Nothing was lost; try again in a minute.`
         : code === 'ERR_OAUTH_REFRESH_IN_PROGRESS' || code === 'ERR_OAUTH_SHUTTING_DOWN'
           ? `Server ${serverName}: your connection is being renewed right now; try again in a moment.`
@@ -310,6 +356,7 @@ export function describeURL(value: string): string {
  */
 export class PinnedIssuerError extends OAuthError {
   readonly code = 'ERR_OAUTH_ISSUER_NOT_CONFIGURED';
+  readonly category = 'upstream';
   constructor(
     readonly serverName: string,
     readonly configured: string,
@@ -327,6 +374,7 @@ export class PinnedIssuerError extends OAuthError {
  */
 export class AddressNotAllowedError extends OAuthError {
   readonly code = 'ERR_OAUTH_ADDRESS_NOT_ALLOWED';
+  readonly category = 'upstream';
   constructor(
     readonly url: string,
     readonly address: string,

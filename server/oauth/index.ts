@@ -13,6 +13,5 @@ export {
   OAuthTokenError,
   PinnedIssuerError,
   StateMismatchError,
-  TokenUnavailableError,
 } from './errors.js';
 export { ClientRejectedError, MixUpError, ServerChangedError, UnknownStateError } from './callback-errors.js';

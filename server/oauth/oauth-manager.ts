@@ -252,7 +252,8 @@ export class OAuthManager implements ClientAuthHooks {
     if (params.get(ISSUER_PARAMETER) !== new URL(session.redirectURI).searchParams.get(ISSUER_PARAMETER))
       throw new MixUpError(server.name);
     const clientRefused = async (error: OAuthTokenError | AuthorizationResponseError): Promise<never> => {
-      if (error.code !== 'invalid_client' && error.code !== 'unauthorized_client') throw error;
+      const { error: refused } = error.oauthError;
+      if (refused !== 'invalid_client' && refused !== 'unauthorized_client') throw error;
       const dropped = await this.identities.rejected(server, session.issuer, session.clientId);
       throw new ClientRejectedError(server.name, {
         cause: error,

@@ -431,17 +431,15 @@ export class TokenVault {
         { ...this.options.http, now: () => this.now() },
       );
     } catch (error) {
-      if (
-        error instanceof OAuthTokenError &&
-        (error.code === 'invalid_grant' || error.code === 'invalid_client' || error.code === 'unauthorized_client')
-      ) {
+      const refused = error instanceof OAuthTokenError ? error.oauthError.error : undefined;
+      if (refused === 'invalid_grant' || refused === 'invalid_client' || refused === 'unauthorized_client') {
         this.options.onRefresh?.('invalid_grant');
         this.options.logger.info(
-          { server: server.name, userId, errorCode: error.code },
+          { server: server.name, userId, errorCode: refused },
           'refresh token refused; the user must connect again',
         );
         // The client itself was refused: a forgotten registration is dropped, so the next Connect registers again.
-        if (error.code !== 'invalid_grant')
+        if (refused !== 'invalid_grant')
           await this.options.identities.rejected(server, current.issuer, current.clientId);
         return overtaken() ? this.latest(key) : this.discard(userId, server.name);
       }

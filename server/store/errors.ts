@@ -1,12 +1,10 @@
+import { PluginError } from '../errors/plugin-error.js';
 import type { RecordKind } from './types.js';
 
 /** Errors of the storage layer; a caller switches on `code`. Messages never carry record values or key material. */
-export abstract class StoreError extends Error {
-  abstract readonly code: string;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
+export abstract class StoreError extends PluginError {
+  // Whatever broke it, a store that cannot be used is a store unavailable to the request at hand.
+  readonly category = 'unavailable';
 }
 
 /** Which part of a store URL was refused. */

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { internalCredential, requireMcpEndpointCaller } from '../../server/http/authentication.js';
 import { callerSettingsFrom } from '../../server/http/caller-settings.js';
+import { toErrorResponse, type HttpError } from '../../server/http/errors.js';
 import type { Sidecar } from '../../server/sidecar.js';
 import type { TestMcpServer } from '../support/mcp-test-server.js';
 import {
@@ -243,7 +244,7 @@ describe('another plugin', () => {
 
 describe('requireMcpEndpointCaller, the MCP endpoint’s contract', () => {
   const decide = (settings: Record<string, unknown>, headers: Record<string, string>) =>
-    new Promise<{ error?: { status: number; code: string }; locals: Record<string, unknown> }>((resolve) => {
+    new Promise<{ error?: HttpError; locals: Record<string, unknown> }>((resolve) => {
       const locals: Record<string, unknown> = {};
       const req = { header: (name: string) => headers[name.toLowerCase()] } as never;
       const res = { locals, req } as never;
@@ -273,13 +274,11 @@ describe('requireMcpEndpointCaller, the MCP endpoint’s contract', () => {
   });
 
   it('refuses a plugin missing from trustedpluginids even when external clients are on', async () => {
-    expect(
-      (
-        await decide(
-          { externalmcpclients: true, trustedpluginids: 'a,b' },
-          { 'x-mattermost-plugin-caller': 'mattermost-ai', 'x-mattermost-userid': ALICE },
-        )
-      ).error?.status,
-    ).toBe(403);
+    const { error } = await decide(
+      { externalmcpclients: true, trustedpluginids: 'a,b' },
+      { 'x-mattermost-plugin-caller': 'mattermost-ai', 'x-mattermost-userid': ALICE },
+    );
+    expect(error).toBeDefined();
+    expect(toErrorResponse(error).status).toBe(403);
   });
 });

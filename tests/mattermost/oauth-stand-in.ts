@@ -8,16 +8,18 @@ import type { AddressInfo } from 'node:net';
 import type { ServerConfig } from '../../server/config/schema.js';
 import { Client } from '../../server/mcp/client.js';
 import type { FetchLike } from '../../server/mcp/request-headers.js';
+import { PluginError } from '../../server/errors/plugin-error.js';
 import type { AuthNeeded, ClientAuthHooks } from '../../server/mcp/types.js';
 import type { UserClientsDeps } from '../../server/mcp/user-clients.js';
 
-export class ConnectNeeded extends Error implements AuthNeeded {
+export class ConnectNeeded extends PluginError implements AuthNeeded {
+  readonly code = 'ERR_OAUTH_NEEDED';
+  readonly category = 'forbidden';
   constructor(
     readonly serverName: string,
     readonly authURL: string,
   ) {
     super(`Connect your account to ${serverName}`);
-    this.name = 'ConnectNeeded';
   }
 }
 

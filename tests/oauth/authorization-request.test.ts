@@ -197,7 +197,7 @@ describe('the authorization response', () => {
   it('turns an error redirect into an error with the RFC 6749 code', () => {
     expect(() =>
       validateAuthorizationResponse(callback('error=invalid_scope&error_description=nope&state=s1'), { state: 's1' }),
-    ).toThrow(expect.objectContaining({ code: 'invalid_scope', description: 'nope' }));
+    ).toThrow(expect.objectContaining({ oauthError: { error: 'invalid_scope', errorDescription: 'nope' } }));
     expect(() => validateAuthorizationResponse(new URLSearchParams('state=s1'), { state: 's1' })).toThrow(
       AuthorizationResponseError,
     );

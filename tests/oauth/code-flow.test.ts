@@ -259,7 +259,7 @@ describe('the authorization response', () => {
       }
     })();
     expect(error).toBeInstanceOf(AuthorizationResponseError);
-    expect(error).toMatchObject({ code: 'access_denied' });
+    expect(error).toMatchObject({ oauthError: { error: 'access_denied' } });
   });
 
   it('refuses a redirect that carries another state before reading its code', async () => {
@@ -294,7 +294,7 @@ describe('tokens after the first exchange', () => {
     const reuse = refreshAccessToken(endpoint, client, { refreshToken: tokens.refreshToken!, resource });
 
     await expect(reuse).rejects.toBeInstanceOf(OAuthTokenError);
-    await expect(reuse).rejects.toMatchObject({ code: 'invalid_grant', status: 400 });
+    await expect(reuse).rejects.toMatchObject({ oauthError: { error: 'invalid_grant' }, status: 400 });
   });
 
   it('revokes the refresh token at the RFC 7009 endpoint, after which refresh fails with invalid_grant', async () => {
@@ -308,7 +308,7 @@ describe('tokens after the first exchange', () => {
 
     await expect(
       refreshAccessToken(metadata.token_endpoint, client, { refreshToken: tokens.refreshToken!, resource }),
-    ).rejects.toMatchObject({ name: 'OAuthTokenError', code: 'invalid_grant' });
+    ).rejects.toMatchObject({ name: 'OAuthTokenError', oauthError: { error: 'invalid_grant' } });
   });
 
   it('fails with invalid_grant after the authorization server revoked the grant', async () => {
@@ -320,7 +320,7 @@ describe('tokens after the first exchange', () => {
         refreshToken: tokens.refreshToken!,
         resource,
       }),
-    ).rejects.toMatchObject({ code: 'invalid_grant' });
+    ).rejects.toMatchObject({ oauthError: { error: 'invalid_grant' } });
   });
 
   it('does not exchange a code with another PKCE verifier', async () => {
@@ -333,7 +333,7 @@ describe('tokens after the first exchange', () => {
       resource: mcp.resource,
     });
 
-    await expect(exchange).rejects.toMatchObject({ code: 'invalid_grant' });
+    await expect(exchange).rejects.toMatchObject({ oauthError: { error: 'invalid_grant' } });
   });
 
   it('does not exchange the same code twice', async () => {
@@ -342,7 +342,7 @@ describe('tokens after the first exchange', () => {
     await exchangeAuthorizationCode(metadata.token_endpoint, client, grant);
 
     await expect(exchangeAuthorizationCode(metadata.token_endpoint, client, grant)).rejects.toMatchObject({
-      code: 'invalid_grant',
+      oauthError: { error: 'invalid_grant' },
     });
   });
 

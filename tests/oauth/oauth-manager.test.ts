@@ -212,7 +212,7 @@ describe('OAuthManager with the client manager (real authorization server and pr
         .completeAuthorization('judy', callback.searchParams, serverNamed)
         .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(AuthorizationResponseError);
-      expect((error as AuthorizationResponseError).code).toBe('access_denied');
+      expect((error as AuthorizationResponseError).oauthError.error).toBe('access_denied');
     });
   });
 

@@ -118,9 +118,9 @@ describe('dynamic client registration at oidc-provider', () => {
 
     await expect(attempt).rejects.toBeInstanceOf(RegistrationError);
     await expect(attempt).rejects.toMatchObject({
-      code: 'invalid_client_metadata',
+      code: 'ERR_OAUTH_REGISTRATION_REFUSED',
+      oauthError: { error: 'invalid_client_metadata', errorDescription: expect.any(String) },
       status: 400,
-      description: expect.any(String),
     });
   });
 
@@ -130,7 +130,7 @@ describe('dynamic client registration at oidc-provider', () => {
       defaultRegistrationRequest(`${REDIRECT_URI}#fragment`, 'bad'),
     );
 
-    await expect(attempt).rejects.toMatchObject({ code: 'invalid_redirect_uri', status: 400 });
+    await expect(attempt).rejects.toMatchObject({ oauthError: { error: 'invalid_redirect_uri' }, status: 400 });
   });
 
   it('sends the initial access token where the server requires one (RFC 7591 §3)', async () => {
@@ -166,9 +166,9 @@ describe('registration answers a real server would rarely give', () => {
     );
 
     expect(error).toBeInstanceOf(RegistrationError);
-    expect(error).toMatchObject({ code: 'unknown_error', status: 500 });
-    expect((error as RegistrationError).description!.length).toBeLessThanOrEqual(201);
-    expect((error as RegistrationError).description).toMatch(/^<html><body>Internal Server Error/);
+    expect(error).toMatchObject({ oauthError: { error: 'unknown_error' }, status: 500 });
+    expect((error as RegistrationError).oauthError.errorDescription!.length).toBeLessThanOrEqual(201);
+    expect((error as RegistrationError).oauthError.errorDescription).toMatch(/^<html><body>Internal Server Error/);
   });
 
   it('accepts any 2xx with a client_id, not only 201', async () => {
@@ -199,7 +199,7 @@ describe('registration answers a real server would rarely give', () => {
     await expect(
       registerClient(meta.url('/register'), defaultRegistrationRequest(REDIRECT_URI, 'x')),
     ).rejects.toMatchObject({
-      code: 'unknown_error',
+      oauthError: { error: 'unknown_error' },
       status: 307,
     });
     expect(meta.paths()).toEqual(['/register']);
@@ -207,7 +207,7 @@ describe('registration answers a real server would rarely give', () => {
 
   it('refuses to send a request without a usable redirect URI', async () => {
     await expect(registerClient(meta.url('/register'), { redirect_uris: [] })).rejects.toMatchObject({
-      code: 'invalid_redirect_uri',
+      oauthError: { error: 'invalid_redirect_uri' },
       status: undefined,
     });
     await expect(registerClient(meta.url('/register'), { redirect_uris: ['/relative'] })).rejects.toBeInstanceOf(

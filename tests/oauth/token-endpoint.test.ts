@@ -122,7 +122,11 @@ describe('token errors', () => {
     }).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(OAuthTokenError);
-    expect(error).toMatchObject({ code: 'invalid_grant', description: 'grant request is invalid', status: 400 });
+    expect(error).toMatchObject({
+      code: 'ERR_OAUTH_TOKEN_REFUSED',
+      oauthError: { error: 'invalid_grant', errorDescription: 'grant request is invalid' },
+      status: 400,
+    });
     expect((error as Error).message).not.toContain('refresh-token-value-1234');
     expect((error as Error).message).not.toContain(basicClient.clientSecret);
   });
@@ -139,16 +143,15 @@ describe('token errors', () => {
         codeVerifier: 'v',
         redirectURI: 'https://mm.example.com/cb',
       }),
-    ).rejects.toMatchObject({ code: 'bad_verification_code', status: 200 });
+    ).rejects.toMatchObject({ oauthError: { error: 'bad_verification_code' }, status: 200 });
   });
 
   it('reports a non-JSON error page as unknown_error with its status', async () => {
     meta.serve('/token', { status: 502, contentType: 'text/html', body: '<h1>Bad Gateway</h1>' });
 
     await expect(refreshAccessToken(tokenEndpoint, basicClient, { refreshToken: 'rt' })).rejects.toMatchObject({
-      code: 'unknown_error',
+      oauthError: { error: 'unknown_error', errorDescription: '<h1>Bad Gateway</h1>' },
       status: 502,
-      description: '<h1>Bad Gateway</h1>',
     });
   });
 
@@ -190,7 +193,7 @@ describe('revocation (RFC 7009)', () => {
     meta.serve('/revoke', { status: 400, body: { error: 'unsupported_token_type' } });
 
     await expect(revokeToken(meta.url('/revoke'), basicClient, { token: 't' })).rejects.toMatchObject({
-      code: 'unsupported_token_type',
+      oauthError: { error: 'unsupported_token_type' },
     });
   });
 });

@@ -3,7 +3,6 @@ import { ServerConfigSchema } from '../../config/schema.js';
 import { maskSecrets, restoreMaskedServer } from '../../config/secret-mask.js';
 import type { ClientManager } from '../../mcp/index.js';
 import { discoverEnabledServerRows, discoverServerRow } from '../../mattermost/admin-tools.js';
-import { MattermostUnavailableError } from '../../mattermost/errors.js';
 import type { AdminCheck } from '../../mattermost/system-admin.js';
 import type { MattermostSurfaces } from '../../mattermost/surfaces.js';
 import { requireUser, userIdOf } from '../authentication.js';
@@ -46,19 +45,15 @@ function requireSystemAdmin(check: AdminCheck | undefined): RequestHandler {
   return async (_req, res, next) => {
     if (!check) {
       throw new HttpError(
-        503,
+        'unavailable',
         'ERR_MATTERMOST_UNAVAILABLE',
         'Cannot check that you are a system admin: the sidecar has no Mattermost REST access (MCP_MATTERMOST_URL and MCP_MATTERMOST_TOKEN are unset).',
       );
     }
-    let isAdmin: boolean;
-    try {
-      isAdmin = await check.isSystemAdmin(userIdOf(res.locals));
-    } catch (error) {
-      if (error instanceof MattermostUnavailableError) throw new HttpError(503, error.code, error.message);
-      throw error;
-    }
-    if (!isAdmin) throw new HttpError(403, 'ERR_NOT_SYSTEM_ADMIN', 'You must be a system admin to use this route.');
+    // Throws MattermostUnavailableError (503) when Mattermost cannot tell.
+    const isAdmin = await check.isSystemAdmin(userIdOf(res.locals));
+    if (!isAdmin)
+      throw new HttpError('forbidden', 'ERR_NOT_SYSTEM_ADMIN', 'You must be a system admin to use this route.');
     next();
   };
 }

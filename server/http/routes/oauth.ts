@@ -15,6 +15,8 @@ import {
 } from '../../oauth/index.js';
 import { StoreError } from '../../store/index.js';
 import type { OAuthManager } from '../../oauth/index.js';
+import type { ErrorCategory } from '../../errors/plugin-error.js';
+import { HttpError, statusOf } from '../errors.js';
 import { connectedPage, failedPage, nothingToConnectPage, PAGE_HEADERS } from '../pages.js';
 
 const USER_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -31,14 +33,14 @@ export function oauthRouter(manager: ClientManager, oauth: OAuthManager, logger:
     const id = res.req.header(MM_USER_ID_HEADER);
     return id && USER_ID.test(id) ? id : undefined;
   };
-  const fail = (res: Response, status: number, message: string) =>
-    res.status(status).set(PAGE_HEADERS).type('html').send(failedPage(message));
+  const fail = (res: Response, category: ErrorCategory, message: string) =>
+    res.status(statusOf(category)).set(PAGE_HEADERS).type('html').send(failedPage(message));
 
   router.get('/mcp/oauth/:serverName/start', async (req, res) => {
     const userId = userOf(res);
-    if (!userId) return fail(res, 401, 'Log in to Mattermost in this browser, then use Connect again.');
+    if (!userId) return fail(res, 'unauthenticated', 'Log in to Mattermost in this browser, then use Connect again.');
     const server = enabledServer(req.params.serverName);
-    if (!server) return fail(res, 404, `There is no enabled MCP server named "${req.params.serverName}".`);
+    if (!server) return fail(res, 'not_found', `There is no enabled MCP server named "${req.params.serverName}".`);
     try {
       // Scope and metadata come from the server's own challenge, never from this URL: any page can link here.
       let hint = oauth.challengeFor(userId, server.name);
@@ -53,7 +55,7 @@ export function oauthRouter(manager: ClientManager, oauth: OAuthManager, logger:
           logger.warn({ userId, server: server.name, reason: state?.error }, 'Connect on a server that is unavailable');
           return fail(
             res,
-            502,
+            'upstream',
             `${server.name} is unavailable right now and did not ask you to sign in, so there is nothing to connect yet. Try again later; tell a system admin if it persists.`,
           );
         }
@@ -62,11 +64,11 @@ export function oauthRouter(manager: ClientManager, oauth: OAuthManager, logger:
       return res.redirect(302, url);
     } catch (error) {
       logger.warn({ userId, server: server.name, reason: describeError(error) }, 'could not start authorization');
-      if (error instanceof StoreError) return fail(res, 503, STORE_DOWN);
+      if (error instanceof StoreError) return fail(res, 'unavailable', STORE_DOWN);
       // What remote servers answered stays in the log: their bodies are never shown to users.
       return fail(
         res,
-        502,
+        'upstream',
         error instanceof PinnedIssuerError
           ? error.message
           : `Could not start connecting your account to ${server.name}. Try again in a few minutes; if it keeps failing, tell a system admin (the plugin's log says why).`,
@@ -76,28 +78,29 @@ export function oauthRouter(manager: ClientManager, oauth: OAuthManager, logger:
 
   router.get('/oauth/callback', async (req, res) => {
     const userId = userOf(res);
-    if (!userId) return fail(res, 401, 'Log in to Mattermost in this browser, then use Connect again.');
+    if (!userId) return fail(res, 'unauthenticated', 'Log in to Mattermost in this browser, then use Connect again.');
     const params = new URLSearchParams();
     for (const [name, value] of Object.entries(req.query)) if (typeof value === 'string') params.set(name, value);
     try {
       const { serverName } = await oauth.completeAuthorization(userId, params, enabledServer);
       return res.status(200).set(PAGE_HEADERS).type('html').send(connectedPage(serverName));
     } catch (error) {
-      const { status, message } = callbackFailure(error);
-      logger.info({ userId, status, reason: describeError(error) }, 'OAuth callback refused');
-      return fail(res, status, message);
+      const { category, message } = callbackFailure(error);
+      logger.info({ userId, status: statusOf(category), reason: describeError(error) }, 'OAuth callback refused');
+      return fail(res, category, message);
     }
   });
 
   router.delete('/mcp/oauth/:serverName', async (req, res) => {
     const userId = userOf(res);
-    if (!userId) return res.status(401).json({ error: `Missing ${MM_USER_ID_HEADER}.`, code: 'ERR_NO_USER' });
+    if (!userId) throw new HttpError('unauthenticated', 'ERR_NO_USER', `Missing ${MM_USER_ID_HEADER}.`);
     const server = manager.currentConfig.servers.find((s) => s.name === req.params.serverName);
     if (!server)
-      return res.status(404).json({
-        error: `There is no MCP server named "${req.params.serverName}".`,
-        code: 'ERR_MCP_SERVER_NOT_AVAILABLE',
-      });
+      throw new HttpError(
+        'not_found',
+        'ERR_MCP_SERVER_NOT_AVAILABLE',
+        `There is no MCP server named "${req.params.serverName}".`,
+      );
     const { revoked } = await oauth.disconnect(userId, server);
     manager.invalidateUser(userId, server.name);
     return res.json({ serverName: server.name, revoked });
@@ -126,15 +129,23 @@ function errorCode(code: string): string {
 const STORE_DOWN =
   'The plugin’s storage is unavailable right now, so nothing was changed. Use Connect again in a minute.';
 
-function callbackFailure(error: unknown): { status: number; message: string } {
+/**
+ * What the browser is told when the callback fails, and as what sort of failure (its status comes from
+ * `statusOf`). Here the redirect is the request: what it carries, `iss` included (RFC 9207), is the request's
+ * content; an authorization server that did not answer the exchange failed it, whether or not its breaker is open.
+ */
+function callbackFailure(error: unknown): { category: ErrorCategory; message: string } {
   if (error instanceof AuthorizationResponseError) {
-    return error.code === 'access_denied'
+    return error.oauthError.error === 'access_denied'
       ? {
-          status: 400,
+          category: 'invalid_input',
           message:
             'You declined the authorization, so the account was not connected. Use Connect again if you change your mind.',
         }
-      : { status: 400, message: `The authorization server refused${errorCode(error.code)}. Use Connect again.` };
+      : {
+          category: 'invalid_input',
+          message: `The authorization server refused${errorCode(error.oauthError.error)}. Use Connect again.`,
+        };
   }
   if (
     error instanceof UnknownStateError ||
@@ -143,21 +154,21 @@ function callbackFailure(error: unknown): { status: number; message: string } {
     error instanceof IssuerMismatchError ||
     error instanceof MixUpError
   ) {
-    return { status: 400, message: error.message };
+    return { category: 'invalid_input', message: error.message };
   }
-  if (error instanceof ClientRejectedError) return { status: 502, message: error.message };
+  if (error instanceof ClientRejectedError) return { category: 'upstream', message: error.message };
   // The authorization server's own words (error_description, an error page) stay in the log.
   if (error instanceof OAuthTokenError)
     return {
-      status: 502,
-      message: `The authorization server refused to complete the connection${errorCode(error.code)}. Use Connect again; tell a system admin if it keeps failing.`,
+      category: 'upstream',
+      message: `The authorization server refused to complete the connection${errorCode(error.oauthError.error)}. Use Connect again; tell a system admin if it keeps failing.`,
     };
   if (error instanceof OAuthNetworkError || error instanceof AuthorizationServerUnavailableError) {
     return {
-      status: 502,
+      category: 'upstream',
       message: `The authorization server did not answer, so the account was not connected (${error.message}) Use Connect again in a minute.`,
     };
   }
-  if (error instanceof StoreError) return { status: 503, message: STORE_DOWN };
-  return { status: 500, message: 'The connection could not be completed; try again from Mattermost.' };
+  if (error instanceof StoreError) return { category: 'unavailable', message: STORE_DOWN };
+  return { category: 'internal', message: 'The connection could not be completed; try again from Mattermost.' };
 }

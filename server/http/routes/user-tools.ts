@@ -71,7 +71,7 @@ export function userToolsRouter(manager: ClientManager, connections?: StoredConn
     const server = manager.currentConfig.servers.find((s) => s.enabled && s.name.toLowerCase() === name);
     if (!server)
       throw new HttpError(
-        404,
+        'not_found',
         'ERR_MCP_SERVER_NOT_AVAILABLE',
         `There is no enabled MCP server named ${req.params.server}.`,
       );
