@@ -7,7 +7,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 /** Folders whose `index.ts` is their face: code in other server folders imports them only through it. */
-const FACES = ['mcp', 'oauth', 'store'];
+const FACES = ['mcp', 'oauth', 'outbound', 'store'];
 
 /** `no-restricted-imports` for code in `folder` (undefined: a file directly in server/). */
 function facesRule(folder) {
@@ -32,6 +32,7 @@ const SERVER_FOLDERS = [
   'mcp-endpoint',
   'oauth',
   'observability',
+  'outbound',
   'store',
 ];
 

@@ -124,7 +124,7 @@ async function main(): Promise<number> {
       server,
       logger,
       onElicitation: acceptWithDefaults,
-      fetch: oauth.fetchFor(USER_ID, server, fetch),
+      auth: oauth,
     }),
   );
   try {

@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
-import type { DiscoverDeps } from '../mcp/index.js';
-import type { FetchLike } from '../mcp/index.js';
-import type { ClientAuthHooks } from '../mcp/index.js';
+import type { ClientAuthHooks, DiscoverDeps } from '../mcp/index.js';
+import type { FetchLike } from '../outbound/index.js';
 import type { ConnectionActions } from './connection-actions.js';
 import { ShimChannel } from './shim-channel.js';
 import { SystemAdminCheck, type AdminCheck } from './system-admin.js';

@@ -13,7 +13,16 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/schema.js';
-import { linkedSignal } from './linked-signal.js';
+import {
+  ResponseTooLargeError,
+  linkedSignal,
+  serverFetch,
+  type ClientAuthHooks,
+  type FetchLike,
+  type ResponseLimits,
+  type ServerFetchLayers,
+  type ServerGuard,
+} from '../outbound/index.js';
 import {
   ClientClosedError,
   ServerConnectError,
@@ -23,11 +32,9 @@ import {
   describeError,
 } from './errors.js';
 import type { ElicitationHandler } from './elicitation.js';
-import { withServerHeaders, type FetchLike } from './request-headers.js';
 import { ServerStream } from './server-stream.js';
 import { streamConnection } from './stream-connection.js';
 import type { SharedToolLists } from './shared-tool-lists.js';
-import { ResponseTooLargeError, withResponseLimits, type ResponseLimits } from './response-limits.js';
 import { DEFAULT_TOOL_LIST_LIMITS, ToolListBudget, type ToolListLimits } from './tool-list-limits.js';
 import { toToolCallResult, type ToolCallResult } from './tool-result.js';
 import { isAuthNeeded, isServerAttributed } from './types.js';
@@ -46,8 +53,12 @@ export interface ClientOptions {
   readonly userId: string;
   readonly server: ServerConfig;
   readonly logger: Logger;
-  /** The fetch the transports use (before server headers are added); OAuth wraps it. */
+  /** The network under every layer of `serverFetch` (default: the global `fetch`). */
   readonly fetch?: FetchLike;
+  /** The authorization layer (the OAuth layer's `fetchFor`). */
+  readonly auth?: ClientAuthHooks;
+  /** The server's circuit breaker, shared by every user (`ServerBreakers`). */
+  readonly breakers?: ServerGuard;
   readonly connectTimeoutMs?: number;
   /** Called after the tool list changed on the server and was fetched again. */
   readonly onToolsChanged?: (tools: readonly Tool[]) => void;
@@ -98,20 +109,32 @@ export class Client {
   private listChangedTimer: NodeJS.Timeout | undefined;
   private isClosed = false;
   private serverStreamPaused = false;
-  private readonly fetchWithHeaders: FetchLike;
-  /** For the server stream, which bounds its events itself (see `ServerStream`). */
-  private readonly streamFetch: FetchLike;
+  private readonly responseLimits: ResponseLimits;
   private logger: Logger | undefined;
   private readonly toolListLimits: ToolListLimits;
 
   private constructor(private readonly options: ClientOptions) {
     this.toolListLimits = options.toolListLimits ?? { ...DEFAULT_TOOL_LIST_LIMITS, ...options.server.toolListLimits };
-    const bounded = withResponseLimits(options.fetch ?? fetch, {
-      maxToolListBytes: this.toolListLimits.maxListBytes,
-      ...options.responseLimits,
+    this.responseLimits = { maxToolListBytes: this.toolListLimits.maxListBytes, ...options.responseLimits };
+  }
+
+  /**
+   * The fetch of a transport (or of the server stream, `unbounded`, as it bounds each event itself): every
+   * layer of `serverFetch`, with the session's own on top.
+   */
+  private fetchFor(
+    session: Pick<ServerFetchLayers, 'serverStream' | 'handshake'> & { readonly unbounded?: true } = {},
+  ): FetchLike {
+    return serverFetch({
+      userId: this.options.userId,
+      server: this.options.server,
+      serverStream: session.serverStream,
+      handshake: session.handshake,
+      responseLimits: session.unbounded ? undefined : this.responseLimits,
+      auth: this.options.auth,
+      breakers: this.options.breakers,
+      fetch: this.options.fetch,
     });
-    this.fetchWithHeaders = withServerHeaders(bounded, options.userId, options.server.headers);
-    this.streamFetch = withServerHeaders(options.fetch ?? fetch, options.userId, options.server.headers);
   }
 
   /** Debug lines, without making a child logger when debug is off. */
@@ -344,7 +367,7 @@ export class Client {
     const serverStream = this.newServerStream(() => transport);
     const url = new URL(this.options.server.baseURL);
     const streamable = new StreamableHTTPClientTransport(url, {
-      fetch: serverStream.wrap(this.fetchWithHeaders),
+      fetch: this.fetchFor({ serverStream }),
       sessionId: dormant.sessionId,
     });
     transport = streamable;
@@ -371,7 +394,7 @@ export class Client {
    */
   private newServerStream(transport: () => Transport | undefined): ServerStream {
     const stream = new ServerStream({
-      fetch: this.streamFetch,
+      fetch: this.fetchFor({ unbounded: true }),
       deliver: (message) => transport()?.onmessage?.(message),
       onError: (error) => this.debug({ reason: describeError(error) }, 'server stream error'),
       onReconnect: () => this.scheduleToolRefresh(),
@@ -387,7 +410,7 @@ export class Client {
   /** Ends a session set aside: a DELETE with its id, on a transport made for it alone. */
   private async endDormantSession(dormant: DormantSession): Promise<void> {
     const transport = new StreamableHTTPClientTransport(new URL(this.options.server.baseURL), {
-      fetch: this.fetchWithHeaders,
+      fetch: this.fetchFor(),
       sessionId: dormant.sessionId,
     });
     if (dormant.protocolVersion) transport.setProtocolVersion(dormant.protocolVersion);
@@ -404,7 +427,7 @@ export class Client {
       const serverStream = this.newServerStream(() => transport);
       return await this.initialize(
         'streamable-http',
-        (fetch) => (transport = new StreamableHTTPClientTransport(url, { fetch: serverStream.wrap(fetch) })),
+        (fetch) => (transport = new StreamableHTTPClientTransport(url, { fetch })),
         signal,
         serverStream,
       );
@@ -424,7 +447,9 @@ export class Client {
     const deadline = linkedSignal(signal, this.connectTimeoutMs);
     let handshaking = true;
     // Requests of the handshake end with its deadline, so the server's circuit breaker sees a timeout, not a closed transport.
-    const transport = makeTransport(withDeadline(this.fetchWithHeaders, deadline.signal, () => handshaking));
+    const transport = makeTransport(
+      this.fetchFor({ serverStream, handshake: { deadline: deadline.signal, active: () => handshaking } }),
+    );
     const session = this.newSession(kind, transport, serverStream);
     const sdk = session.sdk;
     try {
@@ -497,26 +522,6 @@ export class Client {
     if (signal?.aborted) return new ServerConnectError(this.serverName, 'cancelled', { cause: error });
     return new ServerConnectError(this.serverName, describeError(error), { cause: error });
   }
-}
-
-/**
- * While `active()`, each request also ends when `deadline` aborts (with its reason). The deadline is unhooked
- * once the answer starts; the request's own signal (the transport's) still ends it, and a long-lived body, later.
- */
-function withDeadline(base: FetchLike, deadline: AbortSignal, active: () => boolean): FetchLike {
-  return (url, init) => {
-    if (!active()) return base(url, init);
-    const controller = new AbortController();
-    const own = init?.signal ?? undefined;
-    const onDeadline = () => controller.abort(deadline.reason);
-    const onOwn = () => controller.abort(own?.reason);
-    if (deadline.aborted || own?.aborted) controller.abort(deadline.aborted ? deadline.reason : own?.reason);
-    deadline.addEventListener('abort', onDeadline, { once: true });
-    own?.addEventListener('abort', onOwn, { once: true });
-    return base(url, { ...init, signal: controller.signal }).finally(() =>
-      deadline.removeEventListener('abort', onDeadline),
-    );
-  };
 }
 
 /** True when `error` or one of its causes is a `type`. */

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/schema.js';
 import { Client } from './client.js';
-import type { FetchLike } from './request-headers.js';
+import type { FetchLike } from '../outbound/index.js';
 import type { ClientAuthHooks } from './types.js';
 
 /** A tool's metadata for the admin's discovery view (the Go plugin's `ToolInfo`). */
@@ -26,13 +26,7 @@ export async function discoverServerTools(
   userId: string,
   deps: DiscoverDeps,
 ): Promise<ToolInfo[]> {
-  const base = deps.fetch ?? fetch;
-  const client = await Client.connect({
-    userId,
-    server,
-    logger: deps.logger,
-    fetch: deps.auth ? deps.auth.fetchFor(userId, server, base) : base,
-  });
+  const client = await Client.connect({ userId, server, logger: deps.logger, fetch: deps.fetch, auth: deps.auth });
   try {
     return client.tools.map((tool) => ({
       name: tool.name,

@@ -24,8 +24,4 @@ export { baseToolName } from './tool-names.js';
 export { describeUnmatched, toolAccessFor, type HiddenBy } from './tool-access.js';
 export { describeTokens, toolBudget, type ToolBudget } from './tool-budget.js';
 
-// The outbound fetch and the circuit breaker (OAuth wraps the same fetch and guards its origins).
-export type { FetchLike } from './request-headers.js';
-export { CircuitBreaker, type CircuitBreakerOptions, type Outcome } from './circuit-breaker.js';
-
 export { McpClientError, ServerTimeoutError, describeError } from './errors.js';

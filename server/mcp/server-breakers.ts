@@ -1,7 +1,12 @@
 import type { ServerConfig } from '../config/schema.js';
-import { CircuitBreaker, type CircuitBreakerOptions, type Outcome } from './circuit-breaker.js';
+import {
+  CircuitBreaker,
+  type CircuitBreakerOptions,
+  type FetchLike,
+  type Outcome,
+  type ServerGuard,
+} from '../outbound/index.js';
 import { ServerUnavailableError, describeError } from './errors.js';
-import type { FetchLike } from './request-headers.js';
 
 /** Statuses that mean "not there" (a proxy or load balancer answering for a server that is down). */
 const DOWN_STATUSES = new Set([502, 503, 504]);
@@ -13,7 +18,7 @@ const DOWN_STATUSES = new Set([502, 503, 504]);
  * one user alone never open it (a user cannot lock the others out). Keyed by name and URL, so a corrected
  * URL starts afresh.
  */
-export class ServerBreakers {
+export class ServerBreakers implements ServerGuard {
   private readonly breakers = new Map<string, CircuitBreaker>();
   private readonly now: () => number;
 

@@ -1,8 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { StreamConnection } from './stream-connection.js';
-import type { FetchLike } from './request-headers.js';
-import { ResponseTooLargeError, DEFAULT_MAX_SSE_EVENT_BYTES } from './response-limits.js';
+import { DEFAULT_MAX_SSE_EVENT_BYTES, ResponseTooLargeError, type FetchLike } from '../outbound/index.js';
 
 /** How the stream comes back after a drop (the SDK's own defaults, with more patience). */
 export interface ServerStreamReconnection {

@@ -89,16 +89,6 @@ export class ToolListBudget {
   }
 }
 
-/** True for a JSON-RPC tools/list request body (the SDK's transports send each message as a JSON string). */
-export function isToolListRequest(body: unknown): boolean {
-  if (typeof body !== 'string' || body.length > 64 * KiB || !body.includes('"tools/list"')) return false;
-  try {
-    return (JSON.parse(body) as { method?: unknown }).method === 'tools/list';
-  } catch {
-    return false;
-  }
-}
-
 function byteLength(text: string): number {
   return Buffer.byteLength(text, 'utf8');
 }

@@ -1,6 +1,4 @@
 import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
-import type { ServerConfig } from '../config/schema.js';
-import type { FetchLike } from './request-headers.js';
 import { PluginError } from '../errors/plugin-error.js';
 
 /** A tool as the bot sees it: an LLM-safe unique name that maps back to (server, tool). */
@@ -64,11 +62,8 @@ export function isAuthNeeded(error: unknown): error is AuthNeeded {
   return error instanceof PluginError && error.code === 'ERR_OAUTH_NEEDED';
 }
 
-/** How the OAuth layer plugs into every client (the hook `UserClients` leaves for it). */
-export interface ClientAuthHooks {
-  /** Wraps the transport fetch for this user and server: adds tokens, turns 401s into AuthNeeded errors. */
-  fetchFor(userId: string, server: ServerConfig, base: FetchLike): FetchLike;
-}
+/** How the OAuth layer plugs into every client: the authorization layer of `serverFetch`. */
+export type { ClientAuthHooks } from '../outbound/index.js';
 
 /** An error already attributed to a server, with a message for the user: passed on unchanged. */
 export function isServerAttributed(error: unknown, serverName: string): error is PluginError {

@@ -16,7 +16,7 @@ import {
   ToolNotFoundError,
   describeError,
 } from './errors.js';
-import type { FetchLike } from './request-headers.js';
+import type { FetchLike } from '../outbound/index.js';
 import type { ServerBreakers } from './server-breakers.js';
 import type { SharedToolLists } from './shared-tool-lists.js';
 import { TOOL_NAME_SEPARATOR, sanitizeNamePart } from './tool-names.js';
@@ -271,15 +271,14 @@ export class UserClients {
   private start(server: ServerConfig, previousAttempts: number): Promise<Client | Error> {
     const abort = new AbortController();
     const connect = this.deps.connect ?? Client.connect;
-    // The server's breaker sits next to the network, below OAuth: refusing a token is not the server being down.
-    const base = this.deps.breakers
-      ? this.deps.breakers.guard(server, this.userId, this.deps.fetch ?? fetch)
-      : (this.deps.fetch ?? fetch);
     const options: ClientOptions = {
       userId: this.userId,
       server,
       logger: this.deps.logger,
-      fetch: this.deps.auth ? this.deps.auth.fetchFor(this.userId, server, base) : base,
+      // The layers of each request (`serverFetch`): the client stacks them.
+      fetch: this.deps.fetch,
+      auth: this.deps.auth,
+      breakers: this.deps.breakers,
       onToolsChanged: () => this.rebuildNames(),
       ...(this.deps.schemaValidator && { schemaValidator: this.deps.schemaValidator }),
       ...(this.deps.toolLists && { toolLists: this.deps.toolLists }),

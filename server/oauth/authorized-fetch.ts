@@ -1,5 +1,5 @@
 import type { ServerConfig } from '../config/schema.js';
-import type { FetchLike } from '../mcp/index.js';
+import type { FetchLike } from '../outbound/index.js';
 import { unionScopes } from './authorization-request.js';
 import { AuthorizationSetupError } from './callback-errors.js';
 import { OAuthNeededError, TokenUnavailableError } from './errors.js';

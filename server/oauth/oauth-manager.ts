@@ -1,8 +1,7 @@
 import type { LookupFunction } from 'node:net';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/schema.js';
-import type { FetchLike } from '../mcp/index.js';
-import type { ClientAuthHooks } from '../mcp/index.js';
+import type { CircuitBreakerOptions, ClientAuthHooks, FetchLike } from '../outbound/index.js';
 import type { RecordStore, Store } from '../store/index.js';
 import {
   buildAuthorizationURL,
@@ -22,7 +21,6 @@ import { PendingFlows } from './pending-flows.js';
 import { AuthorizationResponseError, OAuthTokenError } from './errors.js';
 import type { HttpOptions } from './http.js';
 import { withOriginBreakers } from './origin-breakers.js';
-import type { CircuitBreakerOptions } from '../mcp/index.js';
 import { assertS256Supported, generatePKCE } from './pkce.js';
 import { OAUTH_SESSION_TTL_MS, sessionKey, type OAuthSession, type StoredClient } from './records.js';
 import { exchangeAuthorizationCode, grantRevocation, revokeToken } from './token-endpoint.js';

@@ -1,4 +1,4 @@
-import { CircuitBreaker, type CircuitBreakerOptions, type Outcome } from '../mcp/index.js';
+import { CircuitBreaker, type CircuitBreakerOptions, type Outcome } from '../outbound/index.js';
 import { AuthorizationServerUnavailableError, describeURL } from './errors.js';
 
 /** Answers that mean "not there" (a proxy or load balancer in front of a server that is down). */

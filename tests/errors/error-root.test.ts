@@ -37,7 +37,7 @@ describe('one error root', () => {
     // The enumeration itself works: it finds the classes of every folder.
     for (const known of [
       'mcp/errors.ts: ToolCallError',
-      'mcp/response-limits.ts: ResponseTooLargeError',
+      'outbound/response-limits.ts: ResponseTooLargeError',
       'oauth/errors.ts: OAuthTokenError',
       'oauth/callback-errors.ts: MixUpError',
       'store/errors.ts: StoreUnavailableError',

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { ClientManager } from '../../server/mcp/client-manager.js';
 import type { Config, ServerConfig } from '../../server/config/schema.js';
-import { DEFAULT_FAILURE_THRESHOLD } from '../../server/mcp/circuit-breaker.js';
+import { DEFAULT_FAILURE_THRESHOLD } from '../../server/outbound/circuit-breaker.js';
 import { OAuthManager } from '../../server/oauth/oauth-manager.js';
 import { OAuthNetworkError, TokenUnavailableError } from '../../server/oauth/errors.js';
 import { toErrorResponse } from '../../server/http/errors.js';

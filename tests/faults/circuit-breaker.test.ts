@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { ClientManager } from '../../server/mcp/client-manager.js';
-import { DEFAULT_FAILURE_THRESHOLD, type BreakerState } from '../../server/mcp/circuit-breaker.js';
+import { DEFAULT_FAILURE_THRESHOLD, type BreakerState } from '../../server/outbound/circuit-breaker.js';
 import { ServerUnavailableError } from '../../server/mcp/errors.js';
 import { ServerBreakers } from '../../server/mcp/server-breakers.js';
 import { parseConfig, type ConfigInput } from '../../server/config/schema.js';
-import type { FetchLike } from '../../server/mcp/request-headers.js';
+import type { FetchLike } from '../../server/outbound/fetch-like.js';
 import { echoTool, startMcpServer, type TestMcpServer } from '../support/mcp-test-server.js';
 import { silentLogger } from '../support/logger.js';
 import { startDeadServer, portOf, type DeadServer } from '../support/dead-server.js';

@@ -15,7 +15,7 @@ import {
   ToolDisabledError,
   ToolNotFoundError,
 } from '../../server/mcp/errors.js';
-import { ResponseTooLargeError } from '../../server/mcp/response-limits.js';
+import { ResponseTooLargeError } from '../../server/outbound/response-limits.js';
 import { ToolListTooLargeError } from '../../server/mcp/tool-list-limits.js';
 import { isAuthNeeded, isServerAttributed, type AuthNeeded } from '../../server/mcp/types.js';
 import {

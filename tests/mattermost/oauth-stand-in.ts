@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ServerConfig } from '../../server/config/schema.js';
 import { Client } from '../../server/mcp/client.js';
-import type { FetchLike } from '../../server/mcp/request-headers.js';
+import type { FetchLike } from '../../server/outbound/fetch-like.js';
 import { PluginError } from '../../server/errors/plugin-error.js';
 import type { AuthNeeded, ClientAuthHooks } from '../../server/mcp/types.js';
 import type { UserClientsDeps } from '../../server/mcp/user-clients.js';

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getEventListeners } from 'node:events';
-import { withResponseLimits, ResponseTooLargeError } from '../../server/mcp/response-limits.js';
-import { linkedSignal } from '../../server/mcp/linked-signal.js';
+import { withResponseLimits, ResponseTooLargeError } from '../../server/outbound/response-limits.js';
+import { linkedSignal } from '../../server/outbound/linked-signal.js';
 
 let server: Server;
 let url: string;

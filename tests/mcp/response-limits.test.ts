@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { EventBoundaryCounter, ResponseTooLargeError, eventSizeLimit } from '../../server/mcp/response-limits.js';
+import { EventBoundaryCounter, ResponseTooLargeError, eventSizeLimit } from '../../server/outbound/response-limits.js';
 
 /**
  * The definition, byte by byte: a "\n" after "\n" or after "\n\r" ends an event and counts 0; every other byte

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { EventParser, ServerStream, type StreamState } from '../../server/mcp/server-stream.js';
-import { ResponseTooLargeError } from '../../server/mcp/response-limits.js';
+import { ResponseTooLargeError } from '../../server/outbound/response-limits.js';
 import { eventually } from '../support/eventually.js';
 
 const quick = { initialDelayMs: 20, maxDelayMs: 100, growFactor: 2, maxRetries: 3 };

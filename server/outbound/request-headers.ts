@@ -1,6 +1,5 @@
 import { MM_USER_ID_HEADER } from '../config/schema.js';
-
-export type FetchLike = (url: string | URL, init?: RequestInit) => Promise<Response>;
+import type { FetchLike } from './fetch-like.js';
 
 /**
  * Wraps `fetch` so that every request to an MCP server (POST, the SSE GET, DELETE) carries the

@@ -1,7 +1,6 @@
 import { PluginError } from '../errors/plugin-error.js';
-import type { FetchLike } from './request-headers.js';
+import type { FetchLike } from './fetch-like.js';
 import { linkedSignal } from './linked-signal.js';
-import { isToolListRequest } from './tool-list-limits.js';
 
 /** Largest response body a server may send to one request (LibreChat uses 16 MiB too). */
 export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
@@ -130,5 +129,15 @@ export class EventBoundaryCounter {
       this.previous = chunk[0]!;
     }
     return largest;
+  }
+}
+
+/** True for a JSON-RPC tools/list request body (the SDK's transports send each message as a JSON string). */
+export function isToolListRequest(body: unknown): boolean {
+  if (typeof body !== 'string' || body.length > 64 * 1024 || !body.includes('"tools/list"')) return false;
+  try {
+    return (JSON.parse(body) as { method?: unknown }).method === 'tools/list';
+  } catch {
+    return false;
   }
 }
