@@ -32,6 +32,7 @@ import {
   describeError,
 } from './errors.js';
 import type { ElicitationHandler } from './elicitation.js';
+import { cacheToolMetadata, ssePostStatus } from './sdk-internals.js';
 import { ServerStream } from './server-stream.js';
 import { streamConnection } from './stream-connection.js';
 import type { SharedToolLists } from './shared-tool-lists.js';
@@ -92,22 +93,36 @@ interface Session {
   readonly sdk: SdkClient;
   readonly transport: Transport;
   readonly kind: TransportKind;
+  /** Set when the session ended, by us or by its transport dropping (the SDK's `onclose`). */
   closed: boolean;
   /** Streamable HTTP only: an SSE session's stream is its only channel and stays open. */
   readonly serverStream?: ServerStream;
 }
 
+/**
+ * What a `Client` holds of its session with the server; each change of state is made in one method:
+ * `connect` (unopened → open), `setAside` (open → dormant), `reconnect` (→ reconnecting → open, or back to the
+ * session it replaces when that fails) and `close` (→ closed).
+ */
+type ClientState =
+  /** No session: before the first handshake, or after waking a dormant session failed (the next request opens one). */
+  | { readonly state: 'unopened' }
+  /** A session; when its transport dropped it (`session.closed`), the next request replaces it. */
+  | { readonly state: 'open'; readonly session: Session }
+  /** Set aside while the user is idle (see `pauseServerStream`): no SDK client, transport or stream held. */
+  | { readonly state: 'dormant'; readonly dormant: DormantSession }
+  /** A new session (or a dormant one woken) on the way, shared by concurrent callers; `replaced` is ended on close. */
+  | { readonly state: 'reconnecting'; readonly replaced: Session | undefined; readonly next: Promise<Session> }
+  | { readonly state: 'closed' };
+
 /** One MCP server for one user: Streamable HTTP first, SSE as fallback; re-initializes expired sessions. */
 export class Client {
-  private session: Session | undefined;
-  /** A session set aside while the user is idle (see `pauseServerStream`); woken by the next request. */
-  private dormant: DormantSession | undefined;
-  private reconnecting: Promise<Session> | undefined;
+  private state: ClientState = { state: 'unopened' };
   /** Requests running on the session: a busy session is not set aside. */
   private busy = 0;
   private toolList: readonly Tool[] = [];
   private listChangedTimer: NodeJS.Timeout | undefined;
-  private isClosed = false;
+  /** The user is idle: not a state of the session, as it outlives sessions and applies to the next one too. */
   private serverStreamPaused = false;
   private readonly responseLimits: ResponseLimits;
   private logger: Logger | undefined;
@@ -156,7 +171,7 @@ export class Client {
   static async connect(options: ClientOptions, signal?: AbortSignal): Promise<Client> {
     const client = new Client(options);
     try {
-      client.session = await client.openSession(signal);
+      client.state = { state: 'open', session: await client.openSession(signal) };
       await client.refreshTools(signal);
       // Listening before the client is handed out: a tools/list_changed sent after the listing is not missed.
       await client.session?.serverStream?.listening(SERVER_STREAM_WAIT_MS);
@@ -180,16 +195,22 @@ export class Client {
   }
 
   get transportKind(): TransportKind | undefined {
-    return this.session?.kind ?? (this.dormant && 'streamable-http');
+    return this.session?.kind ?? (this.state.state === 'dormant' ? 'streamable-http' : undefined);
   }
 
   /** True while the session is set aside for an idle user (no SDK client, transport or stream held). */
   get isDormant(): boolean {
-    return this.dormant !== undefined;
+    return this.state.state === 'dormant';
   }
 
   get closed(): boolean {
-    return this.isClosed;
+    return this.state.state === 'closed';
+  }
+
+  /** The session held (while reconnecting, the one being replaced), live or not. */
+  private get session(): Session | undefined {
+    if (this.state.state === 'open') return this.state.session;
+    return this.state.state === 'reconnecting' ? this.state.replaced : undefined;
   }
 
   /**
@@ -279,8 +300,8 @@ export class Client {
     this.serverStreamPaused = false;
     const session = this.session;
     // A session set aside is woken by the listing, which opens its stream.
-    if (!this.dormant) {
-      if (!session?.serverStream?.open() || session.closed || this.isClosed) return;
+    if (this.state.state !== 'dormant') {
+      if (!session?.serverStream?.open() || session.closed || this.closed) return;
       this.openServerStream(session);
     }
     this.refreshToolsInBackground('an idle spell');
@@ -288,15 +309,13 @@ export class Client {
 
   /** Ends the session: sends the Streamable HTTP DELETE, then closes the transport. */
   async close(): Promise<void> {
-    if (this.isClosed) return;
-    this.isClosed = true;
-    clearTimeout(this.listChangedTimer);
+    if (this.closed) return;
     const session = this.session;
-    const dormant = this.dormant;
-    this.session = undefined;
-    this.dormant = undefined;
+    const was = this.state;
+    this.state = { state: 'closed' };
+    clearTimeout(this.listChangedTimer);
     if (session) await this.endSession(session);
-    else if (dormant) await this.endDormantSession(dormant);
+    else if (was.state === 'dormant') await this.endDormantSession(was.dormant);
   }
 
   private get connectTimeoutMs(): number {
@@ -308,13 +327,13 @@ export class Client {
 
   /** Runs `fn` on the live session; on an expired session (404) or a dropped one, re-initializes once and retries. */
   private async withSession<T>(fn: (sdk: SdkClient) => Promise<T>, idempotent = true): Promise<T> {
-    if (this.isClosed) throw new ClientClosedError(this.serverName);
+    if (this.closed) throw new ClientClosedError(this.serverName);
     let session = this.session && !this.session.closed ? this.session : await this.reconnect(this.session);
     this.busy++;
     try {
       return await fn(session.sdk);
     } catch (error) {
-      if (this.isClosed) throw new ClientClosedError(this.serverName);
+      if (this.closed) throw new ClientClosedError(this.serverName);
       // A tool call that may have run is not repeated; a 404 means the server never processed it.
       if (!(idempotent ? isSessionLost(error, session) : isSessionExpired(error, session))) throw error;
       this.log.info({ transport: session.kind }, 'MCP session expired or dropped; re-initializing');
@@ -327,12 +346,15 @@ export class Client {
 
   /** Drops the SDK client and transport of an idle Streamable HTTP session, keeping what resumes it. */
   private setAside(): void {
-    const session = this.session;
-    if (!session || session.closed || this.busy > 0 || this.reconnecting || session.kind !== 'streamable-http') return;
+    if (this.state.state !== 'open') return;
+    const session = this.state.session;
+    if (session.closed || this.busy > 0 || session.kind !== 'streamable-http') return;
     const transport = session.transport as StreamableHTTPClientTransport;
     if (!transport.sessionId) return;
-    this.dormant = { sessionId: transport.sessionId, protocolVersion: transport.protocolVersion };
-    this.session = undefined;
+    this.state = {
+      state: 'dormant',
+      dormant: { sessionId: transport.sessionId, protocolVersion: transport.protocolVersion },
+    };
     clearTimeout(this.listChangedTimer);
     // Closing the transport aborts its requests and stream; it sends no DELETE, so the server keeps the session.
     session.closed = true;
@@ -341,24 +363,34 @@ export class Client {
 
   /** Replaces `stale` with a new session; concurrent callers share one reconnection. */
   private reconnect(stale: Session | undefined): Promise<Session> {
-    if (this.session && this.session !== stale && !this.session.closed) return Promise.resolve(this.session);
-    this.reconnecting ??= (async () => {
+    const from = this.state;
+    if (from.state === 'open' && from.session !== stale && !from.session.closed) return Promise.resolve(from.session);
+    if (from.state === 'reconnecting') return from.next;
+    if (from.state === 'closed') return Promise.reject(new ClientClosedError(this.serverName));
+    const replaced = from.state === 'open' ? from.session : undefined;
+    const next = (async () => {
+      let fresh: Session | undefined;
       try {
         if (stale) void this.endSession(stale, false);
-        const dormant = this.dormant;
-        this.dormant = undefined;
-        const fresh = dormant ? await this.wake(dormant) : await this.openSession();
-        if (this.isClosed) {
+        fresh = from.state === 'dormant' ? await this.wake(from.dormant) : await this.openSession();
+        if (this.closed) {
           await this.endSession(fresh);
           throw new ClientClosedError(this.serverName);
         }
-        this.session = fresh;
         return fresh;
       } finally {
-        this.reconnecting = undefined;
+        // Unless closed meanwhile (a client reconnects once at a time): the new session, or (it failed) the one it
+        // was to replace; a dormant one is gone.
+        if (this.state.state === 'reconnecting')
+          this.state = fresh
+            ? { state: 'open', session: fresh }
+            : replaced
+              ? { state: 'open', session: replaced }
+              : { state: 'unopened' };
       }
     })();
-    return this.reconnecting;
+    this.state = { state: 'reconnecting', replaced, next };
+    return next;
   }
 
   /** A session set aside, with a new SDK client and transport and no handshake (the SDK skips it for a known session id). */
@@ -375,7 +407,7 @@ export class Client {
     const session = this.newSession('streamable-http', streamable, serverStream);
     await session.sdk.connect(streamable);
     // Output schemas and task support of the known tools, as a listing would have cached them (shared compiled validators).
-    (session.sdk as unknown as { cacheToolMetadata(tools: readonly Tool[]): void }).cacheToolMetadata(this.toolList);
+    cacheToolMetadata(session.sdk, this.toolList);
     if (!this.serverStreamPaused) this.openServerStream(session);
     this.debug('MCP session woken after an idle spell');
     return session;
@@ -533,9 +565,7 @@ function causedBy(error: unknown, type: abstract new (...args: never[]) => Error
 
 function httpStatus(error: unknown): number | undefined {
   if (error instanceof StreamableHTTPError || error instanceof SseError) return error.code;
-  // The SDK's SSE transport reports a failed POST as a plain Error carrying the status in its text.
-  const match = error instanceof Error ? /^Error POSTing to endpoint \(HTTP (\d{3})\)/.exec(error.message) : null;
-  return match ? Number(match[1]) : undefined;
+  return ssePostStatus(error);
 }
 
 /** A 4xx other than 401/403 on initialize means "not a Streamable HTTP endpoint" (MCP backwards compatibility). */
