@@ -19,12 +19,12 @@ describe('folder faces (ESLint no-restricted-imports)', () => {
     ['server/http/routes/example.ts', "import { ClientManager } from '../../mcp/client-manager.js';\n"],
     ['server/mattermost/example.ts', "import { OAuthError } from '../oauth/errors.js';\n"],
     ['server/sidecar-example.ts', "import type { Store } from './store/types.js';\n"],
-    ['server/oauth/example.ts', "import type { FetchLike } from '../mcp/request-headers.js';\n"],
+    ['server/oauth/example.ts', "import type { FetchLike } from '../outbound/fetch-like.js';\n"],
   ])('refuses %s reaching into another folder past its index.ts', async (filePath, code) => {
     const [result] = await lint.lintText(code, { filePath });
     const messages = (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-imports');
     expect(messages).toHaveLength(1);
-    expect(messages[0]?.message).toMatch(/through its face, server\/(mcp|oauth|store)\/index\.ts/);
+    expect(messages[0]?.message).toMatch(/through its face, server\/(mcp|oauth|outbound|store)\/index\.ts/);
   });
 
   it.each([
