@@ -207,7 +207,10 @@ export async function measureMattermostPaths(
   }
 }
 
-/** Which process is which: the server, its plugin processes (the shim, the sidecar it runs, the stand-in), and the MCP server host. */
+/**
+ * Which process is which: the server, its plugin processes (the shim, the sidecar it runs, the stand-in), and the MCP
+ * server host.
+ */
 function processesOnThePath(serverPid: number): Record<Exclude<CpuProcess, 'client'>, number[]> {
   const plugins = descendantsOf(serverPid);
   const shim = plugins.filter((pid) => commandOf(pid).includes(`${PLUGIN_ID}/server/dist/plugin-linux-amd64`));

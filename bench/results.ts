@@ -16,7 +16,9 @@ export type Part<T> = ({ readonly ok: true; readonly value: T } | { readonly ok:
   readonly from?: string;
 };
 
-/** `earlier`'s figures for a run that does not measure the part, marked with the run that did; none for a failed part. */
+/**
+ * `earlier`'s figures for a run that does not measure the part, marked with the run that did; none for a failed part.
+ */
 export function carriedOver<T>(earlier: Part<T> | undefined, earlierRun: string | undefined): Part<T> | undefined {
   return earlier?.ok ? { ...earlier, from: earlier.from ?? earlierRun } : undefined;
 }

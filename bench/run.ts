@@ -2,9 +2,9 @@
  * `make bench`: runs every benchmark once, in order, and writes docs/benchmarks.md and docs/benchmarks.svg
  * (raw results: bench/results/latest.json). `BENCH_ONLY=store,listing` runs some parts only (parts left out
  * keep the figures of the previous bench/results/latest.json, and the page says which run measured them;
- * `calls`, `listing`, `scale`, `store`, `mattermost`); `BENCH_USERS=1000,10000` sets the scale steps and `BENCH_RAMP_SECONDS=900` the ramp's
- * wall-clock budget; `--report-only` writes the page and
- * plot again from the last results.
+ * `calls`, `listing`, `scale`, `store`, `mattermost`); `BENCH_USERS=1000,10000` sets the scale steps and
+ * `BENCH_RAMP_SECONDS=900` the ramp's wall-clock budget; `--report-only` writes the page and plot again from the
+ * last results.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -115,7 +115,8 @@ export async function measureScale(options: ScaleOptions = {}): Promise<ScaleRes
 
 function inChild<T>(job: ChildJob, maxOldSpaceMiB: number): Promise<T> {
   const child = fork(fileURLToPath(import.meta.url), ['--child', JSON.stringify(job)], {
-    // --max-semi-space-size and MALLOC_ARENA_MAX: what the shim gives the sidecar it starts (server/shim/sidecar_env.go).
+    // --max-semi-space-size and MALLOC_ARENA_MAX: what the shim gives the sidecar it starts
+    // (server/shim/sidecar_env.go).
     execArgv: [`--max-old-space-size=${maxOldSpaceMiB}`, '--expose-gc', '--max-semi-space-size=16'],
     // The environment's MALLOC_ARENA_MAX, if set, wins, as with the shim.
     env: { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' },

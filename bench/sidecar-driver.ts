@@ -1,4 +1,7 @@
-/** Drives a running sidecar as the shim does: keep-alive HTTP (over its unix socket or TCP), the secret and X-Mattermost-UserID on every request. */
+/**
+ * Drives a running sidecar as the shim does: keep-alive HTTP (over its unix socket or TCP), the secret and
+ * X-Mattermost-UserID on every request.
+ */
 import { Agent, request } from 'node:http';
 
 export interface SidecarDriver {

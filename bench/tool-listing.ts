@@ -23,7 +23,10 @@ export interface ToolListingResult {
     readonly manager: Summary;
     readonly rawListTools: Summary;
   };
-  /** `raw`: one raw SDK client; `rawFanOut`: raw SDK clients to the largest fan-out in parallel (the machine's own cost of it). */
+  /**
+   * `raw`: one raw SDK client; `rawFanOut`: raw SDK clients to the largest fan-out in parallel (the machine's own cost
+   * of it).
+   */
   readonly cold: {
     readonly delayMs: number;
     readonly raw: Summary;

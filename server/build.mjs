@@ -44,7 +44,9 @@ function packageDir(name, fromDir) {
   }
 }
 
-/** Every package directory the externals need at run time: dependencies, optional ones when installed, required peers. */
+/**
+ * Every package directory the externals need at run time: dependencies, optional ones when installed, required peers.
+ */
 export function runtimeClosure(names, fromDir = root) {
   const found = new Map();
   const queue = names.map((name) => ({ name, fromDir, optional: false }));

@@ -29,7 +29,9 @@ export interface SidecarOptions {
   readonly store?: Store;
   /** Where browsers reach the plugin's routes, `${siteURL}/plugins/<id>`; default: the sidecar's own address. */
   readonly publicBaseURL?: string;
-  /** With a store: how often the config shared by the replicas is read (default 5 s; `server/config/config-sync.ts`). */
+  /**
+   * With a store: how often the config shared by the replicas is read (default 5 s; `server/config/config-sync.ts`).
+   */
   readonly configPollMs?: number;
   /** With a store: how often its expired records are deleted (default 5 minutes). */
   readonly purgeIntervalMs?: number;

@@ -9,7 +9,10 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const HOST_GLOBALS = { react: 'React', 'react-dom': 'ReactDOM', redux: 'Redux', 'react-redux': 'ReactRedux' };
 
-/** Resolves the host's libraries to its globals; a subpath (react/jsx-runtime, react-dom/client) would be bundled, so it is refused. */
+/**
+ * Resolves the host's libraries to its globals; a subpath (react/jsx-runtime, react-dom/client) would be bundled, so it
+ * is refused.
+ */
 const hostGlobals = {
   name: 'host-globals',
   setup(esbuild) {

@@ -47,7 +47,9 @@ export class ConfigSync {
   private readonly intervalMs: number;
   /** What this replica runs: the digest, and the stored version it came from or was published as. */
   private running: { digest: string; version: number } = { digest: '', version: 0 };
-  /** A config applied here that the store has not taken yet (it was unavailable): written before anything is adopted. */
+  /**
+   * A config applied here that the store has not taken yet (it was unavailable): written before anything is adopted.
+   */
   private unpublished: StoredConfig | undefined;
   private writing: Promise<void> | undefined;
   /** Bumped by each local publication, so a poll that read the store before it cannot undo it. */

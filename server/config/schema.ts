@@ -102,7 +102,10 @@ export const ServerOAuthSchema = z
       ctx.addIssue({ code: 'custom', path: ['omitResource'], message: 'cannot be combined with resource' });
   });
 
-/** How the Agents plugin may run a tool (its `tool_configs` policy): ask the user first, or run unasked in DMs or everywhere. */
+/**
+ * How the Agents plugin may run a tool (its `tool_configs` policy): ask the user first, or run unasked in DMs or
+ * everywhere.
+ */
 export const TOOL_POLICIES = ['ask', 'auto_run_in_dm', 'auto_run_everywhere'] as const;
 export type ToolPolicy = (typeof TOOL_POLICIES)[number];
 
@@ -137,7 +140,10 @@ export const ServerConfigSchema = z
     /** Per-server default tool-call timeout in seconds. */
     toolTimeoutSeconds: z.number().positive('must be positive').max(3600).optional(),
     oauth: ServerOAuthSchema.optional(),
-    /** Raises (or lowers) the bounds on this server's tool listing (defaults: `DEFAULT_TOOL_LIST_LIMITS` in server/mcp/tool-list-limits.ts). */
+    /**
+     * Raises (or lowers) the bounds on this server's tool listing (defaults: `DEFAULT_TOOL_LIST_LIMITS` in
+     * server/mcp/tool-list-limits.ts).
+     */
     toolListLimits: z
       .object({
         maxListBytes: z

@@ -22,7 +22,9 @@ export function internalCredential(secret: string): string {
   return createHmac('sha256', secret).update(INTERNAL_ROUTES_LABEL).digest('hex');
 }
 
-/** Which credential a request carried: `proxied` (the secret: Mattermost handed the request to the shim) or `internal`. */
+/**
+ * Which credential a request carried: `proxied` (the secret: Mattermost handed the request to the shim) or `internal`.
+ */
 export type ShimChannel = 'proxied' | 'internal';
 
 function digest(value: string): Buffer {

@@ -5,7 +5,9 @@ export const DEFAULT_TRUSTED_PLUGIN_IDS: readonly string[] = ['mattermost-ai'];
 export interface CallerSettings {
   /** `trustedpluginids`: plugins whose PluginHTTP requests may act for the user they name. */
   readonly trustedPluginIds: ReadonlySet<string>;
-  /** `externalmcpclients`: users' own MCP clients (a personal access token through Mattermost) may use the MCP endpoint. */
+  /**
+   * `externalmcpclients`: users' own MCP clients (a personal access token through Mattermost) may use the MCP endpoint.
+   */
   readonly externalMcpClients: boolean;
 }
 

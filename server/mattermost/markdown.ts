@@ -14,7 +14,8 @@ const JOINER = '\u2060';
  * Breaks what Mattermost would turn into a link, mention or emoji in a post (its webapp's `text_formatting` and
  * `emoticons`, and its Markdown parser's URL rule) with an invisible joiner, so the text reads the same: after
  * `:` (URL schemes, `:emoji:`, `:)`), `;` (`;)`), `@` (mentions, e-mail addresses), `~` (channel links), `#`
- * (hashtags), `<` (`<3`) and `$` (its `$MM_…$` placeholders), before a `.` inside a word (`www.`, domains), and inside `x-d`.
+ * (hashtags), `<` (`<3`) and `$` (its `$MM_…$` placeholders), before a `.` inside a word (`www.`, domains), and inside
+ * `x-d`.
  */
 export function defuseAutolinks(text: string): string {
   return text

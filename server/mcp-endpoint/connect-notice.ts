@@ -16,7 +16,10 @@ export interface ConnectNeeded {
 
 export type ConnectNotifier = (userId: string, notice: ConnectNeeded) => void;
 
-/** Tells the user's open Mattermost clients that a server needs their account. Best effort: the tool result has the link too. */
+/**
+ * Tells the user's open Mattermost clients that a server needs their account. Best effort: the tool result has the link
+ * too.
+ */
 export function connectNotifier(
   shim: Pick<ShimChannel, 'publishWebSocketEvent'> | undefined,
   logger: Logger,

@@ -5,7 +5,10 @@ import { describeError } from '../mcp/index.js';
 import { SharedSchemaValidator } from '../mcp/index.js';
 import { userToolServer, type UserToolServerDeps } from './user-tool-server.js';
 
-/** Reached through Mattermost at `<SiteURL>/plugins/mattermost-mcp/api/v1/mcp`, from plugins at `/mattermost-mcp/api/v1/mcp`. */
+/**
+ * Reached through Mattermost at `<SiteURL>/plugins/mattermost-mcp/api/v1/mcp`, from plugins at
+ * `/mattermost-mcp/api/v1/mcp`.
+ */
 export const MCP_ENDPOINT_PATH = '/api/v1/mcp';
 
 /** JSON-RPC 2.0 error object without an id (the request could not be read or is not allowed). */

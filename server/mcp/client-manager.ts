@@ -16,9 +16,14 @@ const MAX_SWEEP_INTERVAL_MS = 60_000;
 /** How long a user may be idle before their server streams close (their sessions stay; see `ServerStream`). */
 export const DEFAULT_SERVER_STREAM_IDLE_MS = 2 * 60_000;
 const MAX_CONCURRENT_EVICTIONS = 32;
-/** Least time between two sweeps that hand freed heap back to the system (each blocks for a full collection or a few). */
+/**
+ * Least time between two sweeps that hand freed heap back to the system (each blocks for a full collection or a few).
+ */
 export const HEAP_RELEASE_INTERVAL_MS = 10 * 60_000;
-/** How long after a sweep's last close the heap is handed back: its connections close too (undici keeps an idle one 4 s). */
+/**
+ * How long after a sweep's last close the heap is handed back: its connections close too (undici keeps an idle one 4
+ * s).
+ */
 export const HEAP_RELEASE_DELAY_MS = 5_000;
 
 export interface ClientManagerDeps extends UserClientsDeps {
@@ -164,7 +169,10 @@ export class ClientManager {
     await Promise.all(all);
   }
 
-  /** Closes the clients of every user idle for longer than the timeout, and the server streams of those idle for a while. */
+  /**
+   * Closes the clients of every user idle for longer than the timeout, and the server streams of those idle for a
+   * while.
+   */
   sweepIdle(): void {
     const cutoff = this.now() - this.idleTimeoutMs;
     this.choices.forgetOlderThan?.(cutoff);
@@ -184,7 +192,10 @@ export class ClientManager {
     if (closing.length + setAside > 0) this.releaseHeapAfter(closing);
   }
 
-  /** Once what a sweep let go of is closed (and its connections), hands the heap it freed back to the system (throttled). */
+  /**
+   * Once what a sweep let go of is closed (and its connections), hands the heap it freed back to the system
+   * (throttled).
+   */
   private releaseHeapAfter(closing: ReadonlyArray<Promise<void>>): void {
     const now = this.now();
     if (now - this.lastHeapRelease < HEAP_RELEASE_INTERVAL_MS) return;

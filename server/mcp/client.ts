@@ -67,7 +67,10 @@ export interface ClientOptions {
   readonly onUnauthorized?: (error: unknown) => Error | undefined;
   /** Bounds on what the server may make the client buffer (defaults: 16 MiB a body, 4 MiB an SSE event). */
   readonly responseLimits?: ResponseLimits;
-  /** Bounds on one listing of the server's tools (default: `DEFAULT_TOOL_LIST_LIMITS`, with the server config's `toolListLimits` over them). */
+  /**
+   * Bounds on one listing of the server's tools (default: `DEFAULT_TOOL_LIST_LIMITS`, with the server config's
+   * `toolListLimits` over them).
+   */
   readonly toolListLimits?: ToolListLimits;
   /** Answers elicitation requests; without it the client does not declare the capability. */
   readonly onElicitation?: ElicitationHandler;
@@ -393,7 +396,10 @@ export class Client {
     return next;
   }
 
-  /** A session set aside, with a new SDK client and transport and no handshake (the SDK skips it for a known session id). */
+  /**
+   * A session set aside, with a new SDK client and transport and no handshake (the SDK skips it for a known session
+   * id).
+   */
   private async wake(dormant: DormantSession): Promise<Session> {
     let transport: Transport | undefined;
     const serverStream = this.newServerStream(() => transport);
@@ -406,7 +412,8 @@ export class Client {
     if (dormant.protocolVersion) streamable.setProtocolVersion(dormant.protocolVersion);
     const session = this.newSession('streamable-http', streamable, serverStream);
     await session.sdk.connect(streamable);
-    // Output schemas and task support of the known tools, as a listing would have cached them (shared compiled validators).
+    // Output schemas and task support of the known tools, as a listing would have cached them (shared compiled
+    // validators).
     cacheToolMetadata(session.sdk, this.toolList);
     if (!this.serverStreamPaused) this.openServerStream(session);
     this.debug('MCP session woken after an idle spell');
@@ -478,7 +485,8 @@ export class Client {
   ): Promise<Session> {
     const deadline = linkedSignal(signal, this.connectTimeoutMs);
     let handshaking = true;
-    // Requests of the handshake end with its deadline, so the server's circuit breaker sees a timeout, not a closed transport.
+    // Requests of the handshake end with its deadline, so the server's circuit breaker sees a timeout, not a closed
+    // transport.
     const transport = makeTransport(
       this.fetchFor({ serverStream, handshake: { deadline: deadline.signal, active: () => handshaking } }),
     );

@@ -84,7 +84,9 @@ export class ToolDisabledError extends McpClientError {
   }
 }
 
-/** The user switched this server off for themselves (`/mcp disable`): none of its tools are listed or called for them. */
+/**
+ * The user switched this server off for themselves (`/mcp disable`): none of its tools are listed or called for them.
+ */
 export class ServerSwitchedOffError extends McpClientError {
   readonly code = 'ERR_MCP_SERVER_SWITCHED_OFF';
   readonly category = 'forbidden';

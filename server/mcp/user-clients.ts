@@ -228,13 +228,15 @@ export class UserClients {
     this.setServers(servers);
     for (const [name, slot] of this.slots) {
       const next = this.servers.find((s) => s.name === name);
-      if (!next || !sameServerConfig(connectionPart(next), connectionPart(slot.config))) void this.drop(name); // closing never rejects
+      // `void`: dropping closes the client, which never rejects.
+      if (!next || !sameServerConfig(connectionPart(next), connectionPart(slot.config))) void this.drop(name);
     }
   }
 
   /** Forgets one server's connection (e.g. after the user connected their account) or all of them. */
   reset(serverName?: string): void {
-    for (const name of [...this.slots.keys()]) if (!serverName || name === serverName) void this.drop(name); // closing never rejects
+    // `void`: dropping closes the client, which never rejects.
+    for (const name of [...this.slots.keys()]) if (!serverName || name === serverName) void this.drop(name);
   }
 
   /** Closes the server streams of every connection while the user is idle (see `Client.pauseServerStream`). */
@@ -313,7 +315,8 @@ export class UserClients {
           const retryAt = isAuthNeeded(failure) || refused ? this.now() : this.now() + backoffDelayMs(attempts);
           this.slots.set(server.name, { state: 'failed', config: server, error: failure, attempts, retryAt });
         }
-        // One line per user and attempt would flood the log while a server is down (LibreChat #12162): refusals are debug.
+        // One line per user and attempt would flood the log while a server is down (LibreChat #12162): refusals are
+        // debug.
         this.log[refused ? 'debug' : 'warn'](
           { server: server.name, errorCode: errorCode(failure), reason: describeError(failure) },
           'MCP server unavailable for user',

@@ -60,7 +60,8 @@ export class ClientIdentities {
     const preRegistered = this.preRegistered(server, metadata);
     if (preRegistered) return preRegistered;
     const metadataDocument = this.options.clientMetadataURL;
-    // One client id (and redirect URI) for every server: only where `iss` on the redirect tells the servers apart (RFC 9207),
+    // One client id (and redirect URI) for every server: only where `iss` on the redirect tells the servers apart (RFC
+    // 9207),
     // or where there is no other authorization server to mix this one up with.
     const responsesToldApart =
       metadata.authorization_response_iss_parameter_supported === true ||
@@ -109,7 +110,8 @@ export class ClientIdentities {
   ): Promise<ClientAuthentication | undefined> {
     const oauth = server.oauth;
     if (oauth?.clientId) {
-      // A pre-registered client is the admin's, for one issuer: its secret goes nowhere else (and no stored registration is used beside it).
+      // A pre-registered client is the admin's, for one issuer: its secret goes nowhere else (and no stored
+      // registration is used beside it).
       if (oauth.clientId !== clientId || !oauth.issuer || !sameURL(issuer, oauth.issuer)) return undefined;
       return {
         clientId,
@@ -185,7 +187,8 @@ export class ClientIdentities {
     scope?: string,
   ): Promise<ClientAuthentication> {
     const endpoint = getRegistrationEndpoint(metadata);
-    // A scope the server does not list would be refused (RFC 7591 §3.2.2 invalid_client_metadata); scopes are asked for per authorization anyway.
+    // A scope the server does not list would be refused (RFC 7591 §3.2.2 invalid_client_metadata); scopes are asked for
+    // per authorization anyway.
     const listed =
       scope && metadata.scopes_supported && scope.split(' ').every((s) => metadata.scopes_supported!.includes(s))
         ? scope

@@ -1,7 +1,10 @@
 import { discoverAuthorization, type AuthorizationDiscovery, type AuthorizationDiscoveryOptions } from './discovery.js';
 
 const TTL_MS = 10 * 60_000;
-/** Entries kept at most; the least recently used goes first. A server's challenge names the metadata URL, so keys come from outside. */
+/**
+ * Entries kept at most; the least recently used goes first. A server's challenge names the metadata URL, so keys come
+ * from outside.
+ */
 export const DISCOVERY_CACHE_ENTRIES = 256;
 
 export interface DiscoveryRequest {

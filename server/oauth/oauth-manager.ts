@@ -71,7 +71,10 @@ export class OAuthManager implements ClientAuthHooks {
   private readonly sessions: RecordStore<OAuthSession>;
   private readonly flows: PendingFlows;
   private readonly outbound: AddressGuard;
-  /** Each user's last challenge per server (its scope and metadata URL): the start route takes them from here, never from its query. */
+  /**
+   * Each user's last challenge per server (its scope and metadata URL): the start route takes them from here, never
+   * from its query.
+   */
   private readonly challenges = new Map<string, AuthorizationHint>();
   private readonly identities: ClientIdentities;
   private readonly vault: TokenVault;
@@ -82,7 +85,8 @@ export class OAuthManager implements ClientAuthHooks {
     const base = options.publicBaseURL.replace(/\/+$/, '');
     this.callbackURL = `${base}/oauth/callback`;
     this.clientMetadataURL = options.clientMetadataURL;
-    // One circuit breaker per origin for every user: a dead authorization server is not asked once per user and request.
+    // One circuit breaker per origin for every user: a dead authorization server is not asked once per user and
+    // request.
     // URLs from remote documents reach public addresses only (loopback only for a loopback MCP server).
     this.outbound = new AddressGuard(options.fetch ?? ((input, init) => globalThis.fetch(input, init)), {
       ...(options.lookup && { lookup: options.lookup }),
@@ -335,7 +339,10 @@ export class OAuthManager implements ClientAuthHooks {
     return { revoked };
   }
 
-  /** Disconnects the user from every one of `servers` (a deactivated user); fails with the first failure, after trying all. */
+  /**
+   * Disconnects the user from every one of `servers` (a deactivated user); fails with the first failure, after trying
+   * all.
+   */
   async disconnectAll(userId: string, servers: readonly ServerConfig[]): Promise<void> {
     const outcomes = await Promise.allSettled(servers.map((server) => this.disconnect(userId, server)));
     const failed = outcomes.find((outcome) => outcome.status === 'rejected');

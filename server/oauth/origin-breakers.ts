@@ -36,7 +36,8 @@ export function withOriginBreakers(
             : 'success',
       refuse: (last, retryAt) =>
         new AuthorizationServerUnavailableError(describeURL(origin), reasonOf(last), retryAt, now(), { cause: last }),
-      // Every OAuth request is short: while the origin is suspect, callers wait for the one probe (bounded by their own timeout).
+      // Every OAuth request is short: while the origin is suspect, callers wait for the one probe (bounded by their own
+      // timeout).
       waitForProbe: true,
       ...(signal && { signal }),
     });

@@ -9,7 +9,10 @@ interface FlowIndex {
   readonly flows: ReadonlyArray<{ readonly state: string; readonly createdAt: number }>;
 }
 
-/** Never a session key: those always hold a ':' between user and state, which `encodeURIComponent` leaves out of either part. */
+/**
+ * Never a session key: those always hold a ':' between user and state, which `encodeURIComponent` leaves out of either
+ * part.
+ */
 const indexKey = (userId: string): string => `pending/${encodeURIComponent(userId)}`;
 
 /**

@@ -55,7 +55,10 @@ export interface Revocation {
   readonly tokenTypeHint?: 'refresh_token' | 'access_token';
 }
 
-/** What to revoke to end a grant: its refresh token when it has one (RFC 7009 §2.1 ends its access tokens too), else the access token. */
+/**
+ * What to revoke to end a grant: its refresh token when it has one (RFC 7009 §2.1 ends its access tokens too), else the
+ * access token.
+ */
 export function grantRevocation(tokens: TokenSet): Revocation {
   return tokens.refreshToken
     ? { token: tokens.refreshToken, tokenTypeHint: 'refresh_token' }

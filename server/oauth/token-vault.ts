@@ -59,7 +59,9 @@ export interface TokenVaultOptions {
   readonly random?: () => number;
   /** Told when a refresh happened at the authorization server (metrics, tests). */
   readonly onRefresh?: (outcome: 'refreshed' | 'invalid_grant' | 'failed') => void;
-  /** Told when tokens this sidecar was using are gone from the store (the user disconnected through another replica). */
+  /**
+   * Told when tokens this sidecar was using are gone from the store (the user disconnected through another replica).
+   */
   readonly onTokensGone?: (userId: string, serverName: string) => void;
 }
 
@@ -347,7 +349,8 @@ export class TokenVault {
       // Still valid: refresh in the background (once per user and server) and answer now, so a slow or dead
       // authorization server costs this request nothing; a failed refresh leaves the token in use until it expires.
       void this.refresh(userId, server, token).catch((error: unknown) => {
-        if (this.closing && error instanceof StoreClosedError) return; // shut down while it waited: nothing was refreshed
+        // Shut down while it waited: nothing was refreshed.
+        if (this.closing && error instanceof StoreClosedError) return;
         this.options.logger.warn(
           { userId, server: server.name, reason: error instanceof Error ? error.message : String(error) },
           'early token refresh failed; using the current token',
@@ -396,7 +399,8 @@ export class TokenVault {
       }
       return await this.refreshNow(userId, server, current);
     } finally {
-      // A lease the store cannot take back now (it went away) is given back with the next write; the refresh itself succeeded.
+      // A lease the store cannot take back now (it went away) is given back with the next write; the refresh itself
+      // succeeded.
       await lease?.release().catch((error: unknown) => {
         if (error instanceof StoreClosedError) return; // shut down: the lease lapses by itself
         this.unreleased.add(lease);

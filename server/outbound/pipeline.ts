@@ -44,7 +44,8 @@ export function serverFetch(layers: ServerFetchLayers): FetchLike {
     handshake && ((below) => withDeadline(below, handshake.deadline, handshake.active)),
     // Above authorization: the user's bearer token replaces an admin's Authorization header.
     (below) => withServerHeaders(below, userId, server.headers),
-    // Above the breaker: the breaker judges the status when the answer starts; an oversized body is not the server down.
+    // Above the breaker: the breaker judges the status when the answer starts; an oversized body is not the server
+    // down.
     responseLimits && ((below) => withResponseLimits(below, responseLimits)),
     auth && ((below) => auth.fetchFor(userId, server, below)),
     // Below authorization: a refused token is not the server being down.

@@ -98,7 +98,8 @@ export function eventSizeLimit(
 
 /**
  * Bytes since the last event boundary ("\n\n" or "\r\n\r\n", the boundary's last byte counting as 0), chunk by
- * chunk, and the most any event reached in a chunk. It jumps from line feed to line feed (`indexOf`), so a 40 KB tools/list answer costs a few dozen steps,
+ * chunk, and the most any event reached in a chunk. It jumps from line feed to line feed (`indexOf`), so a 40 KB
+ * tools/list answer costs a few dozen steps,
  * not 40,000.
  */
 export class EventBoundaryCounter {

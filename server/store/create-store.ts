@@ -12,7 +12,9 @@ export interface StoreOptions {
    * Each record kind lives in the keyv namespace `<namespace>:<kind>`. Default `mattermost-mcp`.
    */
   namespace?: string;
-  /** SQL table for SQLite and PostgreSQL, created if absent: lowercase letters, digits, `_`. Default `mattermost_mcp`. */
+  /**
+   * SQL table for SQLite and PostgreSQL, created if absent: lowercase letters, digits, `_`. Default `mattermost_mcp`.
+   */
   table?: string;
   /** PostgreSQL schema holding the table, created if absent: lowercase letters, digits, `_`. Default `public`. */
   schema?: string;

@@ -28,7 +28,8 @@ export interface Lease {
 
 export interface Store {
   /**
-   * The records of one kind. `tokens`, `clients`, `oauth-state` and `config` are sealed at rest (JWE, see `sealed-records.ts`): a value
+   * The records of one kind. `tokens`, `clients`, `oauth-state` and `config` are sealed at rest (JWE, see
+   * `sealed-records.ts`): a value
    * that cannot be opened makes get/take throw `RecordDecryptionError`. Values must be JSON-serialisable.
    * `locks` holds the leases of `acquireLease`; do not write it directly.
    */

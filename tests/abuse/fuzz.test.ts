@@ -163,7 +163,9 @@ describe('metadata validators under fuzzing (fast-check)', () => {
   });
 });
 
-/** Fuzzed documents name hosts anywhere: requests leave this machine only for 127.0.0.1 (the rest fail as unreachable). */
+/**
+ * Fuzzed documents name hosts anywhere: requests leave this machine only for 127.0.0.1 (the rest fail as unreachable).
+ */
 const loopbackOnly: typeof fetch = (input, init) => {
   const target = new URL(input instanceof Request ? input.url : String(input));
   return target.hostname === '127.0.0.1'

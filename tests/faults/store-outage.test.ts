@@ -140,7 +140,8 @@ describe.each([
       USERS,
     );
 
-    // Nothing lost: a replica that knows only what is in the store serves every user, refreshing with the stored tokens.
+    // Nothing lost: a replica that knows only what is in the store serves every user, refreshing with the stored
+    // tokens.
     const other = await replica();
     clock += 60 * 60_000;
     const results = await Promise.allSettled(USERS.map((u) => other.manager.callTool(u, 'secure__whoami', {})));

@@ -28,7 +28,9 @@ let open: TestMcpServer;
 let target: StoreTarget;
 let store: Store;
 let sidecar: Sidecar;
-/** An MCP server that is its own authorization server, whose registration endpoint answers with an internal error page. */
+/**
+ * An MCP server that is its own authorization server, whose registration endpoint answers with an internal error page.
+ */
 let leaky: MetadataServer;
 const logs = captureLogger('info');
 const INTERNAL_BODY = 'Traceback: connect(db.internal:5432) password=hunter2-internal '.repeat(200);
@@ -122,7 +124,8 @@ describe('the start route', () => {
     const stats = sidecar.oauth!.stats();
     expect(stats.discoveries).toBeLessThanOrEqual(DISCOVERY_CACHE_ENTRIES);
     expect(stats.discoveries).toBeLessThanOrEqual(2);
-    expect(stats.challenges).toBeLessThanOrEqual(4); // 2 users × the 2 servers that answer 401, whatever the queries said
+    // 2 users × the 2 servers that answer 401, whatever the queries said.
+    expect(stats.challenges).toBeLessThanOrEqual(4);
     const flows = store.records('oauth-state');
     let pending = 0;
     for (const state of states) if (await flows.get(sessionKey(MALLORY, state))) pending++;

@@ -28,7 +28,9 @@ let logs = captureLogger('debug');
 /** What the sidecar sent to and got from the token endpoint, in order. */
 let tokenExchanges: Array<{ sent: URLSearchParams; answer: Record<string, unknown> }> = [];
 
-/** The sidecar's fetch, recording token-endpoint traffic so a spec can name the tokens the authorization server issued. */
+/**
+ * The sidecar's fetch, recording token-endpoint traffic so a spec can name the tokens the authorization server issued.
+ */
 async function recordingFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
   const response = await fetch(input, init);
   if (

@@ -53,7 +53,9 @@ const callTool = (replica: ReplicaProcess, userId: string, name = 'secure__whoam
 const callbackPath = (redirect: URL) =>
   `${redirect.pathname.replace(/^\/plugins\/mattermost-mcp/, '')}${redirect.search}`;
 
-/** Clicks Connect on `replica` (its start route) and goes through login and consent: returns the redirect to Mattermost. */
+/**
+ * Clicks Connect on `replica` (its start route) and goes through login and consent: returns the redirect to Mattermost.
+ */
 async function startOn(replica: ReplicaProcess, userId: string): Promise<string> {
   const start = await asUser(replica, userId, '/mcp/oauth/secure/start');
   expect(start.status).toBe(302);
@@ -204,7 +206,8 @@ describe.each(['redis', 'postgres'] as const)('two sidecar replicas on one %s st
     const ivy = user('ivy');
     const redirect = await authorize(ivy, await startOn(a, ivy));
     expect((await asUser(b, ivy, callbackPath(redirect))).status).toBe(200);
-    for (const replica of [a, b]) expect((await callTool(replica, ivy)).body.text).toContain(ivy); // both hold her token now
+    // Both hold her token now.
+    for (const replica of [a, b]) expect((await callTool(replica, ivy)).body.text).toContain(ivy);
     expect(await statusOf(a, ivy)).toEqual({ status: 'connected', authenticated: true, needsOAuth: true });
 
     const disconnected = await asUser(b, ivy, '/mcp/oauth/secure', 'DELETE');

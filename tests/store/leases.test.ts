@@ -39,7 +39,8 @@ describe.each(BACKENDS)('leases on %s', (backend) => {
     const waiting = replicaB
       .acquireLease('refresh:u1:released', LONG, PATIENT)
       .then((lease) => ((granted = true), lease));
-    await sleep(50); // time for the waiter to find the lease taken (on a busy machine it may ask only after the release)
+    // Time for the waiter to find the lease taken (on a busy machine it may ask only after the release).
+    await sleep(50);
     expect(granted).toBe(false); // held for a minute: not before the release, however long the wait
     await held?.release();
     const next = await waiting;

@@ -2,7 +2,8 @@
  * The SQLite backend runs on Node's own node:sqlite; databases written before, through @keyv/sqlite 4 and
  * the sqlite3 addon, must still open. That adapter made one table `<table>(key VARCHAR(255) PRIMARY KEY,
  * value TEXT )`, keyed by keyv's storage key `<namespace>:<kind>:<key>`, each value keyv's serialisation
- * `{"value":…,"expires":<epoch ms>}` (no `expires` without a TTL); the store switched the file to WAL. These specs write such a file
+ * `{"value":…,"expires":<epoch ms>}` (no `expires` without a TTL); the store switched the file to WAL. These specs
+ * write such a file
  * by hand and read it with the store.
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';

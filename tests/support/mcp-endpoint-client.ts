@@ -1,4 +1,7 @@
-/** A real SDK MCP client on the sidecar's MCP endpoint, sending what the shim adds for the AI bot: the secret, the user and the calling plugin. */
+/**
+ * A real SDK MCP client on the sidecar's MCP endpoint, sending what the shim adds for the AI bot: the secret, the user
+ * and the calling plugin.
+ */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
@@ -6,7 +9,10 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 export interface EndpointClientOptions {
   readonly secret: string;
   readonly userId: string;
-  /** X-Mattermost-Plugin-Caller (default `mattermost-ai`, a trusted plugin); null: a user's own client through Mattermost. */
+  /**
+   * X-Mattermost-Plugin-Caller (default `mattermost-ai`, a trusted plugin); null: a user's own client through
+   * Mattermost.
+   */
   readonly pluginCaller?: string | null;
   /** Asks for this protocol version in `initialize` instead of the SDK's latest. */
   readonly protocolVersion?: string;

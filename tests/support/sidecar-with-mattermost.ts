@@ -9,7 +9,9 @@ import { silentLogger } from './logger.js';
 export const ALICE = 'aliceaaaaaaaaaaaaaaaaaaaaa';
 export const ADMIN = 'adminaaaaaaaaaaaaaaaaaaaaa';
 
-/** A sidecar on an SQLite store with one MCP server, `tools` (echo, whoami), and a fake Mattermost for the admin check. */
+/**
+ * A sidecar on an SQLite store with one MCP server, `tools` (echo, whoami), and a fake Mattermost for the admin check.
+ */
 export interface SidecarWithMattermost {
   readonly sidecar: Sidecar;
   readonly mcp: TestMcpServer;

@@ -137,7 +137,8 @@ describe('webapp in Chromium: the MCP tools panel', () => {
       await page.getByRole('button', { name: 'MCP tools' }).click();
       const github = page.getByRole('listitem', { name: 'github' });
       await github.getByRole('button', { name: 'Disconnect github' }).click();
-      // exact: Playwright matches names as case-insensitive substrings, and "Disconnect github" contains "connect github".
+      // exact: Playwright matches names as case-insensitive substrings, and "Disconnect github" contains "connect
+      // github".
       await github.getByRole('button', { name: 'Connect github', exact: true }).waitFor();
       expect(await f.sidecar.oauth!.hasTokens(USER, 'github')).toBe(false);
       await page.close();

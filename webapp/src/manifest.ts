@@ -6,5 +6,7 @@ export { PLUGIN_ID };
 /** Sent by the sidecar (through the shim) to one user when an MCP connection changed. */
 export const CONNECTION_UPDATED_EVENT = `custom_${PLUGIN_ID}_mcp_connection_updated`;
 
-/** Sent by the sidecar (through the shim) to one user when a tool call of the AI bot needs their account on a server. */
+/**
+ * Sent by the sidecar (through the shim) to one user when a tool call of the AI bot needs their account on a server.
+ */
 export const CONNECT_NEEDED_EVENT = `custom_${PLUGIN_ID}_mcp_connect_needed`;

@@ -6,12 +6,17 @@ import type { ClientManager } from '../../mcp/index.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { callerSettingsPart } from '../caller-settings.js';
 
-/** Shares a config applied here, and the caller settings pushed with it, with the other replicas (`ConfigSync`); never rejects. */
+/**
+ * Shares a config applied here, and the caller settings pushed with it, with the other replicas (`ConfigSync`); never
+ * rejects.
+ */
 export interface ConfigPublisher {
   publish(config: Config, settings?: Readonly<Record<string, string | boolean>>): Promise<void>;
 }
 
-/** Ends a user's OAuth connections to the given servers: revokes the tokens (RFC 7009 where offered) and deletes them. */
+/**
+ * Ends a user's OAuth connections to the given servers: revokes the tokens (RFC 7009 where offered) and deletes them.
+ */
 export interface UserConnections {
   disconnectAll(userId: string, servers: readonly ServerConfig[]): Promise<void>;
 }

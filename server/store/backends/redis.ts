@@ -26,7 +26,8 @@ export async function openRedis(url: string, where: string, layout: BackendLayou
     disableOfflineQueue: true,
     socket: {
       connectTimeout: CONNECT_TIMEOUT_MS,
-      // `false` ends the first connect with its cause (node-redis' `instanceof Error` check for a returned error is realm-sensitive).
+      // `false` ends the first connect with its cause (node-redis' `instanceof Error` check for a returned error is
+      // realm-sensitive).
       reconnectStrategy: (retries) =>
         everReady ? Math.min(50 * 2 ** retries, 2000) : retries + 1 < FIRST_CONNECT_ATTEMPTS && 100,
     },

@@ -1,4 +1,6 @@
-/** The world of the OAuth fault specs: an authorization server behind a `FaultyHost`, a server it protects, an open one. */
+/**
+ * The world of the OAuth fault specs: an authorization server behind a `FaultyHost`, a server it protects, an open one.
+ */
 import { parseConfig, type Config } from '../../../server/config/schema.js';
 import { startAuthorizationServer, type TestAuthorizationServer } from '../../support/authorization-server.js';
 import { echoTool, startMcpServer, type TestMcpServer } from '../../support/mcp-test-server.js';

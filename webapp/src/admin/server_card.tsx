@@ -151,7 +151,9 @@ interface PatternFieldProps {
   onChange(patterns: string[]): void;
 }
 
-/** Patterns separated by commas or spaces; the text stays as typed (a trailing comma included) while the rules update. */
+/**
+ * Patterns separated by commas or spaces; the text stays as typed (a trailing comma included) while the rules update.
+ */
 function PatternField({ patterns, onChange, ...field }: PatternFieldProps) {
   const [text, setText] = useState(patterns.join(', '));
   return (

@@ -63,7 +63,10 @@ function globMatches(pattern: string, name: string): boolean {
   return new RegExp(`^${source}$`, 'su').test(name);
 }
 
-/** Why the tool does not reach the AI bot (deny wins; an allow list hides what it does not name unless the tool is switched on). */
+/**
+ * Why the tool does not reach the AI bot (deny wins; an allow list hides what it does not name unless the tool is
+ * switched on).
+ */
 export function hiddenBy(rules: ToolRules, tool: string): Hidden | undefined {
   const denied = rules.deny.find((p) => globMatches(p, tool));
   if (denied) return { kind: 'denied', pattern: denied };

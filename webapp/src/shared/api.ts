@@ -55,7 +55,10 @@ export async function discoverServerTools(server: ServerSettings): Promise<Disco
   return requestJSON<DiscoveredServer>('POST', '/admin/mcp/discover', server);
 }
 
-/** The saved server list for the System Console, each header value and client secret masked (Config is a secret setting). */
+/**
+ * The saved server list for the System Console, each header value and client secret masked (Config is a secret
+ * setting).
+ */
 export async function fetchConsoleConfig(): Promise<McpConfig> {
   const body = await requestJSON<{ config: McpConfig }>('GET', '/admin/mcp/config');
   return body.config;
