@@ -126,9 +126,6 @@ describe.each(['redis', 'postgres'] as const)('two sidecar replicas on one %s st
     }
   });
 
-  // Known bug, left to the OAuth layer's owner: TokenVault.get caches "no tokens" with no expiry, so the replica
-  // that showed the Connect link keeps asking for it after the user connected through another replica.
-  // Fix: serve only cached tokens, never a cached absence (server/oauth/token-vault.ts); then make this `it`.
   it('serves a user on the replica that showed them the Connect link once they connected through the other', async () => {
     const fred = user('fred');
     const listed = await asUser(a, fred, '/api/v1/tools');
