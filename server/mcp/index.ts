@@ -20,7 +20,7 @@ export { StoredServerChoices } from './user-server-choices.js';
 export { SharedSchemaValidator } from './shared-schema-validator.js';
 
 // What the AI bot sees of a server's tools: names, access rules, token estimates.
-export { baseToolName } from './tool-names.js';
+export { baseToolName, ToolNameMap, type ToolRef } from './tool-names.js';
 export { describeUnmatched, toolAccessFor, type HiddenBy } from './tool-access.js';
 export { describeTokens, toolBudget, type ToolBudget } from './tool-budget.js';
 

@@ -213,6 +213,34 @@ describe('sidecar HTTP API', () => {
       expect(sidecar.manager.currentConfig.idleTimeoutMinutes).toBe(10);
       await call('/hooks/OnConfigurationChange', { body: { settings: settings() }, userId: undefined });
     });
+
+    it('answers the applied config’s tool policies, named as the MCP endpoint lists them, for the Agents plugin', async () => {
+      const [tools, ...others] = settings().config.servers;
+      const policies = { echo: { policy: 'auto_run_everywhere' }, whoami: { policy: 'ask', enabled: false } };
+      const withPolicies = { config: { servers: [{ ...tools, tools: policies }, ...others] } };
+      const response = await call('/hooks/OnConfigurationChange', {
+        body: { settings: withPolicies },
+        userId: undefined,
+      });
+      expect(response.status).toBe(200);
+      expect(response.body).toEqual({
+        agentsToolConfigs: [
+          { name: 'mcp_connections', policy: 'auto_run_in_dm', enabled: true },
+          { name: 'tools__echo', policy: 'auto_run_everywhere', enabled: true },
+        ],
+      });
+      const refused = await call('/hooks/OnConfigurationChange', {
+        body: {
+          settings: {
+            config: { servers: [{ name: 'tools', baseURL: mcp.url, tools: { echo: { policy: 'always' } } }] },
+          },
+        },
+        userId: undefined,
+      });
+      expect(refused.status).toBe(400);
+      expect(refused.body.agentsToolConfigs).toBeUndefined();
+      await call('/hooks/OnConfigurationChange', { body: { settings: settings() }, userId: undefined });
+    });
   });
 
   it('never writes an admin-configured header value or the secret to its log', () => {

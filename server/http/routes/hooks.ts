@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { configFromPluginSettings } from '../../config/plugin-settings.js';
 import type { Config, ServerConfig } from '../../config/schema.js';
 import type { ClientManager } from '../../mcp/index.js';
+import { agentsToolConfigs } from '../../mcp-endpoint/agents-tool-configs.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { callerSettingsPart } from '../caller-settings.js';
 
@@ -39,10 +40,12 @@ export function hooksRouter(
 
   // A refused config leaves the running one in place (the error handler answers 400 naming the field).
   // Only a config that passed validation is published; the other replicas pick it up at their next poll.
+  // The answer names the applied config's tool policies for the shim's registration with the Agents plugin.
   router.post('/hooks/OnConfigurationChange', async (req, res) => {
     let shared: Promise<void> | undefined;
+    let config: Config;
     try {
-      const config = configFromPluginSettings(req.body?.settings);
+      config = configFromPluginSettings(req.body?.settings);
       manager.reInit(config);
       // In the same tick as reInit: no poll can slip in between. A refused config shares nothing, not even
       // the caller settings applied here (the next accepted push carries them).
@@ -58,7 +61,7 @@ export function hooksRouter(
       throw error;
     }
     await shared;
-    res.json({});
+    res.json({ agentsToolConfigs: agentsToolConfigs(config) });
   });
 
   // A deactivated user's tokens are revoked and deleted (other replicas stop using them within seconds, see
