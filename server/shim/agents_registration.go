@@ -27,7 +27,8 @@ const (
 	mcpEndpointPath = "/api/v1/mcp"
 	// agentsServerName is how the Agents admin sees this server; Agents prefixes tool names with its slug.
 	agentsServerName = "MCP Tools"
-	// connectionsToolName is the MCP endpoint's always-present tool (server/mcp-endpoint/connections-tool.ts).
+	// connectionsToolName is the MCP endpoint's always-present tool (server/mcp-endpoint/connections-tool.ts);
+	// its default policy is all tool_configs carry until the sidecar has named them.
 	connectionsToolName = "mcp_connections"
 	settingAgentsBridge = "agentsbridge"
 )
@@ -113,8 +114,16 @@ type agentsBridge struct {
 	mu       sync.Mutex
 	current  bridgeStatus
 	attempts int // register requests sent since the last unregister
-	// settings reads the plugin's current settings (their Config's tool policies go into tool_configs); nil: none.
-	settings func() pluginSettings
+	// sidecarToolConfigs reads the tool_configs the sidecar last answered a configuration push with (nil: none yet).
+	sidecarToolConfigs func() []agentsToolConfig
+}
+
+// agentsToolConfig is one entry of the register body's tool_configs (Agents' ToolConfig), as the sidecar
+// names it (server/mcp-endpoint/agents-tool-configs.ts).
+type agentsToolConfig struct {
+	Name    string `json:"name"`
+	Policy  string `json:"policy"`
+	Enabled bool   `json:"enabled"`
 }
 
 func newAgentsBridge() *agentsBridge {
@@ -336,15 +345,17 @@ func (b *agentsBridge) registration() map[string]any {
 	}
 }
 
-// toolConfigs are the first policies: mcp_connections runs unasked in DMs (listing the user's own
-// connections changes nothing, and the bot needs it to send Connect links), then the admin's hints
-// from Config (tool_policies.go).
-func (b *agentsBridge) toolConfigs() []map[string]any {
-	configs := []map[string]any{{"name": connectionsToolName, "policy": "auto_run_in_dm", "enabled": true}}
-	if b.settings != nil {
-		configs = append(configs, toolPolicyConfigs(b.settings())...)
+// toolConfigs are the first policies: the sidecar's list for the applied Config (mcp_connections, then the
+// admin's hints under the names the endpoint lists). Before the sidecar answered one (or from an older sidecar
+// that answers none), only mcp_connections, run unasked in DMs: listing the user's own connections changes
+// nothing, and the bot needs it to send Connect links.
+func (b *agentsBridge) toolConfigs() []agentsToolConfig {
+	if b.sidecarToolConfigs != nil {
+		if configs := b.sidecarToolConfigs(); len(configs) > 0 {
+			return configs
+		}
 	}
-	return configs
+	return []agentsToolConfig{{Name: connectionsToolName, Policy: "auto_run_in_dm", Enabled: true}}
 }
 
 type attemptOutcome int

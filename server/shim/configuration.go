@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -78,7 +79,13 @@ func (p *Plugin) OnConfigurationChange() error {
 	return nil
 }
 
-// pushConfiguration sends the newest settings. It is serialized so an older push never lands last.
+// pushConfigurationAnswer is the sidecar's answer to an accepted push (docs/sidecar-protocol.md).
+type pushConfigurationAnswer struct {
+	AgentsToolConfigs []agentsToolConfig `json:"agentsToolConfigs"`
+}
+
+// pushConfiguration sends the newest settings and keeps the tool_configs the sidecar names for them; a refused
+// or failed push keeps the previous ones. It is serialized so an older push never lands last.
 func (p *Plugin) pushConfiguration(run *activation) {
 	p.pushMu.Lock()
 	defer p.pushMu.Unlock()
@@ -88,14 +95,26 @@ func (p *Plugin) pushConfiguration(run *activation) {
 	ctx, cancel := context.WithTimeout(context.Background(), p.timing.hookTimeout)
 	defer cancel()
 	body := map[string]any{"settings": settings.forSidecar()}
-	err := run.client.postHook(ctx, "OnConfigurationChange", "", body, nil)
+	var answer pushConfigurationAnswer
+	err := run.client.postHook(ctx, "OnConfigurationChange", "", body, &answer)
 	var refused *hookError
 	switch {
 	case errors.As(err, &refused):
 		p.API.LogWarn("The MCP sidecar refused the new configuration; it keeps the previous one", "reason", refused.Message)
 	case err != nil:
 		p.API.LogError("Could not push the configuration to the MCP sidecar", "error", err.Error())
+	default: // an older sidecar answers {}: nil, so the bridge falls back to the mcp_connections default
+		p.mu.Lock()
+		p.agentsToolConfigs = answer.AgentsToolConfigs
+		p.mu.Unlock()
 	}
+}
+
+// currentAgentsToolConfigs is a copy of the tool_configs the sidecar last named (nil: none yet).
+func (p *Plugin) currentAgentsToolConfigs() []agentsToolConfig {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return slices.Clone(p.agentsToolConfigs)
 }
 
 // ConfigurationWillBeSaved first puts back what the System Console sent masked (secret_settings.go), so

@@ -29,6 +29,8 @@ type Plugin struct {
 	mu       sync.RWMutex
 	settings pluginSettings // last LoadPluginConfiguration, kept from before OnActivate
 	run      *activation    // nil while inactive
+	// agentsToolConfigs is the sidecar's answer to the last accepted push: the Agents plugin's first tool_configs.
+	agentsToolConfigs []agentsToolConfig
 
 	pushMu sync.Mutex // serializes OnConfigurationChange pushes
 
@@ -98,7 +100,7 @@ func (p *Plugin) activate() error {
 		p.deactivate(false)
 		return err
 	}
-	p.bridge.settings = p.currentSettings // tool_configs carry the policies of the Config setting
+	p.bridge.sidecarToolConfigs = p.currentAgentsToolConfigs // the policies of the Config pushed above
 	p.bridge.start(p.API, p.currentSettings().agentsBridgeEnabled())
 	return nil
 }
