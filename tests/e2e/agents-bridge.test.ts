@@ -112,7 +112,8 @@ beforeAll(async () => {
   secure = await startProtectedMcpServer({ issuer: as.issuer, jwksURL: as.jwksURL });
   own = await startMcpServer({ tools: [echoTool, whoamiTool] });
   await useServers([
-    { name: 'own', baseURL: own.url },
+    // The admin's policy hint for one tool: the sidecar names it, the shim registers it as a first default.
+    { name: 'own', baseURL: own.url, tools: { echo: { policy: 'auto_run_everywhere' } } },
     { name: 'bridged', baseURL: secure.url },
   ]);
   for (const id of [AGENTS, UNTRUSTED]) await uploadBundle(api(), world().admin, standInBundle(id));
@@ -127,7 +128,7 @@ afterAll(async () => {
 });
 
 describe('the Agents plugin bridge', () => {
-  it('registers with an Agents plugin enabled after this plugin, within one look at its status', async () => {
+  it('registers with an Agents plugin enabled after this plugin, within one look at its status, with the admin’s tool policies named as the endpoint lists them', async () => {
     await setPluginEnabled(AGENTS, true);
     const { version } = JSON.parse(readFileSync(join(ROOT, 'plugin.json'), 'utf8')) as { version: string };
     await eventually(
@@ -141,6 +142,10 @@ describe('the Agents plugin bridge', () => {
             expose_external: false,
             enabled: true,
             version,
+            tool_configs: [
+              { name: 'mcp_connections', policy: 'auto_run_in_dm', enabled: true },
+              { name: 'own__echo', policy: 'auto_run_everywhere', enabled: true },
+            ],
           }),
         );
       },
