@@ -41,6 +41,7 @@ const PATHS = [
   'tests/mattermost/admin-routes.test.ts',
   'tests/mcp/tool-names.test.ts',
   'tests/mcp/request-signal.test.ts',
+  'tests/mcp-endpoint/mcp-endpoint.test.ts',
   'tests/mattermost/untrusted-text.test.ts',
   'tests/mattermost/masked-config.test.ts',
   ...(withSlow ? ['tests/slow'] : []),
@@ -415,6 +416,12 @@ const RULES = [
     row: 'B5',
     file: 'tests/abuse/bad-input.test.ts',
     name: /malformed tool-call bodies (answers 4|does not let __proto__)/,
+    inputs: 1,
+  },
+  {
+    row: 'B5',
+    file: 'tests/mcp-endpoint/mcp-endpoint.test.ts',
+    name: /(body that is not JSON|body over the tool-call limit)/,
     inputs: 1,
   },
   {
