@@ -478,9 +478,10 @@ func TestTheReverseChannelReportsTheBridgeState(t *testing.T) {
 	}
 }
 
-// The plugin registers after activation, and OnConfigurationChange follows the setting.
-func TestThePluginRegistersOnActivationAndFollowsTheSetting(t *testing.T) {
-	fake := startFakeSidecar(t, testExternalSecret)
+// activateWithAgentsRunning activates the plugin in external mode against fake, with an Agents plugin
+// (2.1.0) running, and waits until the bridge has registered.
+func activateWithAgentsRunning(t *testing.T, fake *fakeSidecar) (*harness, *agentsWorld) {
+	t.Helper()
 	h := newHarness(t, map[string]any{"sidecarurl": fake.address, "sidecarsecret": testExternalSecret})
 	w := newAgentsWorld(t)
 	w.agentsRunning("2.1.0")
@@ -490,6 +491,13 @@ func TestThePluginRegistersOnActivationAndFollowsTheSetting(t *testing.T) {
 	h.activate()
 	w.settled()
 	expectStatus(t, h.plugin.bridge, bridgeRegistered, "")
+	return h, w
+}
+
+// The plugin registers after activation, and OnConfigurationChange follows the setting.
+func TestThePluginRegistersOnActivationAndFollowsTheSetting(t *testing.T) {
+	fake := startFakeSidecar(t, testExternalSecret)
+	h, w := activateWithAgentsRunning(t, fake)
 
 	h.setSettings(map[string]any{"sidecarurl": fake.address, "sidecarsecret": testExternalSecret, "agentsbridge": false})
 	if err := h.plugin.OnConfigurationChange(); err != nil {

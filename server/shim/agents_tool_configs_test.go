@@ -100,15 +100,7 @@ func TestOnlyTheConnectionsDefaultBeforeTheSidecarNamesAny(t *testing.T) {
 func TestTheFirstRegistrationCarriesTheSidecarsToolConfigs(t *testing.T) {
 	fake := startFakeSidecar(t, testExternalSecret)
 	fake.handle("/hooks/OnConfigurationChange", answerToolConfigs(sidecarToolConfigs))
-	h := newHarness(t, map[string]any{"sidecarurl": fake.address, "sidecarsecret": testExternalSecret})
-	w := newAgentsWorld(t)
-	w.agentsRunning("2.1.0")
-	dropMocks(h.api.API, "GetPluginStatus")
-	w.mockOn(h.api.API)
-	h.plugin.bridge.wait = w.wait
-	h.activate()
-	w.settled()
-	expectStatus(t, h.plugin.bridge, bridgeRegistered, "")
+	_, w := activateWithAgentsRunning(t, fake)
 	sent := w.sent(agentsRegisterPath)
 	if len(sent) != 1 {
 		t.Fatalf("%d register requests, want 1", len(sent))
