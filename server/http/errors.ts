@@ -69,10 +69,9 @@ export function toErrorResponse(error: unknown): { status: number; body: ErrorBo
       };
     return { status, body: { error: error.message, code: error.code } };
   }
-  const status = (error as { status?: unknown; type?: unknown }).status;
-  // body-parser errors: malformed JSON, too large, bad encoding.
-  if (typeof status === 'number' && status >= 400 && status < 500) {
-    const type = (error as { type?: string }).type;
+  const refused = bodyParserRefusal(error);
+  if (refused) {
+    const { status, type } = refused;
     const message =
       type === 'entity.parse.failed'
         ? 'The request body is not valid JSON.'
@@ -82,6 +81,16 @@ export function toErrorResponse(error: unknown): { status: number; body: ErrorBo
     return { status, body: { error: message, code: 'ERR_BAD_REQUEST' } };
   }
   return internal();
+}
+
+/**
+ * What express.json's body-parser refused (its errors carry a 4xx `status` and a `type` such as
+ * `entity.parse.failed` or `entity.too.large`), or undefined for any other error.
+ */
+export function bodyParserRefusal(error: unknown): { status: number; type: string | undefined } | undefined {
+  const { status, type } = (error ?? {}) as { status?: unknown; type?: unknown };
+  if (typeof status !== 'number' || status < 400 || status >= 500) return undefined;
+  return { status, type: typeof type === 'string' ? type : undefined };
 }
 
 export function errorHandler(logger: Logger): ErrorRequestHandler {

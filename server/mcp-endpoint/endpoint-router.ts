@@ -1,6 +1,7 @@
 import { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { userIdOf } from '../http/authentication.js';
+import { bodyParserRefusal } from '../http/errors.js';
 import { describeError } from '../mcp/index.js';
 import { SharedSchemaValidator } from '../mcp/index.js';
 import { userToolServer, type UserToolServerDeps } from './user-tool-server.js';
@@ -58,7 +59,7 @@ export function mcpEndpointRouter(deps: UserToolServerDeps, caller: RequestHandl
  * on MCP_ENDPOINT_PATH right after its parsers (a router's own error handlers never see their errors).
  */
 export const unreadableJsonRpcBody: ErrorRequestHandler = (error: unknown, _req, res, next) => {
-  const type = (error as { type?: unknown } | null)?.type;
+  const type = bodyParserRefusal(error)?.type;
   if (type === 'entity.parse.failed')
     res.status(400).json(jsonRpcError(-32700, 'Parse error: the request body is not valid JSON.'));
   else if (type === 'entity.too.large')
